@@ -1,0 +1,29 @@
+import { createBackend } from '@backstage/backend-defaults';
+
+const backend = createBackend();
+
+backend.add(import('@backstage/plugin-app-backend'));
+
+// Sign-in: the guest provider, mapped to a demo user in app-config.yaml.
+backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+
+// Catalog, with the demo entities and templates from examples/.
+backend.add(import('@backstage/plugin-catalog-backend'));
+backend.add(
+  import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+);
+backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
+
+// Permissions: a real policy, owners build and deploy their own services.
+backend.add(import('@backstage/plugin-permission-backend'));
+backend.add(import('./permissionPolicy'));
+
+backend.add(import('@backstage/plugin-scaffolder-backend'));
+
+// The official Kubernetes plugin; ModelOps reads the same cluster configuration.
+backend.add(import('@backstage/plugin-kubernetes-backend'));
+
+backend.add(import('@modelops/plugin-modelops-backend'));
+
+backend.start();

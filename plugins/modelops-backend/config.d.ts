@@ -1,0 +1,82 @@
+export interface Config {
+  /**
+   * ModelOps: build, deploy and monitor ML model services. Clusters are not
+   * configured here: environments name clusters from the Kubernetes plugin's
+   * `kubernetes.clusterLocatorMethods`, so a platform team configures them once.
+   */
+  modelops?: {
+    /**
+     * Deployment environments by name (e.g. dev, staging, prod). Names are
+     * lowercase RFC 1123 labels.
+     * @visibility backend
+     */
+    environments?: {
+      [name: string]: {
+        /**
+         * Name of a cluster from `kubernetes.clusterLocatorMethods`.
+         * @visibility backend
+         */
+        cluster: string;
+        /**
+         * Namespace model services run in, unless the entity sets
+         * `backstage.io/kubernetes-namespace`.
+         * @visibility backend
+         */
+        namespace: string;
+      };
+    };
+    /** Image builds. */
+    builds?: {
+      /**
+       * Image builder type; `kaniko` (a Kubernetes Job) is the default and
+       * modules can add more.
+       * @visibility backend
+       */
+      provider?: string;
+      /**
+       * Environment whose cluster runs build Jobs. Defaults to the first environment.
+       * @visibility backend
+       */
+      environment?: string;
+      /**
+       * Namespace build Jobs run in.
+       * @visibility backend
+       */
+      namespace?: string;
+    };
+    /** Metrics. */
+    metrics?: {
+      /**
+       * Metrics source type; `prometheus` is the default.
+       * @visibility backend
+       */
+      source?: string;
+      /** Prometheus connection. */
+      prometheus?: {
+        /**
+         * Base URL of the Prometheus HTTP API, e.g. http://prometheus:9090.
+         * @visibility backend
+         */
+        url: string;
+        /**
+         * Bearer token sent to Prometheus.
+         * @visibility secret
+         */
+        bearerToken?: string;
+        /**
+         * Per-query timeout in seconds.
+         * @visibility backend
+         */
+        timeoutSeconds?: number;
+      };
+    };
+    /** Deployments. */
+    deployments?: {
+      /**
+       * Whether a deploy request may carry its own manifests.
+       * @visibility backend
+       */
+      allowInlineManifests?: boolean;
+    };
+  };
+}

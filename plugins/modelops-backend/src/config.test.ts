@@ -1,0 +1,69 @@
+import { ConfigReader } from '@backstage/config';
+import { readModelOpsConfig } from './config';
+
+describe('readModelOpsConfig', () => {
+  it('applies defaults to an empty block', () => {
+    expect(readModelOpsConfig(new ConfigReader({}))).toEqual({
+      environments: {},
+      builds: { provider: 'kaniko', namespace: 'modelops-builds' },
+      metrics: { source: 'prometheus' },
+      deployments: { allowInlineManifests: false },
+    });
+  });
+
+  it('reads environments and prometheus', () => {
+    const config = readModelOpsConfig(
+      new ConfigReader({
+        modelops: {
+          environments: {
+            dev: { cluster: 'dev', namespace: 'models' },
+            prod: { cluster: 'prod', namespace: 'models' },
+          },
+          builds: { environment: 'dev' },
+          metrics: { prometheus: { url: 'http://127.0.0.1:9390' } },
+        },
+      }),
+    );
+    expect(Object.keys(config.environments)).toEqual(['dev', 'prod']);
+    expect(config.metrics.prometheus).toEqual({
+      url: 'http://127.0.0.1:9390',
+      timeoutSeconds: 15,
+    });
+  });
+
+  it.each([
+    [
+      {
+        environments: {
+          dev: { cluster: 'dev', namespace: 'models', clustr: 'x' },
+        },
+      },
+      'modelops.environments.dev.clustr: unknown key',
+    ],
+    [{ enviroments: {} }, 'modelops.enviroments: unknown key'],
+    [
+      { environments: { Dev: { cluster: 'dev', namespace: 'models' } } },
+      'modelops.environments.Dev',
+    ],
+    [
+      { environments: { dev: { cluster: 'dev', namespace: 'Models!' } } },
+      'modelops.environments.dev.namespace: must be a lowercase RFC 1123 label',
+    ],
+    [
+      { metrics: { prometheus: { url: 'not a url' } } },
+      'modelops.metrics.prometheus.url',
+    ],
+    [
+      { environments: {}, builds: { environment: 'dev' } },
+      'modelops.builds.environment: "dev" is not one of modelops.environments',
+    ],
+    [
+      { deployments: { allowInlineManifests: 'yes' } },
+      'modelops.deployments.allowInlineManifests',
+    ],
+  ])('refuses %j naming the key', (modelops, message) => {
+    expect(() => readModelOpsConfig(new ConfigReader({ modelops }))).toThrow(
+      message,
+    );
+  });
+});

@@ -1,0 +1,92 @@
+import { Config } from '@backstage/config';
+import { z } from 'zod';
+
+const dnsLabel = z
+  .string()
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    'must be a lowercase RFC 1123 label (letters, digits and "-", at most 63 characters)',
+  );
+
+const environmentSchema = z
+  .object({
+    cluster: z.string().trim().min(1, 'must name a cluster'),
+    namespace: dnsLabel,
+  })
+  .strict();
+
+const modelOpsConfigSchema = z
+  .object({
+    environments: z.record(dnsLabel, environmentSchema).default({}),
+    builds: z
+      .object({
+        provider: z.string().trim().min(1).default('kaniko'),
+        environment: dnsLabel.optional(),
+        namespace: dnsLabel.default('modelops-builds'),
+      })
+      .strict()
+      .default({}),
+    metrics: z
+      .object({
+        source: z.string().trim().min(1).default('prometheus'),
+        prometheus: z
+          .object({
+            url: z.string().url(),
+            bearerToken: z.string().min(1).optional(),
+            timeoutSeconds: z.number().positive().max(300).default(15),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
+    deployments: z
+      .object({
+        allowInlineManifests: z.boolean().default(false),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** The validated `modelops` configuration block. */
+export type ModelOpsConfig = z.infer<typeof modelOpsConfigSchema>;
+
+function describeIssue(issue: z.ZodIssue): string {
+  const path = ['modelops', ...issue.path].join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map(key => `${path}.${key}: unknown key`).join('; ');
+  }
+  return `${path}: ${issue.message}`;
+}
+
+/**
+ * Reads and validates the `modelops` block. Throws an error naming every bad
+ * key, so the backend refuses to start with a misconfiguration rather than
+ * failing later on a request.
+ */
+export function readModelOpsConfig(config: Config): ModelOpsConfig {
+  const raw = config.getOptional('modelops') ?? {};
+  const parsed = modelOpsConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(
+      `Invalid modelops configuration: ${parsed.error.issues
+        .map(describeIssue)
+        .join('; ')}`,
+    );
+  }
+  const value = parsed.data;
+  if (
+    value.builds.environment &&
+    !(value.builds.environment in value.environments)
+  ) {
+    throw new Error(
+      `Invalid modelops configuration: modelops.builds.environment: "${
+        value.builds.environment
+      }" is not one of modelops.environments (${
+        Object.keys(value.environments).join(', ') || 'none configured'
+      })`,
+    );
+  }
+  return value;
+}

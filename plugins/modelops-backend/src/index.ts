@@ -1,0 +1,7 @@
+/**
+ * ModelOps backend plugin: builds, deployments and metrics of ML model services.
+ *
+ * @packageDocumentation
+ */
+
+export { modelOpsPlugin as default } from './plugin';

@@ -1,0 +1,86 @@
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { modelOpsPermissions } from '@modelops/plugin-modelops-common';
+import {
+  ModelOpsImageBuilder,
+  ModelOpsMetricsSource,
+  modelOpsImageBuildersExtensionPoint,
+  modelOpsMetricsSourcesExtensionPoint,
+} from '@modelops/plugin-modelops-node';
+import { readModelOpsConfig } from './config';
+import { connectDatabase } from './database/migrations';
+import { readKnownClusters } from './service/clusters';
+import { EnvironmentService } from './service/EnvironmentService';
+import { ProviderRegistry } from './service/ProviderRegistry';
+import { createRouter } from './service/router';
+
+/**
+ * The ModelOps backend plugin: builds, deployments and metrics of model
+ * services, mounted at `/api/modelops`.
+ * @public
+ */
+export const modelOpsPlugin = createBackendPlugin({
+  pluginId: 'modelops',
+  register(env) {
+    const builders = new ProviderRegistry<ModelOpsImageBuilder>(
+      'image builder',
+    );
+    const metricsSources = new ProviderRegistry<ModelOpsMetricsSource>(
+      'metrics source',
+    );
+    env.registerExtensionPoint(modelOpsImageBuildersExtensionPoint, {
+      addImageBuilder: builder => builders.add(builder),
+    });
+    env.registerExtensionPoint(modelOpsMetricsSourcesExtensionPoint, {
+      addMetricsSource: source => metricsSources.add(source),
+    });
+
+    env.registerInit({
+      deps: {
+        rootConfig: coreServices.rootConfig,
+        logger: coreServices.logger,
+        database: coreServices.database,
+        httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        catalog: catalogServiceRef,
+      },
+      async init({
+        rootConfig,
+        logger,
+        database,
+        httpRouter,
+        httpAuth,
+        permissionsRegistry,
+        catalog,
+      }) {
+        const config = readModelOpsConfig(rootConfig);
+        permissionsRegistry.addPermissions(modelOpsPermissions);
+        await connectDatabase(database);
+
+        const resolvedBuilders = builders.resolve(new Map());
+        const resolvedSources = metricsSources.resolve(new Map());
+        const environments = new EnvironmentService({
+          config,
+          clusters: readKnownClusters(rootConfig),
+        });
+        logger.info(
+          `ModelOps environments: ${
+            environments.environmentNames().join(', ') || 'none configured'
+          }; image builders from modules: ${
+            [...resolvedBuilders.keys()].join(', ') || 'none'
+          }; metrics sources from modules: ${
+            [...resolvedSources.keys()].join(', ') || 'none'
+          }`,
+        );
+
+        httpRouter.use(
+          await createRouter({ logger, httpAuth, catalog, environments }),
+        );
+      },
+    });
+  },
+});

@@ -1,0 +1,52 @@
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import {
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { InputError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { isModelService } from '@modelops/plugin-modelops-common';
+
+/**
+ * Parses a full entity ref (`kind:namespace/name`; namespace defaults to
+ * `default`). Throws an InputError that names the ref.
+ */
+export function parseFullEntityRef(ref: string): string {
+  if (ref.length > 512) {
+    throw new InputError(
+      `Entity ref is too long (${ref.length} characters, at most 512)`,
+    );
+  }
+  try {
+    return stringifyEntityRef(parseEntityRef(ref));
+  } catch (error) {
+    throw new InputError(
+      `Malformed entity ref "${ref}": expected kind:namespace/name, e.g. component:default/fraud-detector`,
+    );
+  }
+}
+
+/**
+ * Loads a model service entity with the caller's credentials, so the catalog's
+ * own read permission applies: an entity the caller may not see is not found.
+ */
+export async function loadModelService(options: {
+  catalog: CatalogService;
+  entityRef: string;
+  credentials: BackstageCredentials;
+}): Promise<Entity> {
+  const ref = parseFullEntityRef(options.entityRef);
+  const entity = await options.catalog.getEntityByRef(ref, {
+    credentials: options.credentials,
+  });
+  if (!entity) {
+    throw new NotFoundError(`No entity named ${ref} in the catalog`);
+  }
+  if (!isModelService(entity)) {
+    throw new InputError(
+      `${ref} is not a model service: ModelOps works with Components whose spec.type is model-service`,
+    );
+  }
+  return entity;
+}

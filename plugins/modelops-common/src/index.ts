@@ -1,0 +1,47 @@
+/**
+ * Shared entity contract, API types, permissions and client of the ModelOps plugins.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  ANNOTATION_BUILD_CONTEXT,
+  ANNOTATION_IMAGE,
+  ANNOTATION_KUBERNETES_ID,
+  ANNOTATION_KUBERNETES_NAMESPACE,
+  ANNOTATION_MANIFESTS,
+  ANNOTATION_METRICS_SELECTOR,
+  ANNOTATION_RUNTIME,
+  ANNOTATION_SLO,
+  ANNOTATION_SOURCE_LOCATION,
+  BUILTIN_MANIFEST_TEMPLATES,
+  MODEL_RUNTIMES,
+  MODEL_SERVICE_TYPE,
+  SLO_KEYS,
+  isModelService,
+  parseSlo,
+  readModelServiceContract,
+} from './annotations';
+export type {
+  ContractProblem,
+  ModelRuntime,
+  ModelServiceContract,
+  SloKey,
+} from './annotations';
+export {
+  modelOpsBuildCreatePermission,
+  modelOpsDeploymentCreatePermission,
+  modelOpsMetricsReadPermission,
+  modelOpsPermissions,
+} from './permissions';
+export type {
+  EntityEnvironmentsResponse,
+  ModelOpsEnvironment,
+  ModelOpsErrorInfo,
+} from './types';
+export { ModelOpsClient } from './client/ModelOpsClient';
+export type {
+  ModelOpsApi,
+  ModelOpsDiscovery,
+  ModelOpsFetch,
+} from './client/ModelOpsClient';

@@ -1,0 +1,1 @@
+export { EntityModelDeploymentContent } from './EntityModelDeploymentContent';

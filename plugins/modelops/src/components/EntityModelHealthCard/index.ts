@@ -1,0 +1,1 @@
+export { EntityModelHealthCard } from './EntityModelHealthCard';

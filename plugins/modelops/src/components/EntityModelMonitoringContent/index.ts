@@ -1,0 +1,1 @@
+export { EntityModelMonitoringContent } from './EntityModelMonitoringContent';

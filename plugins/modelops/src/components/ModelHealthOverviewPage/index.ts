@@ -1,0 +1,1 @@
+export { ModelHealthOverviewPage } from './ModelHealthOverviewPage';

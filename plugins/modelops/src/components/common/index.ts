@@ -1,0 +1,5 @@
+export { ContractProblems } from './ContractProblems';
+export { EntityEnvironments } from './EntityEnvironments';
+export { EnvironmentsTable } from './EnvironmentsTable';
+export { ModelServiceGate } from './ModelServiceGate';
+export { useEntityEnvironments } from './useEntityEnvironments';

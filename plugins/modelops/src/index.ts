@@ -1,0 +1,17 @@
+/**
+ * ModelOps for Backstage: Model deployment and Monitoring tabs, a health
+ * overview page and an entity health card for ML model services.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  modelOpsPlugin,
+  EntityModelDeploymentContent,
+  EntityModelHealthCard,
+  EntityModelMonitoringContent,
+  ModelHealthOverviewPage,
+} from './plugin';
+export { modelOpsApiRef } from './api';
+export { isModelService } from '@modelops/plugin-modelops-common';
+export type { ModelOpsApi } from '@modelops/plugin-modelops-common';

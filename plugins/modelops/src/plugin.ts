@@ -1,0 +1,89 @@
+import {
+  createApiFactory,
+  createComponentExtension,
+  createPlugin,
+  createRoutableExtension,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
+import { ModelOpsClient } from '@modelops/plugin-modelops-common';
+import { modelOpsApiRef } from './api';
+import { deploymentRouteRef, monitoringRouteRef, rootRouteRef } from './routes';
+
+/**
+ * The ModelOps frontend plugin.
+ * @public
+ */
+export const modelOpsPlugin = createPlugin({
+  id: 'modelops',
+  apis: [
+    createApiFactory({
+      api: modelOpsApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new ModelOpsClient({ discoveryApi, fetchApi }),
+    }),
+  ],
+  routes: { root: rootRouteRef },
+});
+
+/**
+ * The health overview of every model service in the catalog.
+ * @public
+ */
+export const ModelHealthOverviewPage = modelOpsPlugin.provide(
+  createRoutableExtension({
+    name: 'ModelHealthOverviewPage',
+    component: () =>
+      import('./components/ModelHealthOverviewPage').then(
+        m => m.ModelHealthOverviewPage,
+      ),
+    mountPoint: rootRouteRef,
+  }),
+);
+
+/**
+ * The Model deployment tab of a model service.
+ * @public
+ */
+export const EntityModelDeploymentContent = modelOpsPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityModelDeploymentContent',
+    component: () =>
+      import('./components/EntityModelDeploymentContent').then(
+        m => m.EntityModelDeploymentContent,
+      ),
+    mountPoint: deploymentRouteRef,
+  }),
+);
+
+/**
+ * The Monitoring tab of a model service.
+ * @public
+ */
+export const EntityModelMonitoringContent = modelOpsPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityModelMonitoringContent',
+    component: () =>
+      import('./components/EntityModelMonitoringContent').then(
+        m => m.EntityModelMonitoringContent,
+      ),
+    mountPoint: monitoringRouteRef,
+  }),
+);
+
+/**
+ * A card for the entity overview: contract and environments of a model service.
+ * @public
+ */
+export const EntityModelHealthCard = modelOpsPlugin.provide(
+  createComponentExtension({
+    name: 'EntityModelHealthCard',
+    component: {
+      lazy: () =>
+        import('./components/EntityModelHealthCard').then(
+          m => m.EntityModelHealthCard,
+        ),
+    },
+  }),
+);
