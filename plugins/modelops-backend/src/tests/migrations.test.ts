@@ -5,8 +5,10 @@ import { migrationsDir } from '../database/migrations';
 jest.setTimeout(60_000);
 
 // SQLite always; PostgreSQL when the test script started one and exported its
-// connection string (BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING).
-const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'] });
+// connection string (BACKSTAGE_TEST_DATABASE_POSTGRES<major>_CONNECTION_STRING).
+const databases = TestDatabases.create({
+  ids: ['POSTGRES_18', 'POSTGRES_17', 'POSTGRES_16', 'POSTGRES_15', 'SQLITE_3'],
+});
 
 async function migrateUpOnce(knex: Knex) {
   await knex.migrate.up({ directory: migrationsDir });

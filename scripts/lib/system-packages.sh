@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# Installs the Debian packages the project needs (as root, like CI) when a
+# command they provide is missing.
+
+modelops_system_packages() {
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  [ -n "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] || missing+=(postgresql)
+  command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "modelops: missing Debian packages: ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2
+    return 1
+  fi
+  echo "modelops: installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -q >&2
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >&2
+  # The packages start their own services on default ports; the project runs
+  # its own instances on other ports, so stop the packaged ones.
+  for svc in prometheus postgresql; do
+    if printf '%s\n' "${missing[@]}" | grep -qx "$svc"; then
+      (systemctl disable --now "$svc" || service "$svc" stop) >/dev/null 2>&1 || true
+    fi
+  done
+}

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import {
+  APP_URL,
+  BACKEND_URL,
+  getJson,
+  guestToken,
+  platformSecrets,
+} from './support.ts';
+
+describe('ModelOps API against the running portal and local platform', () => {
+  let token: string;
+  before(async () => {
+    token = await guestToken();
+  });
+
+  it('resolves the environments of a demo model service from both clusters', async () => {
+    const { status, body } = await getJson(
+      `${BACKEND_URL}/api/modelops/environments?entityRef=component:default/fraud-detector`,
+      token,
+    );
+    assert.equal(status, 200);
+    assert.equal(body.kubernetesId, 'fraud-detector');
+    assert.equal(body.runtime, 'kserve');
+    assert.deepEqual(body.problems, []);
+    assert.deepEqual(
+      body.environments.map((e: any) => [e.name, e.cluster, e.namespace, e.error]),
+      [
+        ['dev', 'dev', 'models', undefined],
+        ['prod', 'prod', 'models', undefined],
+      ],
+    );
+  });
+
+  for (const [entityRef, status, message] of [
+    ['not a ref', 400, 'Malformed entity ref "not a ref"'],
+    ['component:default/does-not-exist', 404, 'component:default/does-not-exist'],
+    ['group:default/team-risk', 400, 'group:default/team-risk is not a model service'],
+  ] as const) {
+    it(`answers ${status} for ${entityRef} with a message naming it`, async () => {
+      const res = await getJson(
+        `${BACKEND_URL}/api/modelops/environments?entityRef=${encodeURIComponent(entityRef)}`,
+        token,
+      );
+      assert.equal(res.status, status);
+      assert.match(res.body.error.message, new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    });
+  }
+
+  it('refuses requests without a token', async () => {
+    const res = await fetch(
+      `${BACKEND_URL}/api/modelops/environments?entityRef=component:default/fraud-detector`,
+    );
+    assert.equal(res.status, 401);
+  });
+
+  it('lets the demo user deploy what her team owns, and nothing else', async () => {
+    const res = await fetch(`${BACKEND_URL}/api/permission/authorize`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({
+        items: ['fraud-detector', 'churn-predictor', 'image-classifier'].map(
+          name => ({
+            id: name,
+            permission: {
+              type: 'resource',
+              name: 'modelops.deployment.create',
+              attributes: { action: 'create' },
+              resourceType: 'catalog-entity',
+            },
+            resourceRef: `component:default/${name}`,
+          }),
+        ),
+      }),
+    });
+    assert.equal(res.status, 200);
+    const { items } = (await res.json()) as { items: { id: string; result: string }[] };
+    assert.deepEqual(
+      Object.fromEntries(items.map(i => [i.id, i.result])),
+      {
+        'fraud-detector': 'ALLOW',
+        'churn-predictor': 'DENY',
+        'image-classifier': 'DENY',
+      },
+    );
+  });
+
+  it('never sends cluster credentials to the browser', async () => {
+    const secrets = platformSecrets();
+    assert.ok(secrets.length >= 2, 'the platform config holds the cluster tokens');
+    const html = await (await fetch(`${APP_URL}/`)).text();
+    const scripts = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map(m => m[1]);
+    assert.ok(scripts.length > 0);
+    const served = [html];
+    for (const src of scripts) {
+      served.push(await (await fetch(new URL(src, APP_URL))).text());
+    }
+    const api = await getJson(
+      `${BACKEND_URL}/api/modelops/environments?entityRef=component:default/fraud-detector`,
+      token,
+    );
+    served.push(JSON.stringify(api.body));
+    for (const secret of secrets) {
+      for (const text of served) {
+        assert.ok(!text.includes(secret), 'a cluster token reached the browser');
+      }
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { APP_URL, RESULTS_DIR } from './support.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('the portal in a real browser, signed in as the demo user', () => {
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    page.setDefaultTimeout(60_000);
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  async function open(pathname: string) {
+    await page.goto(`${APP_URL}${pathname}`);
+    // Guest sign-in: the sign-in page signs in automatically once a session
+    // exists; the first visit may need the "Enter" button.
+    const enter = page.getByRole('button', { name: 'Enter' });
+    const signedIn = page.getByRole('link', { name: 'Model health' });
+    await Promise.race([enter.waitFor(), signedIn.waitFor()]);
+    if (await enter.isVisible()) await enter.click();
+  }
+
+  it('shows the Model deployment tab with the environments the backend resolves', async () => {
+    await open('/catalog/default/component/fraud-detector/model-deployment');
+    await page.getByText('Deployment contract').waitFor();
+    await page.getByText('Ready to deploy').first().waitFor();
+    const text = await page.locator('main').innerText();
+    for (const expected of [
+      'registry.modelops.local/risk/fraud-detector',
+      'builtin:deployment',
+      'dev',
+      'prod',
+      'models',
+    ]) {
+      assert.ok(text.includes(expected), `tab shows ${expected}`);
+    }
+    assert.equal(await page.getByText('Ready to deploy').count(), 2);
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, 'model-deployment-tab.png'),
+      fullPage: true,
+    });
+  });
+
+  it('shows the Monitoring tab with the runtime, SLOs and environments', async () => {
+    await page.getByRole('tab', { name: 'Monitoring' }).click();
+    await page.getByText('Monitoring contract').waitFor();
+    await page.getByText('Monitored environments').waitFor();
+    const text = await page.locator('main').innerText();
+    assert.match(text, /kserve/);
+    assert.match(text, /latency-p95-ms = 250/);
+    assert.match(text, /drift-psi = 0\.2/);
+    assert.equal(await page.getByText('Ready to deploy').count(), 2);
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, 'monitoring-tab.png'),
+      fullPage: true,
+    });
+  });
+
+  it('lists every demo model service on the health overview', async () => {
+    await open('/model-health');
+    await page.getByText('Model services').first().waitFor();
+    for (const name of ['Fraud detector', 'Churn predictor', 'Image classifier']) {
+      await page.getByRole('link', { name }).waitFor();
+    }
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, 'model-health.png'),
+      fullPage: true,
+    });
+  });
+});

@@ -1,0 +1,36 @@
+// Shared helpers for the end-to-end tests. They run against the portal that
+// scripts/test starts (app :3000, backend :7007) on top of the local platform.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const APP_URL = process.env.MODELOPS_APP_URL ?? 'http://localhost:3000';
+export const BACKEND_URL =
+  process.env.MODELOPS_BACKEND_URL ?? 'http://localhost:7007';
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
+
+/** Signs in with the guest provider, as the browser does, and returns the token. */
+export async function guestToken(): Promise<string> {
+  const res = await fetch(
+    `${BACKEND_URL}/api/auth/guest/refresh?optional&env=development`,
+    { headers: { 'X-Requested-With': 'XMLHttpRequest' } },
+  );
+  if (!res.ok) throw new Error(`guest sign-in failed: ${res.status}`);
+  const body = (await res.json()) as { backstageIdentity: { token: string } };
+  return body.backstageIdentity.token;
+}
+
+export async function getJson(
+  url: string,
+  token: string,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Secrets the local platform handed to the backend, to prove they stay there. */
+export function platformSecrets(): string[] {
+  const file = path.join(REPO_ROOT, '.platform', 'app-config.platform.yaml');
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/serviceAccountToken:\s*(\S+)/g)].map(m => m[1]);
+}
