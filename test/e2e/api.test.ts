@@ -24,7 +24,12 @@ describe('ModelOps API against the running portal and local platform', () => {
     assert.equal(body.runtime, 'kserve');
     assert.deepEqual(body.problems, []);
     assert.deepEqual(
-      body.environments.map((e: any) => [e.name, e.cluster, e.namespace, e.error]),
+      body.environments.map((e: any) => [
+        e.name,
+        e.cluster,
+        e.namespace,
+        e.error,
+      ]),
       [
         ['dev', 'dev', 'models', undefined],
         ['prod', 'prod', 'models', undefined],
@@ -34,16 +39,29 @@ describe('ModelOps API against the running portal and local platform', () => {
 
   for (const [entityRef, status, message] of [
     ['not a ref', 400, 'Malformed entity ref "not a ref"'],
-    ['component:default/does-not-exist', 404, 'component:default/does-not-exist'],
-    ['group:default/team-risk', 400, 'group:default/team-risk is not a model service'],
+    [
+      'component:default/does-not-exist',
+      404,
+      'component:default/does-not-exist',
+    ],
+    [
+      'group:default/team-risk',
+      400,
+      'group:default/team-risk is not a model service',
+    ],
   ] as const) {
     it(`answers ${status} for ${entityRef} with a message naming it`, async () => {
       const res = await getJson(
-        `${BACKEND_URL}/api/modelops/environments?entityRef=${encodeURIComponent(entityRef)}`,
+        `${BACKEND_URL}/api/modelops/environments?entityRef=${encodeURIComponent(
+          entityRef,
+        )}`,
         token,
       );
       assert.equal(res.status, status);
-      assert.match(res.body.error.message, new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      assert.match(
+        res.body.error.message,
+        new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+      );
     });
   }
 
@@ -77,22 +95,26 @@ describe('ModelOps API against the running portal and local platform', () => {
       }),
     });
     assert.equal(res.status, 200);
-    const { items } = (await res.json()) as { items: { id: string; result: string }[] };
-    assert.deepEqual(
-      Object.fromEntries(items.map(i => [i.id, i.result])),
-      {
-        'fraud-detector': 'ALLOW',
-        'churn-predictor': 'DENY',
-        'image-classifier': 'DENY',
-      },
-    );
+    const { items } = (await res.json()) as {
+      items: { id: string; result: string }[];
+    };
+    assert.deepEqual(Object.fromEntries(items.map(i => [i.id, i.result])), {
+      'fraud-detector': 'ALLOW',
+      'churn-predictor': 'DENY',
+      'image-classifier': 'DENY',
+    });
   });
 
   it('never sends cluster credentials to the browser', async () => {
     const secrets = platformSecrets();
-    assert.ok(secrets.length >= 2, 'the platform config holds the cluster tokens');
+    assert.ok(
+      secrets.length >= 2,
+      'the platform config holds the cluster tokens',
+    );
     const html = await (await fetch(`${APP_URL}/`)).text();
-    const scripts = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map(m => m[1]);
+    const scripts = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map(
+      m => m[1],
+    );
     assert.ok(scripts.length > 0);
     const served = [html];
     for (const src of scripts) {
@@ -105,7 +127,10 @@ describe('ModelOps API against the running portal and local platform', () => {
     served.push(JSON.stringify(api.body));
     for (const secret of secrets) {
       for (const text of served) {
-        assert.ok(!text.includes(secret), 'a cluster token reached the browser');
+        assert.ok(
+          !text.includes(secret),
+          'a cluster token reached the browser',
+        );
       }
     }
   });

@@ -83,7 +83,11 @@ describe('the portal in a real browser, signed in as the demo user', () => {
   it('lists every demo model service on the health overview', async () => {
     await open('/model-health');
     await page.getByText('Model services').first().waitFor();
-    for (const name of ['Fraud detector', 'Churn predictor', 'Image classifier']) {
+    for (const name of [
+      'Fraud detector',
+      'Churn predictor',
+      'Image classifier',
+    ]) {
       await page.getByRole('link', { name }).waitFor();
     }
     await page.screenshot({

@@ -24,7 +24,9 @@ export async function getJson(
   url: string,
   token: string,
 ): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+  const res = await fetch(url, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
   return { status: res.status, body: await res.json() };
 }
 
