@@ -9,14 +9,14 @@ import {
   isModelService,
   readModelServiceContract,
 } from '@modelops/plugin-modelops-common';
-import type React from 'react';
+import type { ReactElement } from 'react';
 
 /**
  * Renders its children only for model services whose required annotations
  * are present; otherwise explains what to add.
  */
 export function ModelServiceGate(props: {
-  children: (entity: Entity) => React.ReactElement;
+  children: (entity: Entity) => ReactElement;
 }) {
   const { entity } = useEntity();
   if (!isModelService(entity)) {
