@@ -35,9 +35,23 @@ export {
   modelOpsPermissions,
 } from './permissions';
 export type {
+  AppliedObjectRef,
+  DeploymentAction,
+  DeploymentHistoryPage,
+  DeploymentRecord,
+  DeploymentResult,
+  DeploymentStatusResponse,
+  DeployRequest,
+  DeployResponse,
   EntityEnvironmentsResponse,
+  EnvironmentStatus,
+  FieldChange,
   ModelOpsEnvironment,
   ModelOpsErrorInfo,
+  ObjectDiff,
+  RolloutCondition,
+  RolloutPhase,
+  WorkloadProblem,
 } from './types';
 export { ModelOpsClient } from './client/ModelOpsClient';
 export type {

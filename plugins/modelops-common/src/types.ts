@@ -31,3 +31,139 @@ export interface EntityEnvironmentsResponse {
   problems: ContractProblem[];
   environments: ModelOpsEnvironment[];
 }
+
+/** What a deployment record did. @public */
+export type DeploymentAction = 'deploy' | 'rollback' | 'promote';
+
+/** Outcome of a deployment attempt. @public */
+export type DeploymentResult = 'succeeded' | 'failed';
+
+/** A Kubernetes object a deployment applied, by identity. @public */
+export interface AppliedObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+}
+
+/** One recorded deploy, rollback or promotion attempt (dry runs included). @public */
+export interface DeploymentRecord {
+  id: string;
+  entityRef: string;
+  environment: string;
+  cluster: string;
+  namespace: string;
+  action: DeploymentAction;
+  image?: string;
+  /** Revision within entity and environment; dry runs and failures have none. */
+  revision?: number;
+  dryRun: boolean;
+  result: DeploymentResult;
+  error?: string;
+  /** For rollbacks: the record rolled back to; for promotions: the source record. */
+  sourceDeploymentId?: string;
+  objects: AppliedObjectRef[];
+  /** User entity ref of who asked. */
+  requestedBy: string;
+  createdAt: string;
+}
+
+/** A changed field between the live object and the applied result. @public */
+export interface FieldChange {
+  /** JSON pointer-like path, e.g. `spec.template.spec.containers[0].image`. */
+  path: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Per-object result of a (dry-run) apply. @public */
+export interface ObjectDiff {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  /** `create` when the object does not exist yet. */
+  operation: 'create' | 'update' | 'unchanged';
+  changes: FieldChange[];
+}
+
+/** Body of `POST /deployments`. @public */
+export interface DeployRequest {
+  entityRef: string;
+  environment: string;
+  /** Full image reference (`repository:tag` or `repository@sha256:...`). */
+  image?: string;
+  /** Promotion: deploy the image currently running in this environment. */
+  fromEnvironment?: string;
+  /** Inline multi-document YAML, when `modelops.deployments.allowInlineManifests` is on. */
+  manifests?: string;
+  dryRun?: boolean;
+  /** Take over fields owned by another field manager. */
+  force?: boolean;
+}
+
+/** Answer of `POST /deployments` and of a rollback. @public */
+export interface DeployResponse {
+  deployment: DeploymentRecord;
+  diff: ObjectDiff[];
+}
+
+/** A page of deployment history, newest first. @public */
+export interface DeploymentHistoryPage {
+  items: DeploymentRecord[];
+  /** Pass as `cursor` to get the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+/** A condition of a Deployment or InferenceService. @public */
+export interface RolloutCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+/** A problem found on a pod or workload, with the proposed fix. @public */
+export interface WorkloadProblem {
+  kind: string;
+  name: string;
+  severity: number;
+  message: string;
+  /** The proposed fix, from the Kubernetes plugin's error detection. */
+  fix?: { explanation: string; actions: string[]; docsLink?: string };
+}
+
+/** Rollout phase of one environment. @public */
+export type RolloutPhase =
+  | 'NotDeployed'
+  | 'Progressing'
+  | 'Available'
+  | 'Failed'
+  | 'Unknown';
+
+/** Live rollout status of a model service in one environment. @public */
+export interface EnvironmentStatus {
+  environment: string;
+  cluster: string;
+  namespace: string;
+  phase: RolloutPhase;
+  image?: string;
+  revision?: number;
+  replicas?: {
+    desired: number;
+    updated: number;
+    ready: number;
+    available: number;
+  };
+  generation?: number;
+  observedGeneration?: number;
+  conditions: RolloutCondition[];
+  problems: WorkloadProblem[];
+  lastDeployment?: DeploymentRecord;
+  /** The cluster could not be asked; the other environments still answer. */
+  error?: ModelOpsErrorInfo;
+}
+
+/** Answer of `GET /deployments/status`. @public */
+export interface DeploymentStatusResponse {
+  entityRef: string;
+  environments: EnvironmentStatus[];
+}

@@ -1,5 +1,11 @@
 import { ResponseError } from '@backstage/errors';
-import { EntityEnvironmentsResponse } from '../types';
+import {
+  DeploymentHistoryPage,
+  DeploymentStatusResponse,
+  DeployRequest,
+  DeployResponse,
+  EntityEnvironmentsResponse,
+} from '../types';
 
 /** The subset of Backstage's DiscoveryApi the client needs. @public */
 export interface ModelOpsDiscovery {
@@ -17,6 +23,25 @@ export interface ModelOpsApi {
   getEnvironments(options: {
     entityRef: string;
   }): Promise<EntityEnvironmentsResponse>;
+  /** Deploys (or, with `dryRun`, previews) a model service to an environment. */
+  deploy(request: DeployRequest): Promise<DeployResponse>;
+  /** Re-applies the manifests of a recorded deployment. */
+  rollback(options: {
+    deploymentId: string;
+    dryRun?: boolean;
+    force?: boolean;
+  }): Promise<DeployResponse>;
+  /** Deployment history, newest first. */
+  getDeployments(options: {
+    entityRef: string;
+    environment?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<DeploymentHistoryPage>;
+  /** Live rollout status per environment. */
+  getDeploymentStatus(options: {
+    entityRef: string;
+  }): Promise<DeploymentStatusResponse>;
 }
 
 /**
@@ -44,14 +69,67 @@ export class ModelOpsClient implements ModelOpsApi {
     });
   }
 
+  async deploy(request: DeployRequest): Promise<DeployResponse> {
+    return this.post<DeployResponse>('/deployments', request);
+  }
+
+  async rollback(options: {
+    deploymentId: string;
+    dryRun?: boolean;
+    force?: boolean;
+  }): Promise<DeployResponse> {
+    const { deploymentId, ...body } = options;
+    return this.post<DeployResponse>(
+      `/deployments/${encodeURIComponent(deploymentId)}/rollback`,
+      body,
+    );
+  }
+
+  async getDeployments(options: {
+    entityRef: string;
+    environment?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<DeploymentHistoryPage> {
+    const query: Record<string, string> = { entityRef: options.entityRef };
+    if (options.environment) query.environment = options.environment;
+    if (options.limit !== undefined) query.limit = String(options.limit);
+    if (options.cursor) query.cursor = options.cursor;
+    return this.get<DeploymentHistoryPage>('/deployments', query);
+  }
+
+  async getDeploymentStatus(options: {
+    entityRef: string;
+  }): Promise<DeploymentStatusResponse> {
+    return this.get<DeploymentStatusResponse>('/deployments/status', {
+      entityRef: options.entityRef,
+    });
+  }
+
   private async get<T>(
     path: string,
     query: Record<string, string>,
   ): Promise<T> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('modelops');
     const search = new URLSearchParams(query).toString();
+    return this.request<T>(`${path}${search ? `?${search}` : ''}`);
+  }
+
+  private async post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  private async request<T>(
+    pathAndQuery: string,
+    init?: RequestInit,
+  ): Promise<T> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('modelops');
     const response = await this.fetchApi.fetch(
-      `${baseUrl}${path}${search ? `?${search}` : ''}`,
+      `${baseUrl}${pathAndQuery}`,
+      init,
     );
     if (!response.ok) {
       throw await ResponseError.fromResponse(response);
