@@ -55,6 +55,11 @@ exports.up = async function up(knex) {
       ['entity_ref', 'environment', 'created_at'],
       'modelops_deployments_entity_env_idx',
     );
+    // A revision is reserved by inserting a pending row, so two deploys to the
+    // same environment can never claim the same revision.
+    table.unique(['entity_ref', 'environment', 'revision'], {
+      indexName: 'modelops_deployments_revision_idx',
+    });
   });
 
   await knex.schema.createTable('modelops_builds', table => {

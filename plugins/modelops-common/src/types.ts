@@ -35,8 +35,8 @@ export interface EntityEnvironmentsResponse {
 /** What a deployment record did. @public */
 export type DeploymentAction = 'deploy' | 'rollback' | 'promote';
 
-/** Outcome of a deployment attempt. @public */
-export type DeploymentResult = 'succeeded' | 'failed';
+/** Outcome of a deployment attempt; `pending` while it is being applied. @public */
+export type DeploymentResult = 'pending' | 'succeeded' | 'failed';
 
 /** A Kubernetes object a deployment applied, by identity. @public */
 export interface AppliedObjectRef {
@@ -54,7 +54,7 @@ export interface DeploymentRecord {
   namespace: string;
   action: DeploymentAction;
   image?: string;
-  /** Revision within entity and environment; dry runs and failures have none. */
+  /** Revision within entity and environment, reserved before applying; dry runs have none. */
   revision?: number;
   dryRun: boolean;
   result: DeploymentResult;

@@ -1,0 +1,180 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import { Knex } from 'knex';
+import { DatabaseDeploymentStore } from './DatabaseDeploymentStore';
+import { NewDeployment } from './DeploymentStore';
+import { migrationsDir } from './migrations';
+
+jest.setTimeout(60_000);
+
+// SQLite always; PostgreSQL when scripts/test started one and exported its
+// connection string.
+const databases = TestDatabases.create({
+  ids: ['POSTGRES_18', 'POSTGRES_17', 'POSTGRES_16', 'POSTGRES_15', 'SQLITE_3'],
+});
+
+const deployment: NewDeployment = {
+  entityRef: 'component:default/fraud-detector',
+  environment: 'dev',
+  cluster: 'dev',
+  namespace: 'models',
+  action: 'deploy',
+  image: 'registry.local/risk/fraud-detector:1.0.0',
+  requestedBy: 'user:default/ada',
+};
+
+const manifests = [
+  {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'fraud-detector' },
+  },
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'fraud-detector' } },
+];
+
+describe.each(databases.eachSupportedId())(
+  'DatabaseDeploymentStore on %p',
+  databaseId => {
+    let knex: Knex;
+    let store: DatabaseDeploymentStore;
+
+    beforeEach(async () => {
+      knex = await databases.init(databaseId);
+      await knex.migrate.latest({ directory: migrationsDir });
+      store = new DatabaseDeploymentStore(knex);
+    });
+
+    afterEach(async () => {
+      await knex.destroy();
+    });
+
+    it('reserves increasing revisions per entity and environment', async () => {
+      const first = await store.reserveRevision(deployment);
+      const second = await store.reserveRevision(deployment);
+      const prod = await store.reserveRevision({
+        ...deployment,
+        environment: 'prod',
+      });
+      expect([first.revision, second.revision, prod.revision]).toEqual([
+        1, 2, 1,
+      ]);
+      expect(first).toMatchObject({
+        result: 'pending',
+        dryRun: false,
+        objects: [],
+      });
+    });
+
+    it('never hands out the same revision to concurrent reservations', async () => {
+      const reserved = await Promise.all(
+        Array.from({ length: 8 }, () => store.reserveRevision(deployment)),
+      );
+      const revisions = reserved.map(r => r.revision).sort((a, b) => a! - b!);
+      expect(revisions).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    });
+
+    it('finishes an attempt with its manifests and keeps it across reads', async () => {
+      const reserved = await store.reserveRevision(deployment);
+      const finished = await store.finish({
+        id: reserved.id,
+        result: 'succeeded',
+        manifests,
+      });
+      expect(finished).toMatchObject({
+        result: 'succeeded',
+        revision: 1,
+        objects: [
+          { apiVersion: 'apps/v1', kind: 'Deployment', name: 'fraud-detector' },
+          { apiVersion: 'v1', kind: 'Service', name: 'fraud-detector' },
+        ],
+        manifests,
+      });
+      await expect(
+        store.finish({ id: reserved.id, result: 'failed', manifests }),
+      ).rejects.toThrow('is not pending');
+      expect(await store.get(reserved.id)).toEqual(finished);
+    });
+
+    it('records dry runs without a revision', async () => {
+      const dry = await store.recordDryRun({
+        ...deployment,
+        result: 'failed',
+        error: 'boom',
+        manifests,
+      });
+      expect(dry).toMatchObject({
+        dryRun: true,
+        result: 'failed',
+        error: 'boom',
+      });
+      expect(dry.revision).toBeUndefined();
+      const next = await store.reserveRevision(deployment);
+      expect(next.revision).toBe(1);
+    });
+
+    it('pages history newest first with a cursor and filters by environment', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await store.reserveRevision({
+          ...deployment,
+          environment: i % 2 ? 'prod' : 'dev',
+        });
+        ids.push(r.id);
+      }
+      const page1 = await store.list({
+        entityRef: deployment.entityRef,
+        limit: 2,
+      });
+      expect(page1.items.map(i => i.id)).toEqual([ids[4], ids[3]]);
+      const page2 = await store.list({
+        entityRef: deployment.entityRef,
+        limit: 2,
+        cursor: page1.nextCursor,
+      });
+      expect(page2.items.map(i => i.id)).toEqual([ids[2], ids[1]]);
+      const page3 = await store.list({
+        entityRef: deployment.entityRef,
+        limit: 2,
+        cursor: page2.nextCursor,
+      });
+      expect(page3.items.map(i => i.id)).toEqual([ids[0]]);
+      expect(page3.nextCursor).toBeUndefined();
+
+      const dev = await store.list({
+        entityRef: deployment.entityRef,
+        environment: 'dev',
+        limit: 10,
+      });
+      expect(dev.items.map(i => i.id)).toEqual([ids[4], ids[2], ids[0]]);
+      await expect(
+        store.list({
+          entityRef: deployment.entityRef,
+          limit: 2,
+          cursor: 'garbage',
+        }),
+      ).rejects.toThrow('Invalid cursor');
+    });
+
+    it('finds the last successful deployment of an environment', async () => {
+      const a = await store.reserveRevision(deployment);
+      await store.finish({ id: a.id, result: 'succeeded', manifests });
+      const b = await store.reserveRevision(deployment);
+      await store.finish({ id: b.id, result: 'failed', error: 'x', manifests });
+      await store.recordDryRun({
+        ...deployment,
+        result: 'succeeded',
+        manifests,
+      });
+      const last = await store.lastSuccessful({
+        entityRef: deployment.entityRef,
+        environment: 'dev',
+      });
+      expect(last?.id).toBe(a.id);
+      expect(
+        await store.lastSuccessful({
+          entityRef: deployment.entityRef,
+          environment: 'prod',
+        }),
+      ).toBeUndefined();
+    });
+  },
+);

@@ -1,0 +1,235 @@
+import { InputError } from '@backstage/errors';
+import {
+  AppliedObjectRef,
+  DeploymentAction,
+  DeploymentResult,
+} from '@modelops/plugin-modelops-common';
+import { Knex } from 'knex';
+import {
+  DeploymentStore,
+  NewDeployment,
+  StoredDeployment,
+} from './DeploymentStore';
+import { timeOrderedId } from './ids';
+
+const TABLE = 'modelops_deployments';
+
+interface Row {
+  id: string;
+  entity_ref: string;
+  environment: string;
+  cluster: string;
+  namespace: string;
+  action: string;
+  image: string | null;
+  revision: number | null;
+  manifests: string | null;
+  dry_run: boolean | number;
+  status: string;
+  error: string | null;
+  source_deployment_id: string | null;
+  requested_by: string;
+  created_at: Date | string | number;
+  finished_at: Date | string | number | null;
+}
+
+function toIso(value: Date | string | number): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+function refOf(object: Record<string, unknown>): AppliedObjectRef {
+  const metadata = (object.metadata ?? {}) as { name?: string };
+  return {
+    apiVersion: String(object.apiVersion),
+    kind: String(object.kind),
+    name: String(metadata.name),
+  };
+}
+
+function fromRow(row: Row): StoredDeployment {
+  const manifests = row.manifests
+    ? (JSON.parse(row.manifests) as Record<string, unknown>[])
+    : [];
+  return {
+    id: row.id,
+    entityRef: row.entity_ref,
+    environment: row.environment,
+    cluster: row.cluster,
+    namespace: row.namespace,
+    action: row.action as DeploymentAction,
+    image: row.image ?? undefined,
+    revision: row.revision ?? undefined,
+    dryRun: Boolean(row.dry_run),
+    result: row.status as DeploymentResult,
+    error: row.error ?? undefined,
+    sourceDeploymentId: row.source_deployment_id ?? undefined,
+    objects: manifests.map(refOf),
+    manifests,
+    requestedBy: row.requested_by,
+    createdAt: toIso(row.created_at),
+  };
+}
+
+function encodeCursor(row: StoredDeployment): string {
+  return Buffer.from(row.id, 'utf8').toString('base64url');
+}
+
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!ID.test(id)) {
+    throw new InputError(
+      'Invalid cursor: pass the nextCursor of a previous page unchanged',
+    );
+  }
+  return id;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    /unique constraint/i.test(e?.message ?? '')
+  );
+}
+
+/** {@link DeploymentStore} on the plugin's knex database (SQLite or PostgreSQL). */
+export class DatabaseDeploymentStore implements DeploymentStore {
+  constructor(private readonly db: Knex) {}
+
+  private base(deployment: NewDeployment) {
+    return {
+      entity_ref: deployment.entityRef,
+      environment: deployment.environment,
+      cluster: deployment.cluster,
+      namespace: deployment.namespace,
+      action: deployment.action,
+      image: deployment.image ?? null,
+      source_deployment_id: deployment.sourceDeploymentId ?? null,
+      requested_by: deployment.requestedBy,
+    };
+  }
+
+  async reserveRevision(deployment: NewDeployment): Promise<StoredDeployment> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const id = timeOrderedId();
+      try {
+        await this.db.transaction(async tx => {
+          const max = await tx(TABLE)
+            .where({
+              entity_ref: deployment.entityRef,
+              environment: deployment.environment,
+            })
+            .max({ revision: 'revision' })
+            .first();
+          await tx(TABLE).insert({
+            ...this.base(deployment),
+            id,
+            revision: Number(max?.revision ?? 0) + 1,
+            dry_run: false,
+            status: 'pending',
+            manifests: '[]',
+            created_at: new Date(),
+          });
+        });
+        return (await this.get(id))!;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+    }
+    throw new Error(
+      `Could not reserve a revision for ${deployment.entityRef} in ${deployment.environment}: too many concurrent deploys`,
+    );
+  }
+
+  async recordDryRun(
+    deployment: NewDeployment & {
+      result: 'succeeded' | 'failed';
+      error?: string;
+      manifests: Record<string, unknown>[];
+    },
+  ): Promise<StoredDeployment> {
+    const id = timeOrderedId();
+    const now = new Date();
+    await this.db(TABLE).insert({
+      ...this.base(deployment),
+      id,
+      revision: null,
+      dry_run: true,
+      status: deployment.result,
+      error: deployment.error ?? null,
+      manifests: JSON.stringify(deployment.manifests),
+      created_at: now,
+      finished_at: now,
+    });
+    return (await this.get(id))!;
+  }
+
+  async finish(options: {
+    id: string;
+    result: 'succeeded' | 'failed';
+    error?: string;
+    manifests: Record<string, unknown>[];
+  }): Promise<StoredDeployment> {
+    const updated = await this.db(TABLE)
+      .where({ id: options.id, status: 'pending' })
+      .update({
+        status: options.result,
+        error: options.error ?? null,
+        manifests: JSON.stringify(options.manifests),
+        finished_at: new Date(),
+      });
+    if (updated !== 1) {
+      throw new Error(`Deployment ${options.id} is not pending`);
+    }
+    return (await this.get(options.id))!;
+  }
+
+  async get(id: string): Promise<StoredDeployment | undefined> {
+    const row = await this.db<Row>(TABLE).where({ id }).first();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async list(options: {
+    entityRef: string;
+    environment?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: StoredDeployment[]; nextCursor?: string }> {
+    const query = this.db<Row>(TABLE).where({ entity_ref: options.entityRef });
+    if (options.environment) {
+      query.andWhere({ environment: options.environment });
+    }
+    if (options.cursor) {
+      query.andWhere('id', '<', decodeCursor(options.cursor));
+    }
+    // Ids are time-ordered (UUIDv7), so id order is creation order.
+    const rows = await query.orderBy('id', 'desc').limit(options.limit + 1);
+    const items = rows.slice(0, options.limit).map(fromRow);
+    return {
+      items,
+      nextCursor:
+        rows.length > options.limit
+          ? encodeCursor(items[items.length - 1])
+          : undefined,
+    };
+  }
+
+  async lastSuccessful(options: {
+    entityRef: string;
+    environment: string;
+  }): Promise<StoredDeployment | undefined> {
+    const row = await this.db<Row>(TABLE)
+      .where({
+        entity_ref: options.entityRef,
+        environment: options.environment,
+        status: 'succeeded',
+        dry_run: false,
+      })
+      .orderBy('id', 'desc')
+      .first();
+    return row ? fromRow(row) : undefined;
+  }
+}

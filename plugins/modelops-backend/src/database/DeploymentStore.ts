@@ -1,0 +1,66 @@
+import {
+  DeploymentAction,
+  DeploymentRecord,
+  DeploymentResult,
+} from '@modelops/plugin-modelops-common';
+
+/** A deployment record with the manifests it applied, as stored. */
+export interface StoredDeployment extends DeploymentRecord {
+  /** The rendered objects that were (or would have been) applied. */
+  manifests: Record<string, unknown>[];
+}
+
+/** What a new deployment attempt records. */
+export interface NewDeployment {
+  entityRef: string;
+  environment: string;
+  cluster: string;
+  namespace: string;
+  action: DeploymentAction;
+  image?: string;
+  sourceDeploymentId?: string;
+  requestedBy: string;
+}
+
+/** Persistence of deploy, rollback and promotion attempts. */
+export interface DeploymentStore {
+  /**
+   * Inserts a pending, non-dry-run attempt with the next revision of its
+   * entity and environment. The revision is unique: concurrent reservations
+   * get different ones.
+   */
+  reserveRevision(deployment: NewDeployment): Promise<StoredDeployment>;
+
+  /** Records a finished dry run (no revision). */
+  recordDryRun(
+    deployment: NewDeployment & {
+      result: Exclude<DeploymentResult, 'pending'>;
+      error?: string;
+      manifests: Record<string, unknown>[];
+    },
+  ): Promise<StoredDeployment>;
+
+  /** Completes a reserved attempt. */
+  finish(options: {
+    id: string;
+    result: Exclude<DeploymentResult, 'pending'>;
+    error?: string;
+    manifests: Record<string, unknown>[];
+  }): Promise<StoredDeployment>;
+
+  get(id: string): Promise<StoredDeployment | undefined>;
+
+  /** History newest first, `limit` at a time. */
+  list(options: {
+    entityRef: string;
+    environment?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: StoredDeployment[]; nextCursor?: string }>;
+
+  /** The newest successful, non-dry-run attempt in an environment. */
+  lastSuccessful(options: {
+    entityRef: string;
+    environment: string;
+  }): Promise<StoredDeployment | undefined>;
+}
