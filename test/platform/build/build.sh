@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Builds the local platform's binaries from the Go module proxy at the versions
+# pinned by the wrapper modules beside this script, into
+#   ${MODELOPS_CACHE:-$HOME/.cache/modelops}/bin/<component>-<version>/<component>
+# A binary already there is not rebuilt. GOMODCACHE/GOCACHE stay at Go's
+# defaults (under $HOME) so later builds reuse them.
+#
+# usage: build.sh [component...]   (default: all)
+#   components: etcd kwok kubectl kube-scheduler kube-controller-manager kube-apiserver
+# env:  MODELOPS_BUILD_P (go build -p, default 2)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="${MODELOPS_CACHE:-$HOME/.cache/modelops}"
+logdir="$cache/build-logs"
+mkdir -p "$cache/bin" "$logdir"
+par="${MODELOPS_BUILD_P:-2}"
+
+# Versions come from the pinned wrapper modules (single source of truth).
+modver() { # <go.mod> <module path>
+  awk -v m="$2" '$1==m && $2 ~ /^v/ {print $2; exit} $1=="require" && $2==m {print $3; exit}' "$1"
+}
+K8S_VERSION="$(modver "$here/kubernetes/go.mod" k8s.io/kubernetes)"
+ETCD_VERSION="$(modver "$here/etcd/go.mod" go.etcd.io/etcd/server/v3)"
+KWOK_VERSION="$(modver "$here/kwok/go.mod" sigs.k8s.io/kwok)"
+
+version_of() {
+  case "$1" in
+    etcd) echo "$ETCD_VERSION" ;;
+    kwok) echo "$KWOK_VERSION" ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl) echo "$K8S_VERSION" ;;
+    *) echo "unknown component: $1" >&2; return 1 ;;
+  esac
+}
+
+if [[ "${1:-}" == "--print-versions" ]]; then
+  for c in etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    echo "$c $(version_of "$c")"
+  done
+  exit 0
+fi
+
+build_one() {
+  local comp="$1" ver dir out pkg moddir ldflags tags=""
+  ver="$(version_of "$comp")"
+  dir="$cache/bin/$comp-$ver"
+  out="$dir/$comp"
+  if [[ -x "$out" ]]; then
+    echo "[build] $comp $ver: cached ($out)"
+    return 0
+  fi
+  mkdir -p "$dir"
+  case "$comp" in
+    etcd)
+      moddir="$here/etcd"; pkg="go.etcd.io/etcd/server/v3"
+      ldflags="-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=${ver}" ;;
+    kwok)
+      moddir="$here/kwok"; pkg="sigs.k8s.io/kwok/cmd/kwok"
+      ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${ver#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${K8S_VERSION#v}" ;;
+    *)
+      moddir="$here/kubernetes"; pkg="k8s.io/kubernetes/cmd/$comp"
+      tags="-tags=selinux,notest,grpcnotrace"
+      local major minor rest
+      major="${ver#v}"; major="${major%%.*}"
+      rest="${ver#v*.}"; minor="${rest%%.*}"
+      ldflags="-s -w"
+      local p
+      for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+        ldflags+=" -X $p.gitVersion=$ver -X $p.gitMajor=$major -X $p.gitMinor=$minor"
+        ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+      done ;;
+  esac
+  local log="$logdir/$comp-$ver.log"
+  echo "[build] $comp $ver: building $pkg (log: $log) ..."
+  local start=$SECONDS
+  # Build into a temp name and rename, so an interrupted build leaves no binary.
+  if ! ( cd "$moddir" && CGO_ENABLED=0 /usr/bin/time -v -o "$log.time" \
+      go build -p "$par" -trimpath $tags -ldflags "$ldflags" -o "$out.tmp" "$pkg" ) >"$log" 2>&1; then
+    rm -f "$out.tmp"
+    echo "[build] $comp $ver: FAILED after $((SECONDS-start))s; see $log" >&2
+    tail -20 "$log" >&2
+    return 1
+  fi
+  mv "$out.tmp" "$out"
+  local rss wall
+  rss="$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$log.time")"
+  wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log.time")"
+  echo "$comp $ver wall=$wall peak_rss_kb=$rss built=$(date -u +%FT%TZ)" >> "$logdir/build-times.txt"
+  echo "[build] $comp $ver: done in $((SECONDS-start))s (wall $wall, peak RSS $((rss/1024)) MiB)"
+}
+
+comps=("$@")
+if [[ ${#comps[@]} -eq 0 ]]; then
+  comps=(etcd kwok kubectl kube-scheduler kube-controller-manager kube-apiserver)
+fi
+for c in "${comps[@]}"; do
+  build_one "$c"
+done

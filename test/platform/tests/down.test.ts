@@ -1,0 +1,170 @@
+/**
+ * Destructive, so it runs last and only when asked (MODELOPS_RUN_DOWN_TEST=1,
+ * which test/platform/run-tests.sh sets): a component killed by hand shows up in
+ * `status`, then `down` leaves no process of the platform behind.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import {
+  cli,
+  kubectlOk,
+  REPO_ROOT,
+  requireUp,
+  sleep,
+  waitUntil,
+} from './helpers.ts';
+
+const enabled = process.env.MODELOPS_RUN_DOWN_TEST === '1';
+const STATE_DIR = path.join(REPO_ROOT, '.platform');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const st = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    return st !== '' && !st.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+function pgrep(pattern: string): string[] {
+  const r = spawnSync('pgrep', ['-af', pattern], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .filter(l => l.trim() !== '' && !l.includes('pgrep'));
+}
+
+let tokenBefore = '';
+
+describe(
+  'down',
+  {
+    skip: enabled
+      ? false
+      : 'destructive: run via test/platform/run-tests.sh (MODELOPS_RUN_DOWN_TEST=1)',
+  },
+  () => {
+    test('a component killed by hand shows as running:false and status exits non-zero', async () => {
+      const st = requireUp();
+      const victim = st.modelServers.find(
+        m => m.service === 'image-classifier' && m.environment === 'prod',
+      )!;
+      process.kill(victim.pid, 'SIGKILL');
+      await sleep(500);
+      const r = cli(['status', '--json']);
+      assert.notEqual(
+        r.code,
+        0,
+        'status must exit non-zero when something is down',
+      );
+      const s = JSON.parse(r.stdout);
+      assert.equal(s.up, false);
+      assert.equal(
+        s.modelServers.find((m: any) => m.pid === victim.pid).running,
+        false,
+      );
+      const human = cli(['status']);
+      assert.notEqual(human.code, 0);
+      assert.match(human.stdout, /DOWN\s+prod-model-server-image-classifier/);
+    });
+
+    test('down stops every recorded process and nothing of the platform is left', async () => {
+      const before = JSON.parse(cli(['status', '--json']).stdout);
+      tokenBefore = readFileSync(
+        path.join(STATE_DIR, 'app-config.platform.yaml'),
+        'utf8',
+      );
+      const pids: number[] = before.components.map((c: any) => c.pid);
+      assert.ok(
+        pids.length >= 23,
+        `expected the whole platform recorded, got ${pids.length}`,
+      );
+      const r = cli(['down']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const survivors = pids.filter(alive);
+      assert.deepEqual(survivors, [], 'recorded pids still alive');
+      for (const name of [
+        'etcd',
+        'kube-apiserver',
+        'kube-controller-manager',
+        'kube-scheduler',
+        'kwok',
+        'prometheus',
+      ]) {
+        const left = pgrep(`^[^ ]*/${name} .*${STATE_DIR}/`);
+        assert.deepEqual(
+          left,
+          [],
+          `${name} processes using ${STATE_DIR} still running`,
+        );
+      }
+      assert.deepEqual(
+        pgrep('--port (18|28)08[0-9] --host 127.0.0.1'),
+        [],
+        'model servers on the platform ports',
+      );
+      assert.deepEqual(
+        pgrep('--control-port (18|28)18[0-9]'),
+        [],
+        'traffic generators on the platform ports',
+      );
+      const st = cli(['status', '--json']);
+      assert.equal(st.code, 3);
+      assert.equal(JSON.parse(st.stdout).up, false);
+    });
+
+    test('up again reuses the clusters (same CA and token for Backstage) and they work; then down again', async () => {
+      const r = cli(['up']);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      try {
+        const cfg = readFileSync(
+          path.join(STATE_DIR, 'app-config.platform.yaml'),
+          'utf8',
+        );
+        assert.equal(
+          cfg,
+          tokenBefore,
+          'app-config.platform.yaml (tokens, CA data) unchanged across down/up',
+        );
+        const st = requireUp();
+        const dev = st.clusters.find(c => c.name === 'dev')!.kubeconfig;
+        const name = `after-restart-${Date.now().toString(36)}`;
+        kubectlOk(dev, [
+          '-n',
+          'models',
+          'create',
+          'deployment',
+          name,
+          '--image=example.invalid/x:1',
+          '--replicas=2',
+        ]);
+        try {
+          await waitUntil(
+            '2 ready replicas after restart',
+            () =>
+              kubectlOk(dev, [
+                '-n',
+                'models',
+                'get',
+                'deployment',
+                name,
+                '-o',
+                'jsonpath={.status.readyReplicas}',
+              ]) === '2',
+            30_000,
+          );
+        } finally {
+          kubectlOk(dev, ['-n', 'models', 'delete', 'deployment', name]);
+        }
+      } finally {
+        const d = cli(['down']);
+        assert.equal(d.code, 0, d.stdout + d.stderr);
+      }
+    });
+  },
+);
