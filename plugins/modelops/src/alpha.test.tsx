@@ -19,6 +19,7 @@ import { screen } from '@testing-library/react';
 import {
   BACKEND_BASE_URL,
   createModelOpsBackend,
+  deploymentTabHandlers,
   environmentsHandler,
   environmentsResponse,
   modelServiceEntity,
@@ -123,11 +124,17 @@ describe('modelops alpha plugin (new frontend system)', () => {
       plugin.getExtension('api:modelops'),
       plugin.getExtension('entity-content:modelops/deployment'),
     ];
-    const apis = [mockApis.discovery({ baseUrl: BACKEND_BASE_URL })] as const;
+    const apis = [
+      mockApis.discovery({ baseUrl: BACKEND_BASE_URL }),
+      mockApis.permission(),
+    ] as const;
 
     it('renders the deployment tab through the plugin API for a model service', async () => {
       const requested: string[] = [];
-      server.use(environmentsHandler(environmentsResponse, requested));
+      server.use(
+        environmentsHandler(environmentsResponse, requested),
+        ...deploymentTabHandlers(),
+      );
 
       renderTestApp({
         extensions: [
@@ -142,6 +149,13 @@ describe('modelops alpha plugin (new frontend system)', () => {
       ).toBeInTheDocument();
       expect(await screen.findByText('dev-cluster')).toBeInTheDocument();
       expect(screen.getByText('prod-eu-1')).toBeInTheDocument();
+      // Live status and history come from the deployment routes.
+      expect(await screen.findByText('Not deployed')).toBeInTheDocument();
+      expect(
+        await screen.findByText(
+          'No deployments yet. Deploy an image to start the history.',
+        ),
+      ).toBeInTheDocument();
       expect(requested).toEqual(['component:default/fraud-scorer']);
     });
 

@@ -4,14 +4,24 @@
  * HTTP edge.
  */
 import { Entity } from '@backstage/catalog-model';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
 import {
   TestApiProvider,
   mockApis,
   renderInTestApp,
 } from '@backstage/test-utils';
 import {
+  DeploymentHistoryPage,
+  DeploymentRecord,
+  DeploymentStatusResponse,
+  DeployRequest,
+  DeployResponse,
   EntityEnvironmentsResponse,
+  EnvironmentStatus,
   ModelOpsClient,
 } from '@modelops/plugin-modelops-common';
 import { HttpResponse, http } from 'msw';
@@ -21,6 +31,9 @@ import { modelOpsApiRef } from '../api';
 
 export const BACKEND_BASE_URL = 'http://backstage.test';
 export const ENVIRONMENTS_URL = `${BACKEND_BASE_URL}/api/modelops/environments`;
+export const DEPLOYMENTS_URL = `${BACKEND_BASE_URL}/api/modelops/deployments`;
+export const DEPLOYMENT_STATUS_URL = `${DEPLOYMENTS_URL}/status`;
+export const ROLLBACK_URL = `${DEPLOYMENTS_URL}/:id/rollback`;
 
 /** A complete model service, with every ModelOps annotation set. */
 export const modelServiceEntity: Entity = {
@@ -125,6 +138,183 @@ export function environmentsHandler(
   });
 }
 
+/** Something a handler answers: a fixed value, or a function of the request. */
+type Answer<TArgs extends unknown[], TValue> =
+  | TValue
+  | ((...args: TArgs) => TValue | Response | Promise<TValue | Response>);
+
+async function answerWith<TArgs extends unknown[], TValue>(
+  answer: Answer<TArgs, TValue>,
+  ...args: TArgs
+): Promise<Response> {
+  const value =
+    typeof answer === 'function'
+      ? await (
+          answer as (
+            ...a: TArgs
+          ) => TValue | Response | Promise<TValue | Response>
+        )(...args)
+      : answer;
+  return value instanceof Response
+    ? value
+    : HttpResponse.json(value as Record<string, unknown>);
+}
+
+/** A deployment record of {@link modelServiceEntity}, with some fields changed. */
+export function deploymentRecord(
+  overrides: Partial<DeploymentRecord> = {},
+): DeploymentRecord {
+  return {
+    id: 'dep-1',
+    entityRef: 'component:default/fraud-scorer',
+    environment: 'dev',
+    cluster: 'dev-cluster',
+    namespace: 'ml-fraud',
+    action: 'deploy',
+    image: 'ghcr.io/acme/fraud-scorer:1.4.2',
+    revision: 3,
+    dryRun: false,
+    result: 'succeeded',
+    objects: [
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'fraud-scorer' },
+    ],
+    requestedBy: 'user:default/jane.doe',
+    createdAt: new Date(Date.now() - 5 * 60 * 1000).toISOString(),
+    ...overrides,
+  };
+}
+
+/** The live status of one environment of {@link modelServiceEntity}. */
+export function environmentStatus(
+  overrides: Partial<EnvironmentStatus> = {},
+): EnvironmentStatus {
+  return {
+    environment: 'dev',
+    cluster: 'dev-cluster',
+    namespace: 'ml-fraud',
+    phase: 'Available',
+    image: 'ghcr.io/acme/fraud-scorer:1.4.2',
+    revision: 3,
+    replicas: { desired: 2, updated: 2, ready: 2, available: 2 },
+    generation: 4,
+    observedGeneration: 4,
+    conditions: [
+      {
+        type: 'Available',
+        status: 'True',
+        reason: 'MinimumReplicasAvailable',
+        message: 'Deployment has minimum availability.',
+      },
+    ],
+    problems: [],
+    lastDeployment: deploymentRecord(),
+    ...overrides,
+  };
+}
+
+/** A status answer for {@link modelServiceEntity}. */
+export function statusResponse(
+  environments: EnvironmentStatus[],
+): DeploymentStatusResponse {
+  return { entityRef: 'component:default/fraud-scorer', environments };
+}
+
+/** Nothing deployed anywhere yet. */
+export const notDeployedStatus = statusResponse([
+  {
+    environment: 'dev',
+    cluster: 'dev-cluster',
+    namespace: 'ml-fraud',
+    phase: 'NotDeployed',
+    conditions: [],
+    problems: [],
+  },
+  {
+    environment: 'prod',
+    cluster: 'prod-eu-1',
+    namespace: 'ml-fraud',
+    phase: 'Unknown',
+    conditions: [],
+    problems: [],
+    error: {
+      reason: 'ClusterNotConfigured',
+      message:
+        'Cluster "prod-eu-1" is not configured in kubernetes.clusterLocatorMethods',
+    },
+  },
+]);
+
+/** Serves GET /deployments/status and counts the requests. */
+export function deploymentStatusHandler(
+  answer: Answer<[number], DeploymentStatusResponse>,
+  requests: string[] = [],
+) {
+  return http.get(DEPLOYMENT_STATUS_URL, ({ request }) => {
+    requests.push(
+      new URL(request.url).searchParams.get('entityRef') ?? '<none>',
+    );
+    return answerWith(answer, requests.length);
+  });
+}
+
+/** Serves GET /deployments (history) and records the query of each request. */
+export function deploymentHistoryHandler(
+  answer: Answer<[URLSearchParams], DeploymentHistoryPage>,
+  queries: URLSearchParams[] = [],
+) {
+  return http.get(DEPLOYMENTS_URL, ({ request }) => {
+    const query = new URL(request.url).searchParams;
+    queries.push(query);
+    return answerWith(answer, query);
+  });
+}
+
+/** Serves POST /deployments and records the request bodies. */
+export function deployHandler(
+  answer: Answer<[DeployRequest], DeployResponse>,
+  bodies: DeployRequest[] = [],
+) {
+  return http.post(DEPLOYMENTS_URL, async ({ request }) => {
+    const body = (await request.json()) as DeployRequest;
+    bodies.push(body);
+    return answerWith(answer, body);
+  });
+}
+
+/** A recorded rollback request. */
+export interface RollbackCall {
+  id: string;
+  body: { dryRun?: boolean; force?: boolean };
+}
+
+/** Serves POST /deployments/:id/rollback and records the calls. */
+export function rollbackHandler(
+  answer: Answer<[RollbackCall], DeployResponse>,
+  calls: RollbackCall[] = [],
+) {
+  return http.post(ROLLBACK_URL, async ({ request, params }) => {
+    const call = {
+      id: String(params.id),
+      body: (await request.json()) as RollbackCall['body'],
+    };
+    calls.push(call);
+    return answerWith(answer, call);
+  });
+}
+
+/** The handlers the deployment tab needs besides GET /environments: quiet defaults. */
+export function deploymentTabHandlers(
+  options: {
+    status?: DeploymentStatusResponse;
+    history?: DeploymentHistoryPage;
+  } = {},
+) {
+  return [
+    deploymentStatusHandler(options.status ?? notDeployedStatus),
+    deploymentHistoryHandler(options.history ?? { items: [] }),
+  ];
+}
+
 /** The real client, talking HTTP to whatever msw serves. */
 export function createModelOpsClient() {
   return new ModelOpsClient({
@@ -133,11 +323,32 @@ export function createModelOpsClient() {
   });
 }
 
-/** Renders an entity-scoped component in a legacy test app with the real client. */
-export function renderForEntity(element: ReactElement, entity: Entity) {
+/** What the fake permission API answers. */
+export type PermissionAnswer = NonNullable<
+  Parameters<typeof mockApis.permission>[0]
+>['authorize'];
+
+/**
+ * Renders an entity-scoped component in a legacy test app with the real
+ * client. The permission API allows everything unless told otherwise.
+ */
+export function renderForEntity(
+  element: ReactElement,
+  entity: Entity,
+  options: { permission?: PermissionAnswer } = {},
+) {
   return renderInTestApp(
-    <TestApiProvider apis={[[modelOpsApiRef, createModelOpsClient()]]}>
+    <TestApiProvider
+      apis={[
+        [modelOpsApiRef, createModelOpsClient()],
+        [
+          permissionApiRef,
+          mockApis.permission({ authorize: options.permission }),
+        ],
+      ]}
+    >
       <EntityProvider entity={entity}>{element}</EntityProvider>
     </TestApiProvider>,
+    { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
 }

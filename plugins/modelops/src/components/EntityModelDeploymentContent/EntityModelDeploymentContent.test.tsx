@@ -5,6 +5,8 @@ import {
   ENVIRONMENTS_URL,
   backstageErrorResponse,
   createModelOpsBackend,
+  deploymentStatusHandler,
+  deploymentTabHandlers,
   environmentsHandler,
   environmentsResponse,
   modelServiceEntity,
@@ -16,6 +18,10 @@ import { EntityModelDeploymentContent } from './EntityModelDeploymentContent';
 describe('EntityModelDeploymentContent (backend simulated with msw)', () => {
   const server = createModelOpsBackend();
   registerMswTestHooks(server);
+  beforeEach(() => server.use(...deploymentTabHandlers()));
+
+  const card = (name: string) =>
+    screen.getByRole('region', { name: `${name} environment` });
 
   it('shows progress until the backend answers, then the environments', async () => {
     let answer: () => void = () => {};
@@ -59,23 +65,26 @@ describe('EntityModelDeploymentContent (backend simulated with msw)', () => {
       screen.getByText('https://github.com/acme/fraud-scorer'),
     ).toBeInTheDocument();
 
-    // Environments with cluster and namespace, per row.
-    const devRow = screen.getByText('dev').closest('tr')!;
-    expect(within(devRow).getByText('dev-cluster')).toBeInTheDocument();
-    expect(within(devRow).getByText('ml-fraud')).toBeInTheDocument();
+    // One card per environment with cluster and namespace.
+    const dev = card('dev');
+    expect(within(dev).getByText('dev-cluster')).toBeInTheDocument();
+    expect(within(dev).getByText('ml-fraud')).toBeInTheDocument();
     expect(
-      within(devRow).getByText('from backstage.io/kubernetes-namespace'),
+      within(dev).getByText('from backstage.io/kubernetes-namespace'),
     ).toBeInTheDocument();
-    expect(within(devRow).getByText('Ready to deploy')).toBeInTheDocument();
+    expect(within(dev).getByText('Not deployed')).toBeInTheDocument();
 
-    // ClusterNotConfigured comes back as data and is shown as an error status.
-    const prodRow = screen.getByText('prod').closest('tr')!;
-    expect(within(prodRow).getByText('prod-eu-1')).toBeInTheDocument();
-    const prodStatus = within(prodRow).getByText(
-      'Cluster "prod-eu-1" is not configured in kubernetes.clusterLocatorMethods',
-    );
-    expect(prodStatus.closest('[aria-label="Status error"]')).not.toBeNull();
-    expect(within(prodRow).queryByText('Ready to deploy')).toBeNull();
+    // ClusterNotConfigured comes back as data and is shown as an error in that card.
+    const prod = card('prod');
+    expect(within(prod).getByText('prod-eu-1')).toBeInTheDocument();
+    expect(
+      within(prod).getByText(
+        'Error: Cluster "prod-eu-1" is not configured in kubernetes.clusterLocatorMethods',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(dev).queryByText(/is not configured/),
+    ).not.toBeInTheDocument();
 
     // No problems: no warning panel.
     expect(
@@ -121,6 +130,10 @@ describe('EntityModelDeploymentContent (backend simulated with msw)', () => {
   it('explains an empty environment list', async () => {
     server.use(
       environmentsHandler({ ...environmentsResponse, environments: [] }),
+      deploymentStatusHandler({
+        entityRef: 'component:default/fraud-scorer',
+        environments: [],
+      }),
     );
 
     await renderForEntity(<EntityModelDeploymentContent />, modelServiceEntity);

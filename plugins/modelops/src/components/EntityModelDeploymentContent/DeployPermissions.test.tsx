@@ -1,0 +1,88 @@
+/*
+ * Kept in its own file: usePermission caches answers per permission and
+ * resource for the whole module, so a denied answer would leak into tests
+ * that expect the buttons enabled.
+ */
+import { registerMswTestHooks } from '@backstage/test-utils';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import {
+  createModelOpsBackend,
+  deploymentHistoryHandler,
+  deploymentRecord,
+  deploymentStatusHandler,
+  environmentStatus,
+  environmentsHandler,
+  environmentsResponse,
+  modelServiceEntity,
+  renderForEntity,
+  statusResponse,
+} from '../../__testUtils__/modelOpsBackend';
+import { EntityModelDeploymentContent } from './EntityModelDeploymentContent';
+
+describe('Model deployment tab: permissions (backend simulated with msw)', () => {
+  const server = createModelOpsBackend();
+  registerMswTestHooks(server);
+
+  it('disables deploy, promote and rollback with a tooltip that says why', async () => {
+    const user = userEvent.setup();
+    server.use(
+      environmentsHandler({
+        ...environmentsResponse,
+        environments: environmentsResponse.environments.map(e => ({
+          ...e,
+          error: undefined,
+        })),
+      }),
+      deploymentHistoryHandler({ items: [deploymentRecord({ id: 'dep-3' })] }),
+      deploymentStatusHandler(
+        statusResponse([
+          environmentStatus(),
+          environmentStatus({ environment: 'prod', cluster: 'prod-eu-1' }),
+        ]),
+      ),
+    );
+
+    await renderForEntity(
+      <EntityModelDeploymentContent />,
+      modelServiceEntity,
+      {
+        permission: 'DENY',
+      },
+    );
+
+    const card = (name: string) =>
+      screen.getByRole('region', { name: `${name} environment` });
+    await within(card('dev')).findByText('Available');
+    await screen.findByRole('button', { name: 'Rollback' });
+
+    const why =
+      'You need the modelops.deployment.create permission on component:default/fraud-scorer — owners of this service and platform admins have it';
+    await waitFor(() => {
+      for (const button of [
+        screen.getByRole('button', { name: 'Deploy' }),
+        within(card('dev')).getByRole('button', { name: 'Deploy to dev' }),
+        within(card('dev')).getByRole('button', { name: 'Promote to prod' }),
+        screen.getByRole('button', { name: 'Rollback' }),
+      ]) {
+        expect(button).toBeDisabled();
+      }
+    });
+
+    for (const button of [
+      screen.getByRole('button', { name: 'Deploy' }),
+      within(card('dev')).getByRole('button', { name: 'Promote to prod' }),
+      screen.getByRole('button', { name: 'Rollback' }),
+    ]) {
+      // Disabled buttons get no pointer events; the wrapper shows the tooltip.
+      await user.hover(button.parentElement!);
+      expect(await screen.findByRole('tooltip')).toHaveTextContent(why);
+      await user.unhover(button.parentElement!);
+      await waitFor(() =>
+        expect(screen.queryByRole('tooltip')).not.toBeInTheDocument(),
+      );
+    }
+    // Nothing can be opened.
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+  });
+});

@@ -1,0 +1,217 @@
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import { useApi } from '@backstage/core-plugin-api';
+import {
+  DeploymentRecord,
+  DeployResponse,
+  EnvironmentStatus,
+  ModelOpsEnvironment,
+} from '@modelops/plugin-modelops-common';
+import TextField from '@material-ui/core/TextField';
+import Typography from '@material-ui/core/Typography';
+import { useCallback, useState } from 'react';
+import { modelOpsApiRef } from '../../api';
+import { splitImageReference, validateImageReference } from './imageReference';
+import { OperationDialog, RunOperation } from './OperationDialog';
+import { RelativeTime } from './time';
+
+/** Shared props of the deployment dialogs. */
+interface DialogBaseProps {
+  entityRef: string;
+  /** Live status per environment, to follow the rollout. */
+  statusOf: (environment: string) => EnvironmentStatus | undefined;
+  onApplied: (response: DeployResponse) => void;
+  onClose: () => void;
+}
+
+/** Deploys an image to an environment chosen in the dialog. */
+export function DeployDialog(
+  props: DialogBaseProps & {
+    environments: ModelOpsEnvironment[];
+    initialEnvironment?: string;
+    /** The service's image repository, from `modelops/image`. */
+    imageRepository?: string;
+  },
+) {
+  const { entityRef, environments, statusOf, imageRepository } = props;
+  const api = useApi(modelOpsApiRef);
+  const usable = environments.filter(e => !e.error);
+  const [environment, setEnvironment] = useState(
+    props.initialEnvironment ?? usable[0]?.name ?? environments[0]?.name ?? '',
+  );
+  const initialImage = (env: string) =>
+    statusOf(env)?.image ?? imageRepository ?? '';
+  const [image, setImage] = useState(() => initialImage(environment));
+  const [imageEdited, setImageEdited] = useState(false);
+  const [showErrors, setShowErrors] = useState(false);
+
+  const selected = environments.find(e => e.name === environment);
+  const imageError = validateImageReference(image, imageRepository);
+  const otherRepository =
+    !imageError &&
+    imageRepository &&
+    splitImageReference(image.trim()).repository !== imageRepository;
+
+  const run: RunOperation = useCallback(
+    ({ dryRun, force }) =>
+      api.deploy({
+        entityRef,
+        environment,
+        image: image.trim(),
+        dryRun,
+        ...(force ? { force } : {}),
+      }),
+    [api, entityRef, environment, image],
+  );
+
+  return (
+    <OperationDialog
+      title="Deploy an image"
+      mode="deploy"
+      run={run}
+      validate={() => {
+        setShowErrors(true);
+        return !imageError && environment !== '';
+      }}
+      inputsKey={`${environment} ${image}`}
+      status={statusOf(environment)}
+      onApplied={props.onApplied}
+      onClose={props.onClose}
+    >
+      {({ locked }) => (
+        <>
+          <TextField
+            select
+            id="modelops-deploy-environment"
+            label="Environment"
+            value={environment}
+            onChange={e => {
+              setEnvironment(e.target.value);
+              if (!imageEdited) setImage(initialImage(e.target.value));
+            }}
+            SelectProps={{ native: true }}
+            fullWidth
+            margin="normal"
+            disabled={locked}
+            helperText={
+              selected?.error?.message ??
+              (selected
+                ? `${selected.cluster} / ${selected.namespace}`
+                : undefined)
+            }
+          >
+            {environments.map(env => (
+              <option key={env.name} value={env.name} disabled={!!env.error}>
+                {env.name}
+                {env.error ? ' (unavailable)' : ''}
+              </option>
+            ))}
+          </TextField>
+          <TextField
+            id="modelops-deploy-image"
+            label="Image"
+            value={image}
+            onChange={e => {
+              setImage(e.target.value);
+              setImageEdited(true);
+            }}
+            onBlur={() => setShowErrors(true)}
+            fullWidth
+            disabled={locked}
+            margin="normal"
+            placeholder={`${imageRepository ?? 'ghcr.io/acme/model'}:1.4.2`}
+            error={showErrors && !!imageError}
+            helperText={
+              (showErrors && imageError) ||
+              (otherRepository
+                ? `This is not the service's image repository (${imageRepository}); the backend may refuse it`
+                : 'Full image reference: repository:tag or repository@sha256:…')
+            }
+            inputProps={{ spellCheck: false }}
+          />
+        </>
+      )}
+    </OperationDialog>
+  );
+}
+
+/** Deploys the image running in one environment to another. */
+export function PromoteDialog(
+  props: DialogBaseProps & { from: string; to: string },
+) {
+  const { entityRef, from, to, statusOf } = props;
+  const api = useApi(modelOpsApiRef);
+  const run: RunOperation = useCallback(
+    ({ dryRun, force }) =>
+      api.deploy({
+        entityRef,
+        environment: to,
+        fromEnvironment: from,
+        dryRun,
+        ...(force ? { force } : {}),
+      }),
+    [api, entityRef, from, to],
+  );
+  const image = statusOf(from)?.image;
+  return (
+    <OperationDialog
+      title={`Promote ${from} to ${to}`}
+      mode="confirm"
+      run={run}
+      status={statusOf(to)}
+      onApplied={props.onApplied}
+      onClose={props.onClose}
+    >
+      <Typography variant="body1">
+        Deploys the image running in {from}
+        {image ? (
+          <>
+            {' '}
+            (<code>{image}</code>)
+          </>
+        ) : null}{' '}
+        to {to}. Check the preview, then confirm.
+      </Typography>
+    </OperationDialog>
+  );
+}
+
+/** Re-applies the manifests of a recorded deployment. */
+export function RollbackDialog(
+  props: DialogBaseProps & { record: DeploymentRecord },
+) {
+  const { record, statusOf } = props;
+  const api = useApi(modelOpsApiRef);
+  const run: RunOperation = useCallback(
+    ({ dryRun, force }) =>
+      api.rollback({
+        deploymentId: record.id,
+        dryRun,
+        ...(force ? { force } : {}),
+      }),
+    [api, record.id],
+  );
+  return (
+    <OperationDialog
+      title={`Roll back ${record.environment} to revision ${record.revision}`}
+      mode="confirm"
+      run={run}
+      status={statusOf(record.environment)}
+      onApplied={props.onApplied}
+      onClose={props.onClose}
+    >
+      <Typography variant="body1">
+        Re-applies the manifests of revision {record.revision}
+        {record.image ? (
+          <>
+            {' '}
+            (<code>{record.image}</code>)
+          </>
+        ) : null}{' '}
+        to {record.environment}, as deployed by{' '}
+        <EntityRefLink entityRef={record.requestedBy} defaultKind="user" />{' '}
+        <RelativeTime iso={record.createdAt} />. Check the preview, then
+        confirm.
+      </Typography>
+    </OperationDialog>
+  );
+}

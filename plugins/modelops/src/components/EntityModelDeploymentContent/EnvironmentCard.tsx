@@ -1,0 +1,171 @@
+import { InfoCard, Progress, WarningPanel } from '@backstage/core-components';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import {
+  EnvironmentStatus,
+  ModelOpsEnvironment,
+} from '@modelops/plugin-modelops-common';
+import Box from '@material-ui/core/Box';
+import Table from '@material-ui/core/Table';
+import TableBody from '@material-ui/core/TableBody';
+import TableCell from '@material-ui/core/TableCell';
+import TableRow from '@material-ui/core/TableRow';
+import Typography from '@material-ui/core/Typography';
+import type { ReactNode } from 'react';
+import { GatedButton } from './GatedButton';
+import { splitImageReference } from './imageReference';
+import { PhaseStatus } from './PhaseStatus';
+import { RelativeTime } from './time';
+import { RolloutConditions, WorkloadProblems } from './WorkloadProblems';
+
+function Row(props: { label: string; children: ReactNode }) {
+  return (
+    <TableRow>
+      <TableCell
+        component="th"
+        scope="row"
+        style={{ width: '35%', fontWeight: 500 }}
+      >
+        {props.label}
+      </TableCell>
+      <TableCell style={{ wordBreak: 'break-all' }}>{props.children}</TableCell>
+    </TableRow>
+  );
+}
+
+const NONE = '—';
+
+/** What an environment's last deployment did, in words. */
+const actionWords = {
+  deploy: 'Deployed',
+  rollback: 'Rolled back',
+  promote: 'Promoted',
+} as const;
+
+/** One environment: live rollout status, problems and the deploy actions. */
+export function EnvironmentCard(props: {
+  name: string;
+  environment?: ModelOpsEnvironment;
+  status?: EnvironmentStatus;
+  /** True until the first status answer. */
+  statusLoading: boolean;
+  /** Set when the user may not deploy. */
+  deniedReason?: string;
+  /** Next environment to promote the running image to. */
+  promoteTo?: string;
+  onDeploy: () => void;
+  onPromote: () => void;
+}) {
+  const { name, environment, status } = props;
+  const cluster = environment?.cluster ?? status?.cluster;
+  const namespace = environment?.namespace ?? status?.namespace;
+  const errors = [environment?.error, status?.error]
+    .filter((e): e is NonNullable<typeof e> => !!e)
+    .filter((e, i, all) => all.findIndex(o => o.message === e.message) === i);
+  const image = status?.image ? splitImageReference(status.image) : undefined;
+  const last = status?.lastDeployment;
+  const deployDisabledReason =
+    props.deniedReason ??
+    (environment?.error
+      ? `${name} cannot be deployed to: ${environment.error.message}`
+      : undefined);
+  const promoteDisabledReason =
+    props.deniedReason ??
+    (!status?.image ? `Nothing is running in ${name} to promote` : undefined);
+
+  return (
+    <Box component="section" aria-label={`${name} environment`} height="100%">
+      <InfoCard
+        title={name}
+        titleTypographyProps={{ component: 'h3' }}
+        variant="gridItem"
+        action={status ? <PhaseStatus phase={status.phase} /> : undefined}
+        actions={
+          <>
+            <GatedButton
+              variant="outlined"
+              color="primary"
+              onClick={props.onDeploy}
+              disabledReason={deployDisabledReason}
+              aria-label={`Deploy to ${name}`}
+            >
+              Deploy
+            </GatedButton>
+            {props.promoteTo && (
+              <GatedButton
+                variant="outlined"
+                onClick={props.onPromote}
+                disabledReason={promoteDisabledReason}
+              >
+                Promote to {props.promoteTo}
+              </GatedButton>
+            )}
+          </>
+        }
+      >
+        {errors.map(e => (
+          <Box mb={1} key={e.message}>
+            <WarningPanel severity="error" title={e.message} />
+          </Box>
+        ))}
+        <Table size="small" aria-label={`${name} rollout`}>
+          <TableBody>
+            <Row label="Cluster">{cluster ?? NONE}</Row>
+            <Row label="Namespace">
+              {namespace ?? NONE}
+              {environment?.namespaceSource === 'annotation' && (
+                <Typography
+                  variant="caption"
+                  display="block"
+                  color="textSecondary"
+                >
+                  from backstage.io/kubernetes-namespace
+                </Typography>
+              )}
+            </Row>
+            {props.statusLoading && !status ? null : (
+              <>
+                <Row label="Image">
+                  {image ? <code>{image.repository}</code> : NONE}
+                </Row>
+                <Row label="Tag">
+                  {image ? (
+                    <code>{image.tag ?? image.digest ?? NONE}</code>
+                  ) : (
+                    NONE
+                  )}
+                </Row>
+                <Row label="Revision">{status?.revision ?? NONE}</Row>
+                <Row label="Replicas">
+                  {status?.replicas
+                    ? `${status.replicas.ready}/${status.replicas.desired} ready`
+                    : NONE}
+                </Row>
+                <Row label="Last deployment">
+                  {last ? (
+                    <>
+                      {actionWords[last.action] ?? last.action} by{' '}
+                      <EntityRefLink
+                        entityRef={last.requestedBy}
+                        defaultKind="user"
+                      />{' '}
+                      <RelativeTime iso={last.createdAt} />
+                    </>
+                  ) : (
+                    NONE
+                  )}
+                </Row>
+              </>
+            )}
+          </TableBody>
+        </Table>
+        {props.statusLoading && !status && <Progress />}
+        {status && (
+          <>
+            <WorkloadProblems problems={status.problems} />
+            <RolloutConditions conditions={status.conditions} />
+          </>
+        )}
+      </InfoCard>
+    </Box>
+  );
+}
