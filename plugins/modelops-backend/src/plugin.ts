@@ -11,8 +11,11 @@ import {
   modelOpsMetricsSourcesExtensionPoint,
 } from '@modelops/plugin-modelops-node';
 import { readModelOpsConfig } from './config';
+import { DatabaseDeploymentStore } from './database/DatabaseDeploymentStore';
 import { connectDatabase } from './database/migrations';
+import { ClusterClients } from './kubernetes/ClusterClients';
 import { readKnownClusters } from './service/clusters';
+import { DeploymentService } from './service/DeploymentService';
 import { EnvironmentService } from './service/EnvironmentService';
 import { ProviderRegistry } from './service/ProviderRegistry';
 import { createRouter } from './service/router';
@@ -46,6 +49,9 @@ export const modelOpsPlugin = createBackendPlugin({
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
         permissionsRegistry: coreServices.permissionsRegistry,
+        permissions: coreServices.permissions,
+        auditor: coreServices.auditor,
+        urlReader: coreServices.urlReader,
         catalog: catalogServiceRef,
       },
       async init({
@@ -55,17 +61,29 @@ export const modelOpsPlugin = createBackendPlugin({
         httpRouter,
         httpAuth,
         permissionsRegistry,
+        permissions,
+        auditor,
+        urlReader,
         catalog,
       }) {
         const config = readModelOpsConfig(rootConfig);
         permissionsRegistry.addPermissions(modelOpsPermissions);
-        await connectDatabase(database);
+        const db = await connectDatabase(database);
+        const store = new DatabaseDeploymentStore(db);
 
         const resolvedBuilders = builders.resolve(new Map());
         const resolvedSources = metricsSources.resolve(new Map());
         const environments = new EnvironmentService({
           config,
           clusters: readKnownClusters(rootConfig),
+        });
+        const deployments = new DeploymentService({
+          config,
+          environments,
+          clusters: ClusterClients.fromConfig(rootConfig),
+          store,
+          urlReader,
+          logger,
         });
         logger.info(
           `ModelOps environments: ${
@@ -78,7 +96,16 @@ export const modelOpsPlugin = createBackendPlugin({
         );
 
         httpRouter.use(
-          await createRouter({ logger, httpAuth, catalog, environments }),
+          await createRouter({
+            logger,
+            httpAuth,
+            permissions,
+            auditor,
+            catalog,
+            environments,
+            deployments,
+            store,
+          }),
         );
       },
     });

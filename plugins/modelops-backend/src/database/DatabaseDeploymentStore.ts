@@ -117,17 +117,13 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       const id = timeOrderedId();
       try {
         await this.db.transaction(async tx => {
-          const max = await tx(TABLE)
-            .where({
-              entity_ref: deployment.entityRef,
-              environment: deployment.environment,
-            })
-            .max({ revision: 'revision' })
-            .first();
+          const latest = await new DatabaseDeploymentStore(tx).latestRevision(
+            deployment,
+          );
           await tx(TABLE).insert({
             ...this.base(deployment),
             id,
-            revision: Number(max?.revision ?? 0) + 1,
+            revision: latest + 1,
             dry_run: false,
             status: 'pending',
             manifests: '[]',
@@ -215,6 +211,20 @@ export class DatabaseDeploymentStore implements DeploymentStore {
           ? encodeCursor(items[items.length - 1])
           : undefined,
     };
+  }
+
+  async latestRevision(options: {
+    entityRef: string;
+    environment: string;
+  }): Promise<number> {
+    const max = await this.db(TABLE)
+      .where({
+        entity_ref: options.entityRef,
+        environment: options.environment,
+      })
+      .max({ revision: 'revision' })
+      .first();
+    return Number(max?.revision ?? 0);
   }
 
   async lastSuccessful(options: {

@@ -58,6 +58,12 @@ export interface DeploymentStore {
     cursor?: string;
   }): Promise<{ items: StoredDeployment[]; nextCursor?: string }>;
 
+  /** The highest revision reserved in an environment, 0 when none. */
+  latestRevision(options: {
+    entityRef: string;
+    environment: string;
+  }): Promise<number>;
+
   /** The newest successful, non-dry-run attempt in an environment. */
   lastSuccessful(options: {
     entityRef: string;

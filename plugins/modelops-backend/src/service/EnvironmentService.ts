@@ -1,4 +1,5 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
 import {
   EntityEnvironmentsResponse,
   ModelOpsEnvironment,
@@ -19,6 +20,32 @@ export class EnvironmentService {
   /** Names of the configured environments, in configuration order. */
   environmentNames(): string[] {
     return Object.keys(this.options.config.environments);
+  }
+
+  /**
+   * Resolves one environment of an entity. Unknown names are a 400 that
+   * lists the configured ones; an environment whose cluster is not
+   * configured is a 400 with the reason.
+   */
+  resolveOne(options: {
+    entity: Entity;
+    environment: string;
+  }): ModelOpsEnvironment {
+    const resolved = this.resolve({ entity: options.entity });
+    const env = resolved.environments.find(e => e.name === options.environment);
+    if (!env) {
+      throw new InputError(
+        `Unknown environment "${options.environment}" for ${
+          resolved.entityRef
+        }; configured environments: ${
+          resolved.environments.map(e => e.name).join(', ') || 'none'
+        }`,
+      );
+    }
+    if (env.error) {
+      throw new InputError(env.error.message);
+    }
+    return env;
   }
 
   resolve(options: { entity: Entity }): EntityEnvironmentsResponse {

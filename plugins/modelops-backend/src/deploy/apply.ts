@@ -1,0 +1,285 @@
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
+import { AppliedObjectRef, ObjectDiff } from '@modelops/plugin-modelops-common';
+import { ClusterClient } from '../kubernetes/ClusterClient';
+import { kubernetesFailureOf } from '../kubernetes/errors';
+import { KubeObject } from '../kubernetes/types';
+import { diffObjects } from './diff';
+import { ResolvedObject } from './validate';
+
+/** Options of `applyObjects`. */
+export interface ApplyObjectsOptions {
+  /** Only ask the server what would happen (`dryRun=All`). */
+  dryRun: boolean;
+  /** Take over fields owned by other field managers. Default false. */
+  force?: boolean;
+  /** Default `backstage-modelops`. */
+  fieldManager?: string;
+}
+
+/** What happened to one object. */
+export interface AppliedObject {
+  ref: AppliedObjectRef;
+  /** The object before the apply; absent when it did not exist. */
+  live?: KubeObject;
+  /** The object as the server stored it (or would, on a dry run). */
+  result: KubeObject;
+  diff: ObjectDiff;
+}
+
+export const DEFAULT_FIELD_MANAGER = 'backstage-modelops';
+
+/** Dependencies first: what a Deployment references exists before it. */
+const APPLY_ORDER: Record<string, number> = {
+  ServiceAccount: 0,
+  ConfigMap: 1,
+  Secret: 1,
+  Service: 2,
+  Deployment: 3,
+  InferenceService: 3,
+  HorizontalPodAutoscaler: 4,
+  PodDisruptionBudget: 5,
+};
+
+/** Sorts resolved objects into a safe apply order (stable otherwise). */
+export function sortForApply(
+  resolved: readonly ResolvedObject[],
+): ResolvedObject[] {
+  return resolved
+    .map((r, i) => ({ r, i }))
+    .sort(
+      (a, b) =>
+        (APPLY_ORDER[a.r.object.kind] ?? 3.5) -
+          (APPLY_ORDER[b.r.object.kind] ?? 3.5) || a.i - b.i,
+    )
+    .map(x => x.r);
+}
+
+function describe(object: KubeObject): string {
+  return `${object.kind} "${object.metadata.name}"`;
+}
+
+/** Field managers and fields named by a 409 Status of a server-side apply. */
+export function parseApplyConflict(error: unknown): {
+  managers: string[];
+  fields: string[];
+} {
+  const status = kubernetesFailureOf(error)?.status;
+  const managers = new Set<string>();
+  const fields: string[] = [];
+  for (const c of status?.details?.causes ?? []) {
+    const m = /conflict with "([^"]+)"/.exec(c.message ?? '');
+    if (m) managers.add(m[1]);
+    if (c.field) fields.push(c.field);
+  }
+  if (!managers.size) {
+    for (const m of (status?.message ?? '').matchAll(
+      /conflict with "([^"]+)"/g,
+    )) {
+      managers.add(m[1]);
+    }
+  }
+  return { managers: [...managers], fields };
+}
+
+function conflictMessage(object: KubeObject, error: unknown): string {
+  const { managers, fields } = parseApplyConflict(error);
+  const who = managers.length
+    ? `field manager${managers.length > 1 ? 's' : ''} ${managers
+        .map(m => `"${m}"`)
+        .join(', ')}`
+    : 'another field manager';
+  const what = fields.length ? fields.join(', ') : 'some fields';
+  return `${describe(object)}: ${what} ${
+    fields.length === 1 ? 'is' : 'are'
+  } owned by ${who}`;
+}
+
+/**
+ * The HPA of a Deployment owns its replica count: keep the live value so a
+ * deploy neither conflicts with nor resets the autoscaler.
+ */
+function preserveAutoscaledReplicas(
+  resolved: readonly ResolvedObject[],
+  live: ReadonlyMap<ResolvedObject, KubeObject | undefined>,
+): Map<ResolvedObject, KubeObject> {
+  const scaled = new Set<string>();
+  for (const { object } of resolved) {
+    if (object.kind !== 'HorizontalPodAutoscaler') continue;
+    const ref = (object.spec as any)?.scaleTargetRef;
+    if (ref?.kind === 'Deployment' && typeof ref.name === 'string') {
+      scaled.add(ref.name);
+    }
+  }
+  const bodies = new Map<ResolvedObject, KubeObject>();
+  for (const r of resolved) {
+    const current = live.get(r);
+    const liveReplicas = (current?.spec as any)?.replicas;
+    if (
+      r.object.kind === 'Deployment' &&
+      r.resource.group === 'apps' &&
+      scaled.has(r.object.metadata.name) &&
+      typeof liveReplicas === 'number' &&
+      r.object.spec &&
+      typeof r.object.spec === 'object' &&
+      'replicas' in (r.object.spec as object)
+    ) {
+      const copy = structuredClone(r.object);
+      (copy.spec as any).replicas = liveReplicas;
+      bodies.set(r, copy);
+    } else {
+      bodies.set(r, r.object);
+    }
+  }
+  return bodies;
+}
+
+/** Turns the failures of a dry run of every object into one error. */
+function combineFailures(
+  failures: Array<{ object: KubeObject; error: unknown }>,
+  cluster: string,
+): Error {
+  const conflicts = failures.filter(f => f.error instanceof ConflictError);
+  if (conflicts.length) {
+    return new ConflictError(
+      `Server-side apply conflicts on cluster ${cluster}: ${conflicts
+        .map(f => conflictMessage(f.object, f.error))
+        .join(
+          '; ',
+        )}. Someone changed these fields outside ModelOps; deploy with force: true to take them over (their change will be overwritten)`,
+    );
+  }
+  const invalid = failures.filter(f => f.error instanceof InputError);
+  if (invalid.length === failures.length) {
+    return new InputError(
+      `The cluster rejected the manifests, nothing was applied: ${invalid
+        .map(f => (f.error as Error).message)
+        .join('; ')}`,
+    );
+  }
+  // Unreachable, forbidden, ...: the first such error as it is.
+  const other = failures.find(f => !(f.error instanceof InputError))!;
+  return other.error as Error;
+}
+
+/** Re-creates a known error with a longer message, keeping its type. */
+function withContext(error: unknown, prefix: string): Error {
+  const e = error as Error;
+  const message = `${prefix}: ${e.message}`;
+  for (const Type of [
+    InputError,
+    ConflictError,
+    NotAllowedError,
+    NotFoundError,
+    ServiceUnavailableError,
+  ]) {
+    if (e instanceof Type) return new Type(message);
+  }
+  return new Error(message, { cause: e });
+}
+
+/**
+ * Server-side applies validated objects. Every object is first read (live
+ * state) and dry-run applied, so a real deploy applies nothing when any
+ * object would be rejected (conflict → ConflictError naming the other field
+ * managers; admission/validation → InputError with the server's message).
+ * Then, unless `dryRun`, objects are applied in dependency order. Returns
+ * one entry per object, in apply order, with the diff live → result.
+ */
+export async function applyObjects(
+  client: ClusterClient,
+  resolved: readonly ResolvedObject[],
+  options: ApplyObjectsOptions,
+): Promise<AppliedObject[]> {
+  const fieldManager = options.fieldManager ?? DEFAULT_FIELD_MANAGER;
+  const force = options.force ?? false;
+  const ordered = sortForApply(resolved);
+
+  const liveList = await Promise.all(
+    ordered.map(r =>
+      client.get(
+        r.resource,
+        r.object.metadata.namespace!,
+        r.object.metadata.name,
+      ),
+    ),
+  );
+  const live = new Map(ordered.map((r, i) => [r, liveList[i]]));
+  const bodies = preserveAutoscaledReplicas(ordered, live);
+
+  const dryRuns = await Promise.allSettled(
+    ordered.map(r =>
+      client.apply(r.resource, bodies.get(r)!, {
+        fieldManager,
+        force,
+        dryRun: true,
+      }),
+    ),
+  );
+  const failures = dryRuns.flatMap((d, i) =>
+    d.status === 'rejected'
+      ? [{ object: ordered[i].object, error: d.reason }]
+      : [],
+  );
+  if (failures.length) throw combineFailures(failures, client.name);
+
+  let results = dryRuns.map(
+    d => (d as PromiseFulfilledResult<KubeObject>).value,
+  );
+  if (!options.dryRun) {
+    results = [];
+    for (const r of ordered) {
+      try {
+        results.push(
+          await client.apply(r.resource, bodies.get(r)!, {
+            fieldManager,
+            force,
+            dryRun: false,
+          }),
+        );
+      } catch (e) {
+        const done = ordered
+          .slice(0, results.length)
+          .map(x => describe(x.object));
+        throw withContext(
+          e,
+          `Deploy stopped at ${describe(r.object)}${
+            done.length
+              ? ` after applying ${done.join(', ')}`
+              : ' (nothing was applied)'
+          }`,
+        );
+      }
+    }
+  }
+
+  return ordered.map((r, i) => {
+    const before = live.get(r);
+    const result = results[i];
+    // For a new object, list what was asked for, not every server default.
+    const changes = diffObjects(before ?? {}, before ? result : bodies.get(r));
+    const ref: AppliedObjectRef = {
+      apiVersion: r.object.apiVersion,
+      kind: r.object.kind,
+      name: r.object.metadata.name,
+    };
+    let operation: ObjectDiff['operation'] = 'unchanged';
+    if (!before) operation = 'create';
+    else if (changes.length) operation = 'update';
+    return {
+      ref,
+      live: before,
+      result,
+      diff: {
+        ...ref,
+        operation,
+        changes,
+      },
+    };
+  });
+}

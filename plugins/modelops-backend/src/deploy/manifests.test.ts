@@ -1,0 +1,440 @@
+import { InputError } from '@backstage/errors';
+import {
+  builtinManifests,
+  imageInRepository,
+  parseImageReference,
+  parseManifests,
+  renderManifests,
+  validateImageReference,
+} from './manifests';
+
+const ctx = {
+  kubernetesId: 'fraud-detector',
+  namespace: 'models',
+  image: 'registry.local/models/fraud-detector:1.2.3',
+  runtime: 'kserve',
+  entityRef: 'component:default/fraud-detector',
+};
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('parseManifests', () => {
+  it('parses multiple documents and skips empty ones', () => {
+    const objects = parseManifests(`
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+---
+# only a comment
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: b, namespace: models }
+spec:
+  replicas: 2
+`);
+    expect(objects.map(o => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ConfigMap/a',
+      'Deployment/b',
+    ]);
+  });
+
+  it('reads YAML like kubectl does: 0644 is octal, quoted strings stay strings', () => {
+    const [cm] = parseManifests(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\ndata: { when: "2024-01-01", mode: "0644" }\nspec: { defaultMode: 0644, at: 2024-01-01 }\n',
+    );
+    expect((cm as any).spec.defaultMode).toBe(420);
+    expect((cm as any).spec.at).toBe('2024-01-01');
+    expect((cm as any).data).toEqual({ when: '2024-01-01', mode: '0644' });
+  });
+
+  it('names the document and the problem, for every document at once', () => {
+    const error = thrown(() =>
+      parseManifests(`
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: ok }
+---
+- just
+- a list
+---
+kind: Service
+metadata: { name: Bad_Name }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { labels: { a: 1 } }
+`),
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toContain('document 2: must be a mapping');
+    expect(error.message).toContain('document 3: apiVersion must be');
+    expect(error.message).toContain('document 3: metadata.name "Bad_Name"');
+    expect(error.message).toContain('document 4: metadata.name must be');
+    expect(error.message).toContain(
+      'document 4: metadata.labels["a"] must be a string',
+    );
+  });
+
+  it('reports YAML syntax errors with the document', () => {
+    const error = thrown(() =>
+      parseManifests(
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n---\nfoo: [unclosed\n',
+      ),
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(/document 2: invalid YAML/);
+  });
+
+  it('refuses duplicate keys', () => {
+    const error = thrown(() =>
+      parseManifests(
+        'apiVersion: v1\nkind: ConfigMap\nkind: Secret\nmetadata: { name: a }\n',
+      ),
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(/document 1/);
+  });
+
+  it('refuses a billion-laughs document fast', () => {
+    const lines = [
+      'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ];
+    for (let i = 1; i < 10; i++) {
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(',')}]`,
+      );
+    }
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\ndata:\n${lines
+      .map(l => `  ${l}`)
+      .join('\n')}\n`;
+    const t0 = Date.now();
+    const error = thrown(() => parseManifests(text));
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(/document 1: too many YAML alias expansions/);
+  });
+
+  it('refuses a few aliases of a huge anchor (flat amplification)', () => {
+    const big = `[${Array(15_000).fill('x').join(',')}]`;
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\ndata:\n  a: &a ${big}\n  l: [${Array(
+      10,
+    )
+      .fill('*a')
+      .join(',')}]\n`;
+    const t0 = Date.now();
+    const error = thrown(() => parseManifests(text));
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(
+      /document 1: the document is too large once its YAML aliases are expanded/,
+    );
+  });
+
+  it('bounds the parse time of large collections', () => {
+    const wide = `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\ndata: [${Array(
+      400_000,
+    )
+      .fill('x')
+      .join(',')}]\n`;
+    const keys = Array.from({ length: 60_000 }, (_, i) => `  k${i}: v`).join(
+      '\n',
+    );
+    const tall = `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\ndata:\n${keys}\n`;
+    const docs = Array(5000).fill('---\n').join('');
+    const empties = `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\ndata: [${Array(
+      200_000,
+    )
+      .fill('[]')
+      .join(',')}]\n`;
+    for (const text of [wide, tall, docs, empties]) {
+      const t0 = Date.now();
+      const error = thrown(() => parseManifests(text));
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toMatch(/more than/);
+    }
+  });
+
+  it('finds duplicate keys in linear time', () => {
+    const keys = Array.from({ length: 9_000 }, (_, i) => `  k${i}: v`);
+    keys.push('  k7: again');
+    const t0 = Date.now();
+    const error = thrown(() =>
+      parseManifests(
+        `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\ndata:\n${keys.join(
+          '\n',
+        )}\n`,
+      ),
+    );
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(error.message).toContain('document 1: duplicate key "k7"');
+  });
+
+  it('allows a few aliases', () => {
+    const [obj] = parseManifests(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x, labels: &l { a: b } }\ndata: *l\n',
+    );
+    expect((obj as any).data).toEqual({ a: 'b' });
+  });
+
+  it('enforces size and document limits', () => {
+    const doc = 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n';
+    expect(thrown(() => parseManifests(doc, { maxBytes: 10 })).message).toMatch(
+      /more than the limit of 10 bytes/,
+    );
+    const many = Array(4).fill(doc).join('---\n');
+    const error = thrown(() => parseManifests(many, { maxDocuments: 3 }));
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(/4 documents, more than the limit of 3/);
+    expect(parseManifests(many, { maxDocuments: 4 })).toHaveLength(4);
+  });
+
+  it('refuses text with no objects', () => {
+    expect(thrown(() => parseManifests('---\n# nothing\n'))).toBeInstanceOf(
+      InputError,
+    );
+    expect(thrown(() => parseManifests(''))).toBeInstanceOf(InputError);
+  });
+
+  it('refuses List kinds and generateName', () => {
+    const error = thrown(() =>
+      parseManifests(
+        'apiVersion: v1\nkind: List\nmetadata: { name: l }\nitems: []\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { generateName: x- }\n',
+      ),
+    );
+    expect(error.message).toContain('kind List is not supported');
+    expect(error.message).toContain('generateName');
+  });
+});
+
+describe('image references', () => {
+  it.each([
+    'nginx',
+    'nginx:1.25',
+    'library/nginx:latest',
+    'registry.local/models/fraud-detector:1.2.3',
+    'localhost:5000/a/b:c',
+    `ghcr.io/org/img@sha256:${'a'.repeat(64)}`,
+    `ghcr.io/org/img:1.0@sha256:${'b'.repeat(64)}`,
+  ])('accepts %s', ref => {
+    expect(parseImageReference(ref)).toBeDefined();
+  });
+
+  it.each([
+    '',
+    'Nginx',
+    'nginx:',
+    'nginx latest',
+    'nginx:1\nkind: Secret',
+    'nginx:"1"',
+    "nginx:'1'",
+    'a//b',
+    'nginx@sha256:short',
+    `nginx:${'x'.repeat(129)}`,
+    '-nginx',
+  ])('refuses %j', ref => {
+    expect(parseImageReference(ref)).toBeUndefined();
+    expect(thrown(() => validateImageReference(ref))).toBeInstanceOf(
+      InputError,
+    );
+  });
+
+  it('splits repository, tag and digest', () => {
+    expect(parseImageReference('localhost:5000/a/b:c')).toEqual({
+      repository: 'localhost:5000/a/b',
+      tag: 'c',
+      digest: undefined,
+    });
+  });
+
+  it('matches repositories, including Docker Hub shorthand', () => {
+    expect(
+      imageInRepository('registry.local/a/b:1', 'registry.local/a/b'),
+    ).toBe(true);
+    expect(
+      imageInRepository('registry.local/a/bc:1', 'registry.local/a/b'),
+    ).toBe(false);
+    expect(imageInRepository('nginx:1', 'docker.io/library/nginx')).toBe(true);
+  });
+});
+
+describe('builtinManifests', () => {
+  it('builds Deployment, Service and HPA for the deployment template', () => {
+    const [dep, svc, hpa] = builtinManifests('deployment', ctx) as any[];
+    expect(dep.kind).toBe('Deployment');
+    expect(dep.spec.replicas).toBe(2);
+    expect(dep.spec.selector.matchLabels).toEqual({
+      'backstage.io/kubernetes-id': 'fraud-detector',
+    });
+    const container = dep.spec.template.spec.containers[0];
+    expect(container.name).toBe('model-server');
+    expect(container.image).toBe(ctx.image);
+    expect(container.ports[0].containerPort).toBe(8080);
+    expect(container.readinessProbe.httpGet.path).toBe('/v2/health/ready');
+    expect(container.livenessProbe.httpGet.path).toBe('/v2/health/live');
+    expect(container.resources.requests.cpu).toBeDefined();
+    expect(container.resources.limits.memory).toBeDefined();
+    expect(container.env).toContainEqual({
+      name: 'MODEL_RUNTIME',
+      value: 'kserve',
+    });
+    expect(dep.spec.template.metadata.annotations).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '8080',
+      'prometheus.io/path': '/metrics',
+    });
+    expect(svc.spec.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+    ]);
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 5,
+      scaleTargetRef: { kind: 'Deployment', name: 'fraud-detector' },
+    });
+    expect(hpa.spec.metrics[0].resource.target.averageUtilization).toBe(70);
+  });
+
+  it('builds one InferenceService for the kserve template', () => {
+    const objects = builtinManifests('kserve', ctx) as any[];
+    expect(objects).toHaveLength(1);
+    expect(objects[0].apiVersion).toBe('serving.kserve.io/v1beta1');
+    expect(objects[0].spec.predictor.containers[0]).toMatchObject({
+      name: 'kserve-container',
+      image: ctx.image,
+    });
+  });
+
+  it('validates the image', () => {
+    expect(
+      thrown(() =>
+        builtinManifests('deployment', { ...ctx, image: 'bad image' }),
+      ),
+    ).toBeInstanceOf(InputError);
+  });
+});
+
+describe('renderManifests', () => {
+  const base = {
+    namespace: 'models',
+    kubernetesId: 'fraud-detector',
+    revision: 7,
+    entityRef: 'component:default/fraud-detector',
+  };
+
+  it('stamps namespace, labels and annotations without mutating the input', () => {
+    const input = parseManifests(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: d, labels: { team: a } }
+spec:
+  selector: { matchLabels: { app: d } }
+  template:
+    metadata: { labels: { app: d } }
+    spec: { containers: [{ name: c, image: "x/y:1" }] }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: c, namespace: models }
+`);
+    const snapshot = structuredClone(input);
+    const [dep, cm] = renderManifests(input, base) as any[];
+    expect(input).toEqual(snapshot);
+    expect(dep.metadata.namespace).toBe('models');
+    expect(dep.metadata.labels).toEqual({
+      team: 'a',
+      'backstage.io/kubernetes-id': 'fraud-detector',
+      'app.kubernetes.io/managed-by': 'backstage-modelops',
+    });
+    expect(dep.metadata.annotations).toEqual({
+      'modelops/revision': '7',
+      'modelops/entity-ref': 'component:default/fraud-detector',
+    });
+    expect(dep.spec.template.metadata.labels).toEqual({
+      app: 'd',
+      'backstage.io/kubernetes-id': 'fraud-detector',
+      'app.kubernetes.io/managed-by': 'backstage-modelops',
+    });
+    expect(dep.spec.selector).toEqual({ matchLabels: { app: 'd' } });
+    expect(dep.spec.template.spec.containers[0].image).toBe('x/y:1');
+    expect(cm.metadata.labels['backstage.io/kubernetes-id']).toBe(
+      'fraud-detector',
+    );
+  });
+
+  it('refuses an object that names another namespace', () => {
+    const input = parseManifests(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c, namespace: kube-system }\n',
+    );
+    const error = thrown(() => renderManifests(input, base));
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toContain('"kube-system"');
+  });
+
+  it('sets the image on the container of the entity repository, else the first', () => {
+    const input = parseManifests(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: d }
+spec:
+  template:
+    spec:
+      containers:
+      - { name: sidecar, image: "envoy:1" }
+      - { name: model, image: "registry.local/models/fraud:1" }
+`);
+    const [byRepo] = renderManifests(input, {
+      ...base,
+      image: 'registry.local/models/fraud:2',
+      imageRepository: 'registry.local/models/fraud',
+    }) as any[];
+    expect(
+      byRepo.spec.template.spec.containers.map((c: any) => c.image),
+    ).toEqual(['envoy:1', 'registry.local/models/fraud:2']);
+    const [first] = renderManifests(input, {
+      ...base,
+      image: 'registry.local/models/fraud:3',
+    }) as any[];
+    expect(first.spec.template.spec.containers[0].image).toBe(
+      'registry.local/models/fraud:3',
+    );
+  });
+
+  it('sets the predictor image of an InferenceService', () => {
+    const [isvc] = renderManifests(builtinManifests('kserve', ctx), {
+      ...base,
+      image: 'registry.local/models/fraud-detector:9',
+    }) as any[];
+    expect(isvc.spec.predictor.containers[0].image).toBe(
+      'registry.local/models/fraud-detector:9',
+    );
+    const noPredictor = parseManifests(
+      'apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: { name: i }\nspec: {}\n',
+    );
+    expect(
+      thrown(() => renderManifests(noPredictor, { ...base, image: 'a/b:1' }))
+        .message,
+    ).toContain('no predictor container');
+  });
+
+  it('refuses image references with quotes or newlines', () => {
+    const input = builtinManifests('deployment', ctx);
+    for (const image of ['a/b:1"', 'a/b:1\nx', 'a b']) {
+      expect(
+        thrown(() => renderManifests(input, { ...base, image })),
+      ).toBeInstanceOf(InputError);
+    }
+  });
+});

@@ -1,0 +1,323 @@
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import {
+  detectErrors,
+  DetectedError,
+  ObjectsByEntityResponse,
+} from '@backstage/plugin-kubernetes-common';
+import {
+  RolloutCondition,
+  RolloutPhase,
+  WorkloadProblem,
+} from '@modelops/plugin-modelops-common';
+import { ClusterClient } from '../kubernetes/ClusterClient';
+import { KubeObject } from '../kubernetes/types';
+import { imageInRepository, LABEL_KUBERNETES_ID } from './manifests';
+
+/** The live rollout state of one model service in one namespace. */
+export interface RolloutStatus {
+  phase: RolloutPhase;
+  image?: string;
+  /** The ModelOps revision (`modelops/revision`) of what runs. */
+  revision?: number;
+  replicas?: {
+    desired: number;
+    updated: number;
+    ready: number;
+    available: number;
+  };
+  generation?: number;
+  observedGeneration?: number;
+  conditions: RolloutCondition[];
+  problems: WorkloadProblem[];
+}
+
+/** Options of `readRolloutStatus`. */
+export interface RolloutStatusOptions {
+  namespace: string;
+  kubernetesId: string;
+  /** The entity's `modelops/image`, to find the model container's image. */
+  imageRepository?: string;
+}
+
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+// KServe's Ready=False reasons that mean it will not become ready by itself.
+const ISVC_FAILURE_REASON =
+  /fail|invalid|error|notrecognized|nosupporting|disabled|exceeded/i;
+
+function conditionsOf(object: KubeObject | undefined): RolloutCondition[] {
+  const list = ((object?.status as any)?.conditions ?? []) as any[];
+  return list
+    .filter(c => c && typeof c.type === 'string')
+    .map(c => {
+      const condition: RolloutCondition = {
+        type: c.type,
+        status: String(c.status ?? 'Unknown'),
+      };
+      if (c.reason) condition.reason = String(c.reason);
+      if (c.message) condition.message = String(c.message);
+      return condition;
+    });
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+function toProblem(error: DetectedError): WorkloadProblem {
+  const problem: WorkloadProblem = {
+    kind: error.sourceRef.kind,
+    name: error.sourceRef.name,
+    severity: error.severity,
+    message: error.message,
+  };
+  const fix = error.proposedFix;
+  if (fix) {
+    problem.fix = {
+      explanation: fix.rootCauseExplanation,
+      actions: fix.actions,
+    };
+    if (fix.type === 'docs') problem.fix.docsLink = fix.docsLink;
+  }
+  return problem;
+}
+
+/**
+ * Problems found on pods and Deployments by the Kubernetes plugin's error
+ * detection, most severe first, one per distinct message and object.
+ */
+export function detectWorkloadProblems(
+  cluster: string,
+  pods: readonly KubeObject[],
+  deployments: readonly KubeObject[],
+): WorkloadProblem[] {
+  const response = {
+    items: [
+      {
+        cluster: { name: cluster },
+        resources: [
+          { type: 'pods', resources: pods },
+          { type: 'deployments', resources: deployments },
+        ],
+        podMetrics: [],
+        errors: [],
+      },
+    ],
+  } as unknown as ObjectsByEntityResponse;
+  const found = detectErrors(response).get(cluster) ?? [];
+  const seen = new Set<string>();
+  return found
+    .map(toProblem)
+    .filter(p => {
+      const key = `${p.kind}|${p.name}|${p.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => b.severity - a.severity);
+}
+
+function modelImage(
+  deployment: KubeObject,
+  imageRepository: string | undefined,
+): string | undefined {
+  const containers = ((deployment.spec as any)?.template?.spec?.containers ??
+    []) as Array<{ name?: string; image?: string }>;
+  const images = containers.filter(c => typeof c.image === 'string');
+  if (imageRepository) {
+    const match = images.find(c =>
+      imageInRepository(c.image!, imageRepository),
+    );
+    if (match) return match.image;
+  }
+  return (images.find(c => c.name === 'model-server') ?? images[0])?.image;
+}
+
+function isvcImage(isvc: KubeObject): string | undefined {
+  const predictor = (isvc.spec as any)?.predictor;
+  const image =
+    predictor?.containers?.[0]?.image ?? predictor?.model?.image ?? undefined;
+  return typeof image === 'string' ? image : undefined;
+}
+
+function revisionOf(object: KubeObject | undefined): number | undefined {
+  const value = object?.metadata.annotations?.['modelops/revision'];
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/** Decides the phase from already-read objects (the pure part). */
+export function computeRolloutStatus(
+  deployments: readonly KubeObject[],
+  inferenceServices: readonly KubeObject[],
+  problems: WorkloadProblem[],
+  imageRepository?: string,
+): RolloutStatus {
+  if (!deployments.length && !inferenceServices.length) {
+    return { phase: 'NotDeployed', conditions: [], problems };
+  }
+  // The one ModelOps deployed last (highest revision), else the first.
+  const latest = (objects: readonly KubeObject[]) =>
+    objects.reduce<KubeObject | undefined>(
+      (best, o) =>
+        (revisionOf(o) ?? -1) > (revisionOf(best) ?? -1) ? o : best,
+      objects[0],
+    );
+  const main = latest(deployments);
+  const isvc = latest(inferenceServices);
+
+  let failed = false;
+  let progressing = false;
+  const replicas = { desired: 0, updated: 0, ready: 0, available: 0 };
+  for (const d of deployments) {
+    const spec = (d.spec ?? {}) as any;
+    const status = (d.status ?? {}) as any;
+    const desired = spec.replicas === undefined ? 1 : num(spec.replicas);
+    replicas.desired += desired;
+    replicas.updated += num(status.updatedReplicas);
+    replicas.ready += num(status.readyReplicas);
+    replicas.available += num(status.availableReplicas);
+    const conditions = conditionsOf(d);
+    if (
+      conditions.some(
+        c =>
+          c.type === 'Progressing' &&
+          c.status === 'False' &&
+          c.reason === 'ProgressDeadlineExceeded',
+      )
+    ) {
+      failed = true;
+    }
+    const generation = num(d.metadata.generation);
+    if (
+      status.observedGeneration === undefined ||
+      num(status.observedGeneration) < generation ||
+      num(status.updatedReplicas) < desired ||
+      num(status.readyReplicas) < desired ||
+      num(status.availableReplicas) < desired ||
+      // old pods still terminating
+      num(status.replicas) > desired
+    ) {
+      progressing = true;
+    }
+  }
+  for (const i of inferenceServices) {
+    const ready = conditionsOf(i).find(c => c.type === 'Ready');
+    if (
+      ready?.status === 'False' &&
+      ISVC_FAILURE_REASON.test(ready.reason ?? '')
+    ) {
+      failed = true;
+    } else if (ready?.status !== 'True') {
+      progressing = true;
+    }
+  }
+
+  const conditions = [
+    ...conditionsOf(main),
+    ...conditionsOf(isvc).filter(c =>
+      ['Ready', 'PredictorReady', 'IngressReady'].includes(c.type),
+    ),
+  ];
+  let phase: RolloutPhase = 'Available';
+  if (failed) phase = 'Failed';
+  else if (progressing) phase = 'Progressing';
+
+  const result: RolloutStatus = { phase, conditions, problems };
+  const image =
+    (main && modelImage(main, imageRepository)) ?? (isvc && isvcImage(isvc));
+  if (image) result.image = image;
+  const revision = revisionOf(main) ?? revisionOf(isvc);
+  if (revision !== undefined) result.revision = revision;
+  if (deployments.length) result.replicas = replicas;
+  const source = main ?? isvc;
+  if (source?.metadata.generation !== undefined) {
+    result.generation = num(source.metadata.generation);
+  }
+  const observed = (source?.status as any)?.observedGeneration;
+  if (observed !== undefined) result.observedGeneration = num(observed);
+  return result;
+}
+
+/**
+ * Reads the Deployment(s), InferenceService(s) and pods labelled
+ * `backstage.io/kubernetes-id=<id>` and reports the rollout phase:
+ * NotDeployed (nothing found), Failed (progress deadline exceeded, or an
+ * InferenceService failing), Progressing (not yet observed, updated or
+ * ready), Available otherwise; with pod problems from the Kubernetes
+ * plugin's error detection.
+ */
+export async function readRolloutStatus(
+  client: ClusterClient,
+  options: RolloutStatusOptions,
+): Promise<RolloutStatus> {
+  const { namespace, kubernetesId } = options;
+  if (!LABEL_VALUE.test(kubernetesId)) {
+    throw new InputError(
+      `"${kubernetesId}" is not a valid Kubernetes label value for ${LABEL_KUBERNETES_ID}`,
+    );
+  }
+  const labelSelector = `${LABEL_KUBERNETES_ID}=${kubernetesId}`;
+  const index = await client.discover();
+  const deploymentRes = index.lookup('apps/v1', 'Deployment');
+  const podRes = index.lookup('v1', 'Pod');
+  const isvcRes =
+    index.lookup('serving.kserve.io/v1beta1', 'InferenceService') ??
+    index
+      .servedBy('InferenceService')
+      .find(r => r.group === 'serving.kserve.io');
+  const [deployments, pods, isvcs] = await Promise.all([
+    deploymentRes
+      ? client.list(deploymentRes, namespace, { labelSelector })
+      : Promise.resolve([]),
+    podRes
+      ? client.list(podRes, namespace, { labelSelector })
+      : Promise.resolve([]),
+    isvcRes
+      ? client
+          .list(isvcRes, namespace, { labelSelector })
+          .catch((e: unknown) => {
+            // InferenceServices are optional: a missing grant must not hide the Deployment.
+            if (e instanceof NotAllowedError || e instanceof NotFoundError) {
+              return [];
+            }
+            throw e;
+          })
+      : Promise.resolve([]),
+  ]);
+  const problems = detectWorkloadProblems(client.name, pods, deployments);
+  return computeRolloutStatus(
+    deployments,
+    isvcs,
+    problems,
+    options.imageRepository,
+  );
+}
+
+/**
+ * Polls `readRolloutStatus` until the rollout is Available or Failed, or
+ * the timeout passes; resolves with the last status and whether it timed
+ * out. NotDeployed is waited on too (the objects may be about to appear).
+ */
+export async function waitForRollout(
+  client: ClusterClient,
+  options: RolloutStatusOptions & {
+    timeoutMs: number;
+    intervalMs?: number;
+    signal?: AbortSignal;
+  },
+): Promise<RolloutStatus & { timedOut: boolean }> {
+  const deadline = Date.now() + options.timeoutMs;
+  const interval = options.intervalMs ?? 1000;
+  for (;;) {
+    const status = await readRolloutStatus(client, options);
+    if (status.phase === 'Available' || status.phase === 'Failed') {
+      return { ...status, timedOut: false };
+    }
+    const left = deadline - Date.now();
+    if (left <= 0 || options.signal?.aborted) {
+      return { ...status, timedOut: true };
+    }
+    await new Promise(resolve => setTimeout(resolve, Math.min(interval, left)));
+  }
+}

@@ -1,0 +1,424 @@
+import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError, NotFoundError } from '@backstage/errors';
+import {
+  DeploymentRecord,
+  DeploymentStatusResponse,
+  DeployResponse,
+  EnvironmentStatus,
+  ModelOpsEnvironment,
+  ModelServiceContract,
+  readModelServiceContract,
+} from '@modelops/plugin-modelops-common';
+import { ModelOpsConfig } from '../config';
+import {
+  DeploymentStore,
+  NewDeployment,
+  StoredDeployment,
+} from '../database/DeploymentStore';
+import { applyObjects } from '../deploy/apply';
+import {
+  builtinManifests,
+  parseManifests,
+  renderManifests,
+} from '../deploy/manifests';
+import { readRolloutStatus } from '../deploy/status';
+import { validateObjects } from '../deploy/validate';
+import { ClusterClients } from '../kubernetes/ClusterClients';
+import { KubeObject } from '../kubernetes/types';
+import { EnvironmentService } from './EnvironmentService';
+
+/** Strips the stored manifests: the API answers with records only. */
+export function toRecord(stored: StoredDeployment): DeploymentRecord {
+  const { manifests: _manifests, ...record } = stored;
+  return record;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Deploys model services: resolves the environment, renders the manifests,
+ * validates them against the target cluster, applies them with server-side
+ * apply (always after a dry run of every object), and records each attempt.
+ */
+export class DeploymentService {
+  constructor(
+    private readonly options: {
+      config: ModelOpsConfig;
+      environments: EnvironmentService;
+      clusters: ClusterClients;
+      store: DeploymentStore;
+      urlReader: UrlReaderService;
+      logger: LoggerService;
+    },
+  ) {}
+
+  async deploy(request: {
+    entity: Entity;
+    environment: string;
+    image?: string;
+    fromEnvironment?: string;
+    manifests?: string;
+    dryRun: boolean;
+    force: boolean;
+    requestedBy: string;
+  }): Promise<DeployResponse> {
+    const { entity } = request;
+    const env = this.options.environments.resolveOne({
+      entity,
+      environment: request.environment,
+    });
+    const contract = this.deployableContract(entity);
+
+    let image = request.image;
+    let sourceDeploymentId: string | undefined;
+    if (request.fromEnvironment !== undefined) {
+      const promoted = await this.runningImage(entity, request);
+      image = promoted.image;
+      sourceDeploymentId = promoted.sourceDeploymentId;
+    }
+    if (!image) {
+      throw new InputError(
+        'An image is required: pass image (a full reference such as registry/repo:tag) or fromEnvironment to promote what runs there',
+      );
+    }
+
+    const source = await this.sourceObjects({
+      entity,
+      contract,
+      env,
+      image,
+      inline: request.manifests,
+    });
+    return this.apply({
+      entity,
+      contract,
+      env,
+      objects: source,
+      image,
+      dryRun: request.dryRun,
+      force: request.force,
+      record: {
+        entityRef: stringifyEntityRef(entity),
+        environment: env.name,
+        cluster: env.cluster,
+        namespace: env.namespace,
+        action: request.fromEnvironment !== undefined ? 'promote' : 'deploy',
+        image,
+        sourceDeploymentId,
+        requestedBy: request.requestedBy,
+      },
+    });
+  }
+
+  async rollback(request: {
+    entity: Entity;
+    target: StoredDeployment;
+    dryRun: boolean;
+    force: boolean;
+    requestedBy: string;
+  }): Promise<DeployResponse> {
+    const { entity, target } = request;
+    if (target.dryRun || target.result !== 'succeeded' || !target.revision) {
+      throw new InputError(
+        `Deployment ${target.id} cannot be rolled back to: only successful deployments (not dry runs) have manifests to re-apply`,
+      );
+    }
+    const env = this.options.environments.resolveOne({
+      entity,
+      environment: target.environment,
+    });
+    const contract = this.deployableContract(entity);
+    return this.apply({
+      entity,
+      contract,
+      env,
+      objects: target.manifests as KubeObject[],
+      image: undefined,
+      dryRun: request.dryRun,
+      force: request.force,
+      record: {
+        entityRef: target.entityRef,
+        environment: env.name,
+        cluster: env.cluster,
+        namespace: env.namespace,
+        action: 'rollback',
+        image: target.image,
+        sourceDeploymentId: target.id,
+        requestedBy: request.requestedBy,
+      },
+    });
+  }
+
+  async status(options: { entity: Entity }): Promise<DeploymentStatusResponse> {
+    const { entity } = options;
+    const resolved = this.options.environments.resolve({ entity });
+    const contract = readModelServiceContract(entity);
+    const environments = await Promise.all(
+      resolved.environments.map(async (env): Promise<EnvironmentStatus> => {
+        const lastDeployment = await this.options.store.lastSuccessful({
+          entityRef: resolved.entityRef,
+          environment: env.name,
+        });
+        const base: EnvironmentStatus = {
+          environment: env.name,
+          cluster: env.cluster,
+          namespace: env.namespace,
+          phase: 'Unknown',
+          conditions: [],
+          problems: [],
+          lastDeployment: lastDeployment ? toRecord(lastDeployment) : undefined,
+        };
+        if (env.error) {
+          return { ...base, error: env.error };
+        }
+        if (!contract.kubernetesId) {
+          return {
+            ...base,
+            error: {
+              reason: 'MissingAnnotation',
+              message:
+                'The entity has no backstage.io/kubernetes-id annotation, so its workloads cannot be found',
+            },
+          };
+        }
+        try {
+          const live = await readRolloutStatus(
+            this.options.clusters.get(env.cluster),
+            {
+              namespace: env.namespace,
+              kubernetesId: contract.kubernetesId,
+              imageRepository: contract.image,
+            },
+          );
+          return { ...base, ...live };
+        } catch (error) {
+          return {
+            ...base,
+            error: {
+              reason: (error as Error)?.name ?? 'Error',
+              message: errorMessage(error),
+            },
+          };
+        }
+      }),
+    );
+    return { entityRef: resolved.entityRef, environments };
+  }
+
+  /** A contract good enough to deploy: no problems in what deploys use. */
+  private deployableContract(entity: Entity): ModelServiceContract {
+    const contract = readModelServiceContract(entity);
+    const blocking = contract.problems.filter(p =>
+      [
+        'backstage.io/kubernetes-id',
+        'backstage.io/kubernetes-namespace',
+        'modelops/manifests',
+        'modelops/image',
+      ].includes(p.annotation),
+    );
+    if (blocking.length > 0 || !contract.kubernetesId) {
+      throw new InputError(
+        `${stringifyEntityRef(
+          entity,
+        )} cannot be deployed until its annotations are fixed: ${blocking
+          .map(p => `${p.annotation} ${p.message}`)
+          .join('; ')}`,
+      );
+    }
+    return contract;
+  }
+
+  /** The image running in `fromEnvironment`, for a promotion. */
+  private async runningImage(
+    entity: Entity,
+    request: { environment: string; fromEnvironment?: string },
+  ): Promise<{ image: string; sourceDeploymentId?: string }> {
+    const from = request.fromEnvironment!;
+    if (from === request.environment) {
+      throw new InputError(
+        `Cannot promote from ${from} to itself: choose another target environment`,
+      );
+    }
+    const source = this.options.environments.resolveOne({
+      entity,
+      environment: from,
+    });
+    const contract = this.deployableContract(entity);
+    const live = await readRolloutStatus(
+      this.options.clusters.get(source.cluster),
+      {
+        namespace: source.namespace,
+        kubernetesId: contract.kubernetesId!,
+        imageRepository: contract.image,
+      },
+    );
+    if (!live.image) {
+      throw new InputError(
+        `Nothing to promote: no ${contract.kubernetesId} workload runs in ${from} (${source.cluster}/${source.namespace})`,
+      );
+    }
+    const last = await this.options.store.lastSuccessful({
+      entityRef: stringifyEntityRef(entity),
+      environment: from,
+    });
+    return { image: live.image, sourceDeploymentId: last?.id };
+  }
+
+  /** The objects to deploy, before rendering. */
+  private async sourceObjects(options: {
+    entity: Entity;
+    contract: ModelServiceContract;
+    env: ModelOpsEnvironment;
+    image: string;
+    inline?: string;
+  }): Promise<KubeObject[]> {
+    const { contract, env, inline } = options;
+    if (inline !== undefined) {
+      if (!this.options.config.deployments.allowInlineManifests) {
+        throw new InputError(
+          'Inline manifests are disabled on this portal (modelops.deployments.allowInlineManifests); deploy the manifests named by the entity instead',
+        );
+      }
+      return parseManifests(inline);
+    }
+    const source = contract.manifests;
+    if (source.startsWith('builtin:')) {
+      return builtinManifests(
+        source.slice('builtin:'.length) as 'deployment' | 'kserve',
+        {
+          kubernetesId: contract.kubernetesId!,
+          namespace: env.namespace,
+          image: options.image,
+          runtime: contract.runtime,
+          entityRef: stringifyEntityRef(options.entity),
+        },
+      );
+    }
+    const url = this.manifestUrl(options.entity, source);
+    let text: string;
+    try {
+      const response = await this.options.urlReader.readUrl(url);
+      text = (await response.buffer()).toString('utf8');
+    } catch (error) {
+      throw new InputError(
+        `Could not read the manifests at ${url} (modelops/manifests): ${errorMessage(
+          error,
+        )}`,
+      );
+    }
+    return parseManifests(text);
+  }
+
+  /** Resolves `url:...`, an absolute URL, or a path relative to the source location. */
+  private manifestUrl(entity: Entity, source: string): string {
+    const value = source.startsWith('url:') ? source.slice(4) : source;
+    try {
+      return new URL(value).toString();
+    } catch {
+      const base =
+        entity.metadata.annotations?.['backstage.io/source-location'];
+      if (!base) {
+        throw new InputError(
+          `modelops/manifests "${source}" is a relative path, but the entity has no backstage.io/source-location to resolve it against`,
+        );
+      }
+      return new URL(value, base.replace(/^url:/, '')).toString();
+    }
+  }
+
+  private async apply(options: {
+    entity: Entity;
+    contract: ModelServiceContract;
+    env: ModelOpsEnvironment;
+    objects: KubeObject[];
+    image: string | undefined;
+    dryRun: boolean;
+    force: boolean;
+    record: NewDeployment;
+  }): Promise<DeployResponse> {
+    const { env, contract, record } = options;
+    const store = this.options.store;
+    const client = this.options.clusters.get(env.cluster);
+    const render = (revision: number) =>
+      renderManifests(options.objects, {
+        namespace: env.namespace,
+        kubernetesId: contract.kubernetesId!,
+        image: options.image,
+        imageRepository: contract.image,
+        revision,
+        entityRef: record.entityRef,
+      });
+
+    if (options.dryRun) {
+      const revision = (await store.latestRevision(record)) + 1;
+      const rendered = render(revision);
+      const resolved = await validateObjects(rendered, {
+        client,
+        namespace: env.namespace,
+      });
+      try {
+        const results = await applyObjects(client, resolved, {
+          dryRun: true,
+          force: options.force,
+        });
+        const stored = await store.recordDryRun({
+          ...record,
+          result: 'succeeded',
+          manifests: rendered,
+        });
+        return { deployment: toRecord(stored), diff: results.map(r => r.diff) };
+      } catch (error) {
+        await store.recordDryRun({
+          ...record,
+          result: 'failed',
+          error: errorMessage(error),
+          manifests: rendered,
+        });
+        throw error;
+      }
+    }
+
+    const reserved = await store.reserveRevision(record);
+    let rendered: KubeObject[] = [];
+    try {
+      rendered = render(reserved.revision!);
+      const resolved = await validateObjects(rendered, {
+        client,
+        namespace: env.namespace,
+      });
+      const results = await applyObjects(client, resolved, {
+        dryRun: false,
+        force: options.force,
+      });
+      const finished = await store.finish({
+        id: reserved.id,
+        result: 'succeeded',
+        manifests: rendered,
+      });
+      this.options.logger.info(
+        `Deployed ${record.entityRef} revision ${finished.revision} to ${env.name} (${env.cluster}/${env.namespace}) for ${record.requestedBy}`,
+      );
+      return { deployment: toRecord(finished), diff: results.map(r => r.diff) };
+    } catch (error) {
+      await store.finish({
+        id: reserved.id,
+        result: 'failed',
+        error: errorMessage(error),
+        manifests: rendered,
+      });
+      throw error;
+    }
+  }
+
+  /** Loads a deployment record, or a 404 naming it. */
+  async getDeployment(id: string): Promise<StoredDeployment> {
+    const stored = await this.options.store.get(id);
+    if (!stored) {
+      throw new NotFoundError(`No deployment with id ${id}`);
+    }
+    return stored;
+  }
+}
