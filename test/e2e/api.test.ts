@@ -105,6 +105,60 @@ describe('ModelOps API against the running portal and local platform', () => {
     });
   });
 
+  it('refuses a real deploy of a service the demo user does not own', async () => {
+    const res = await fetch(`${BACKEND_URL}/api/modelops/deployments`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({
+        entityRef: 'component:default/churn-predictor',
+        environment: 'dev',
+        image: 'registry.modelops.local/growth/churn-predictor:9.9.9',
+      }),
+    });
+    assert.equal(res.status, 403);
+    const body = (await res.json()) as any;
+    assert.match(
+      body.error.message,
+      /You may not deploy component:default\/churn-predictor/,
+    );
+    const history = await getJson(
+      `${BACKEND_URL}/api/modelops/deployments?entityRef=component:default/churn-predictor`,
+      token,
+    );
+    assert.deepEqual(history.body.items, []);
+  });
+
+  it('previews a deploy of an owned service as a server-side diff', async () => {
+    const res = await fetch(`${BACKEND_URL}/api/modelops/deployments`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({
+        entityRef: 'component:default/fraud-detector',
+        environment: 'prod',
+        image: 'registry.modelops.local/risk/fraud-detector:0.2.0',
+        dryRun: true,
+      }),
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as any;
+    assert.equal(body.deployment.dryRun, true);
+    const deployment = body.diff.find((d: any) => d.kind === 'Deployment');
+    assert.equal(deployment.operation, 'update');
+    assert.ok(
+      deployment.changes.some(
+        (c: any) =>
+          c.path === 'spec.template.spec.containers[0].image' &&
+          c.after === 'registry.modelops.local/risk/fraud-detector:0.2.0',
+      ),
+    );
+  });
+
   it('never sends cluster credentials to the browser', async () => {
     const secrets = platformSecrets();
     assert.ok(

@@ -47,22 +47,71 @@ describe('the portal in a real browser, signed in as the demo user', () => {
   it('shows the Model deployment tab with the environments the backend resolves', async () => {
     await open('/catalog/default/component/fraud-detector/model-deployment');
     await page.getByText('Deployment contract').waitFor();
-    await page.getByText('Ready to deploy').first().waitFor();
+    await page
+      .getByRole('region', { name: 'dev environment' })
+      .getByText('Available')
+      .waitFor();
+    await page
+      .getByRole('region', { name: 'prod environment' })
+      .getByText('Available')
+      .waitFor();
     const text = await page.locator('main').innerText();
     for (const expected of [
       'registry.modelops.local/risk/fraud-detector',
       'builtin:deployment',
-      'dev',
-      'prod',
       'models',
+      '2/2 ready',
     ]) {
       assert.ok(text.includes(expected), `tab shows ${expected}`);
     }
-    assert.equal(await page.getByText('Ready to deploy').count(), 2);
     await page.screenshot({
       path: path.join(RESULTS_DIR, 'model-deployment-tab.png'),
       fullPage: true,
     });
+  });
+
+  it('deploys from the tab and follows the rollout to Available', async () => {
+    const image = `registry.modelops.local/risk/fraud-detector:e2e-${Date.now()}`;
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Environment').selectOption('dev');
+    await dialog.getByLabel('Image').fill(image);
+    await dialog.getByRole('button', { name: 'Preview' }).click();
+    const preview = dialog.getByRole('region', { name: 'Preview (dry run)' });
+    await preview.getByText('spec.template.spec.containers[0].image').waitFor();
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, 'deploy-preview.png'),
+      fullPage: true,
+    });
+    await dialog.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await dialog.getByText('Rollout complete').waitFor({ timeout: 90_000 });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    const dev = page.getByRole('region', { name: 'dev environment' });
+    await dev.getByText(image.split(':')[1]).first().waitFor();
+    await dev.getByText('Available').waitFor();
+    const history = page
+      .getByText('Deployment history')
+      .locator('xpath=ancestor::*[contains(@class,"MuiCard-root")][1]');
+    await history.getByText(image).first().waitFor();
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, 'deploy-done.png'),
+      fullPage: true,
+    });
+  });
+
+  it('disables deploying a service the demo user does not own, saying why', async () => {
+    await open('/catalog/default/component/churn-predictor/model-deployment');
+    const deploy = page.getByRole('button', { name: 'Deploy', exact: true });
+    await deploy.waitFor();
+    assert.equal(await deploy.isDisabled(), true);
+    await deploy.locator('xpath=..').hover();
+    await page
+      .getByText(
+        'You need the modelops.deployment.create permission on component:default/churn-predictor',
+      )
+      .first()
+      .waitFor();
+    await open('/catalog/default/component/fraud-detector/model-deployment');
   });
 
   it('shows the Monitoring tab with the runtime, SLOs and environments', async () => {

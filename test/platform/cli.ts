@@ -84,6 +84,8 @@ const STAGE_FILES = [
 interface DemoService {
   readonly id: string;
   readonly runtime: 'kserve' | 'triton' | 'generic';
+  /** The image the demo workload runs, in the entity's modelops/image repository. */
+  readonly image: string;
 }
 
 interface ProcRecord {
@@ -803,9 +805,14 @@ async function waitFor(
   );
 }
 
+/**
+ * The demo workload of a service, shaped like ModelOps's built-in deployment
+ * template (same selector, container name and field manager), as if ModelOps
+ * had deployed it: the first deploy from the portal then updates it in place
+ * instead of conflicting with another field manager.
+ */
 function demoManifest(svc: DemoService): string {
   const labels = [
-    `    app.kubernetes.io/name: ${svc.id}`,
     `    backstage.io/kubernetes-id: ${svc.id}`,
     '    app.kubernetes.io/managed-by: backstage-modelops',
   ];
@@ -817,13 +824,11 @@ function demoManifest(svc: DemoService): string {
     `  namespace: ${NAMESPACE}`,
     '  labels:',
     ...labels,
-    '  annotations:',
-    `    modelops.backstage.io/runtime: ${svc.runtime}`,
     'spec:',
     '  replicas: 2',
     '  selector:',
     '    matchLabels:',
-    `      app.kubernetes.io/name: ${svc.id}`,
+    `      backstage.io/kubernetes-id: ${svc.id}`,
     '  template:',
     '    metadata:',
     '      labels:',
@@ -831,11 +836,11 @@ function demoManifest(svc: DemoService): string {
     '    spec:',
     '      containers:',
     '      - name: model-server',
-    `        image: modelops-demo/${svc.id}:0.1.0`,
+    `        image: ${svc.image}`,
     '        ports:',
     '        - { name: http, containerPort: 8080 }',
     '        readinessProbe:',
-    '          httpGet: { path: /healthz, port: http }',
+    '          httpGet: { path: /v2/health/ready, port: http }',
     '        resources:',
     '          requests: { cpu: 100m, memory: 128Mi }',
     '---',
@@ -848,7 +853,7 @@ function demoManifest(svc: DemoService): string {
     ...labels,
     'spec:',
     '  selector:',
-    `    app.kubernetes.io/name: ${svc.id}`,
+    `    backstage.io/kubernetes-id: ${svc.id}`,
     '  ports:',
     '  - { name: http, port: 80, targetPort: http }',
     '',
@@ -1476,10 +1481,33 @@ async function up(): Promise<number> {
           '-f',
           path.join(PLATFORM_DIR, 'manifests', '20-modelops-rbac.yaml'),
         ]);
-        await must(
-          ['apply', '-f', '-'],
-          services.map(demoManifest).join('---\n'),
+        // Demo workloads are created once; after that they belong to whoever
+        // deploys them (ModelOps), so a later `up` never resets a deploy.
+        const existing = new Set(
+          (
+            await must([
+              '-n',
+              NAMESPACE,
+              'get',
+              'deployments',
+              '-o',
+              'jsonpath={.items[*].metadata.name}',
+            ])
+          ).split(/\s+/),
         );
+        const missing = services.filter(svc => !existing.has(svc.id));
+        if (missing.length > 0) {
+          await must(
+            [
+              'apply',
+              '--server-side',
+              '--field-manager=backstage-modelops',
+              '-f',
+              '-',
+            ],
+            missing.map(demoManifest).join('---\n'),
+          );
+        }
         await waitFor(
           `kube-controller-manager (${c.name})`,
           'the modelops token Secret being filled in',
