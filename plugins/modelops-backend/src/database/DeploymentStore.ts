@@ -1,5 +1,4 @@
 import {
-  DeploymentAction,
   DeploymentRecord,
   DeploymentResult,
 } from '@modelops/plugin-modelops-common';
@@ -11,16 +10,17 @@ export interface StoredDeployment extends DeploymentRecord {
 }
 
 /** What a new deployment attempt records. */
-export interface NewDeployment {
-  entityRef: string;
-  environment: string;
-  cluster: string;
-  namespace: string;
-  action: DeploymentAction;
-  image?: string;
-  sourceDeploymentId?: string;
-  requestedBy: string;
-}
+export type NewDeployment = Pick<
+  DeploymentRecord,
+  | 'entityRef'
+  | 'environment'
+  | 'cluster'
+  | 'namespace'
+  | 'action'
+  | 'image'
+  | 'sourceDeploymentId'
+  | 'requestedBy'
+>;
 
 /** Persistence of deploy, rollback and promotion attempts. */
 export interface DeploymentStore {

@@ -5,6 +5,7 @@ import {
   ObjectsByEntityResponse,
 } from '@backstage/plugin-kubernetes-common';
 import {
+  EnvironmentStatus,
   RolloutCondition,
   RolloutPhase,
   WorkloadProblem,
@@ -13,23 +14,14 @@ import { ClusterClient } from '../kubernetes/ClusterClient';
 import { KubeObject } from '../kubernetes/types';
 import { imageInRepository, LABEL_KUBERNETES_ID } from './manifests';
 
-/** The live rollout state of one model service in one namespace. */
-export interface RolloutStatus {
-  phase: RolloutPhase;
-  image?: string;
-  /** The ModelOps revision (`modelops/revision`) of what runs. */
-  revision?: number;
-  replicas?: {
-    desired: number;
-    updated: number;
-    ready: number;
-    available: number;
-  };
-  generation?: number;
-  observedGeneration?: number;
-  conditions: RolloutCondition[];
-  problems: WorkloadProblem[];
-}
+/**
+ * The live rollout state of one model service in one namespace: the part of
+ * an environment's status that the cluster answers.
+ */
+export type RolloutStatus = Omit<
+  EnvironmentStatus,
+  'environment' | 'cluster' | 'namespace' | 'lastDeployment' | 'error'
+>;
 
 /** Options of `readRolloutStatus`. */
 export interface RolloutStatusOptions {
