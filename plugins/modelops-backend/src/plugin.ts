@@ -52,6 +52,7 @@ export const modelOpsPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         auditor: coreServices.auditor,
         urlReader: coreServices.urlReader,
+        lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
       },
       async init({
@@ -64,6 +65,7 @@ export const modelOpsPlugin = createBackendPlugin({
         permissions,
         auditor,
         urlReader,
+        lifecycle,
         catalog,
       }) {
         const config = readModelOpsConfig(rootConfig);
@@ -77,10 +79,12 @@ export const modelOpsPlugin = createBackendPlugin({
           config,
           clusters: readKnownClusters(rootConfig),
         });
+        const clusters = ClusterClients.fromConfig(rootConfig);
+        lifecycle.addShutdownHook(() => clusters.close());
         const deployments = new DeploymentService({
           config,
           environments,
-          clusters: ClusterClients.fromConfig(rootConfig),
+          clusters,
           store,
           urlReader,
           logger,

@@ -66,10 +66,10 @@ describe.each(databases.eachSupportedId())(
 
     it('never hands out the same revision to concurrent reservations', async () => {
       const reserved = await Promise.all(
-        Array.from({ length: 8 }, () => store.reserveRevision(deployment)),
+        Array.from({ length: 12 }, () => store.reserveRevision(deployment)),
       );
       const revisions = reserved.map(r => r.revision).sort((a, b) => a! - b!);
-      expect(revisions).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(revisions).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     });
 
     it('finishes an attempt with its manifests and keeps it across reads', async () => {

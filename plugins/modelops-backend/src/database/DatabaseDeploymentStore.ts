@@ -1,4 +1,4 @@
-import { InputError } from '@backstage/errors';
+import { ConflictError, InputError } from '@backstage/errors';
 import {
   AppliedObjectRef,
   DeploymentAction,
@@ -113,10 +113,19 @@ export class DatabaseDeploymentStore implements DeploymentStore {
   }
 
   async reserveRevision(deployment: NewDeployment): Promise<StoredDeployment> {
-    for (let attempt = 0; attempt < 5; attempt++) {
+    const isPostgres = String(this.db.client.config.client).startsWith('pg');
+    // PostgreSQL: reservations of one entity and environment queue on an
+    // advisory lock held for the transaction. Elsewhere (SQLite serialises
+    // writers) a lost race shows up as a unique violation and is retried.
+    for (let attempt = 0; attempt < 10; attempt++) {
       const id = timeOrderedId();
       try {
         await this.db.transaction(async tx => {
+          if (isPostgres) {
+            await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [
+              `modelops:${deployment.entityRef}:${deployment.environment}`,
+            ]);
+          }
           const latest = await new DatabaseDeploymentStore(tx).latestRevision(
             deployment,
           );
@@ -133,10 +142,11 @@ export class DatabaseDeploymentStore implements DeploymentStore {
         return (await this.get(id))!;
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
+        await new Promise(r => setTimeout(r, 5 + Math.random() * 20));
       }
     }
-    throw new Error(
-      `Could not reserve a revision for ${deployment.entityRef} in ${deployment.environment}: too many concurrent deploys`,
+    throw new ConflictError(
+      `Could not reserve a revision for ${deployment.entityRef} in ${deployment.environment}: too many concurrent deploys; try again`,
     );
   }
 
