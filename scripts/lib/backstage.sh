@@ -1,11 +1,14 @@
 # shellcheck shell=bash
 # Starts the portal (app on :3000, backend on :7007) in the background for the
-# end-to-end tests, and stops it again.
+# end-to-end tests, and stops it again. MODELOPS_BACKSTAGE_PACKAGES=backend
+# starts the backend alone.
 
 modelops_backstage_start() {
   local log=$1
   shift
-  for port in 3000 7007; do
+  local packages=${MODELOPS_BACKSTAGE_PACKAGES:-} ports=(3000 7007)
+  [ "$packages" = backend ] && ports=(7007)
+  for port in "${ports[@]}"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "modelops: port $port is already in use; stop whatever serves it (a running ./scripts/start?) and retry" >&2
       return 1
@@ -14,12 +17,13 @@ modelops_backstage_start() {
   local configs=()
   for c in "$@"; do configs+=(--config "$PWD/$c"); done
   mkdir -p "$(dirname "$log")" data
-  setsid yarn backstage-cli repo start "${configs[@]}" >"$log" 2>&1 &
+  # shellcheck disable=SC2086
+  setsid yarn backstage-cli repo start "${configs[@]}" $packages >"$log" 2>&1 &
   MODELOPS_BACKSTAGE_PID=$!
   export MODELOPS_BACKSTAGE_PID
   local deadline=$((SECONDS + 300))
   until curl -fsS -o /dev/null http://localhost:7007/.backstage/health/v1/readiness 2>/dev/null &&
-    curl -fsS -o /dev/null http://localhost:3000/ 2>/dev/null; do
+    { [ "$packages" = backend ] || curl -fsS -o /dev/null http://localhost:3000/ 2>/dev/null; }; do
     if ! kill -0 "$MODELOPS_BACKSTAGE_PID" 2>/dev/null || [ $SECONDS -gt $deadline ]; then
       echo "modelops: Backstage did not become ready; last lines of $log:" >&2
       tail -n 40 "$log" >&2
@@ -28,7 +32,11 @@ modelops_backstage_start() {
     fi
     sleep 2
   done
-  echo "modelops: Backstage is up (app http://localhost:3000, backend http://localhost:7007)" >&2
+  if [ "$packages" = backend ]; then
+    echo "modelops: Backstage backend is up on http://localhost:7007" >&2
+  else
+    echo "modelops: Backstage is up (app http://localhost:3000, backend http://localhost:7007)" >&2
+  fi
 }
 
 modelops_backstage_stop() {
