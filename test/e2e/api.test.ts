@@ -4,14 +4,14 @@ import {
   APP_URL,
   BACKEND_URL,
   getJson,
-  guestToken,
   platformSecrets,
+  signInWhenCatalogReady,
 } from './support.ts';
 
 describe('ModelOps API against the running portal and local platform', () => {
   let token: string;
   before(async () => {
-    token = await guestToken();
+    token = await signInWhenCatalogReady();
   });
 
   it('resolves the environments of a demo model service from both clusters', async () => {

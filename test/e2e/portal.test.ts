@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { APP_URL, RESULTS_DIR } from './support.ts';
+import { APP_URL, RESULTS_DIR, signInWhenCatalogReady } from './support.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -13,6 +13,7 @@ describe('the portal in a real browser, signed in as the demo user', () => {
 
   before(async () => {
     mkdirSync(RESULTS_DIR, { recursive: true });
+    await signInWhenCatalogReady();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,

@@ -36,3 +36,54 @@ export function platformSecrets(): string[] {
   const text = readFileSync(file, 'utf8');
   return [...text.matchAll(/serviceAccountToken:\s*(\S+)/g)].map(m => m[1]);
 }
+
+const DEMO_SERVICES = ['fraud-detector', 'churn-predictor', 'image-classifier'];
+
+async function relationsOf(token: string, ref: string): Promise<string[]> {
+  const res = await fetch(
+    `${BACKEND_URL}/api/catalog/entities/by-name/${ref}`,
+    {
+      headers: { Authorization: `Bearer ${token}` },
+    },
+  );
+  if (!res.ok) return [];
+  const entity = (await res.json()) as { relations?: { type: string }[] };
+  return (entity.relations ?? []).map(r => r.type);
+}
+
+/**
+ * Waits until the catalog has processed the demo entities, then signs in.
+ * Ownership checks read the services' `ownedBy` relations and the user's
+ * group claims come from her `memberOf` relations at sign-in; a fresh catalog
+ * adds both a few seconds after it starts. Returns a token issued after that.
+ */
+export async function signInWhenCatalogReady(
+  timeoutMs = 120_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const token = await guestToken();
+      const services = await Promise.all(
+        DEMO_SERVICES.map(name =>
+          relationsOf(token, `component/default/${name}`),
+        ),
+      );
+      const user = await relationsOf(token, 'user/default/ada');
+      if (
+        services.every(r => r.includes('ownedBy')) &&
+        user.includes('memberOf')
+      ) {
+        return await guestToken();
+      }
+    } catch {
+      // the user entity may not be in the catalog yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        'the catalog did not process the demo entities in time (no ownedBy/memberOf relations)',
+      );
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+}

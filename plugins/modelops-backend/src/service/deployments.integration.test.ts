@@ -2,6 +2,8 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import fs from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { parse } from 'yaml';
 import {
@@ -61,35 +63,107 @@ async function waitFor<T>(
   }
 }
 
+// A second service whose manifests live at a location read through
+// Backstage's UrlReader: a plain HTTP server on loopback, allowed by config.
+const fromUrlId = `${id}-url`;
+const manifestsYaml = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${fromUrlId}-settings
+data:
+  threshold: "0.7"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${fromUrlId}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: { app: ${fromUrlId} }
+  template:
+    metadata:
+      labels: { app: ${fromUrlId} }
+    spec:
+      containers:
+        - name: model-server
+          image: placeholder
+`;
+
 describeIfPlatform(
   'deployments through the API against the local platform',
   () => {
     let server: any;
+    let manifestServer: Server;
 
     beforeAll(async () => {
+      manifestServer = createServer((req, res) => {
+        if (req.url === '/repo/deploy/manifests.yaml') {
+          res.writeHead(200, { 'content-type': 'text/yaml' });
+          res.end(manifestsYaml);
+        } else {
+          res.writeHead(404);
+          res.end();
+        }
+      });
+      await new Promise<void>(r => manifestServer.listen(0, '127.0.0.1', r));
+      const host = `127.0.0.1:${
+        (manifestServer.address() as AddressInfo).port
+      }`;
+      const fromUrl: Entity = {
+        ...entity,
+        metadata: {
+          name: fromUrlId,
+          namespace: 'default',
+          annotations: {
+            ...entity.metadata.annotations,
+            'backstage.io/kubernetes-id': fromUrlId,
+            'backstage.io/source-location': `url:http://${host}/repo/`,
+            'modelops/manifests': './deploy/manifests.yaml',
+          },
+        },
+      };
+      const missing: Entity = {
+        ...fromUrl,
+        metadata: {
+          ...fromUrl.metadata,
+          name: `${fromUrlId}-missing`,
+          annotations: {
+            ...fromUrl.metadata.annotations,
+            'modelops/manifests': './deploy/missing.yaml',
+          },
+        },
+      };
+
       const platform = parse(fs.readFileSync(PLATFORM_CONFIG, 'utf8'));
       platform.modelops.deployments = { allowInlineManifests: true };
+      platform.backend = { reading: { allow: [{ host }] } };
       const backend = await startTestBackend({
         features: [
           modelOpsPlugin,
           mockServices.rootConfig.factory({ data: platform }),
-          catalogServiceMock.factory({ entities: [entity] }),
+          catalogServiceMock.factory({
+            entities: [entity, fromUrl, missing],
+          }),
         ],
       });
       server = backend.server;
     });
 
     afterAll(async () => {
+      await new Promise(r => manifestServer.close(r));
       for (const cluster of ['dev', 'prod']) {
-        await kubectl(cluster, [
-          'delete',
-          '-n',
-          'models',
-          'deployment,service,hpa,configmap',
-          '-l',
-          `backstage.io/kubernetes-id=${id}`,
-          '--wait=false',
-        ]);
+        for (const kubernetesId of [id, fromUrlId]) {
+          await kubectl(cluster, [
+            'delete',
+            '-n',
+            'models',
+            'deployment,service,hpa,configmap',
+            '-l',
+            `backstage.io/kubernetes-id=${kubernetesId}`,
+            '--wait=false',
+          ]);
+        }
       }
     });
 
@@ -345,6 +419,51 @@ spec:
           }),
         ]),
       );
+    });
+
+    it('deploys manifests read from the location in modelops/manifests', async () => {
+      const res = await request(server)
+        .post('/api/modelops/deployments')
+        .send({
+          entityRef: `component:default/${fromUrlId}`,
+          environment: 'dev',
+          image: `${repo}:5.0.0`,
+        });
+      expect(res.body.error).toBeUndefined();
+      expect(res.status).toBe(201);
+      expect(res.body.deployment.objects).toEqual([
+        { apiVersion: 'v1', kind: 'ConfigMap', name: `${fromUrlId}-settings` },
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: fromUrlId },
+      ]);
+      const live = await kubectlGet('dev', 'models', 'deployment', fromUrlId);
+      expect(live.spec.template.spec.containers[0].image).toBe(`${repo}:5.0.0`);
+      expect(live.metadata.labels['backstage.io/kubernetes-id']).toBe(
+        fromUrlId,
+      );
+      const settings = await kubectlGet(
+        'dev',
+        'models',
+        'configmap',
+        `${fromUrlId}-settings`,
+      );
+      expect(settings.data).toEqual({ threshold: '0.7' });
+    });
+
+    it('refuses a manifests location that cannot be read, applying nothing', async () => {
+      const res = await request(server)
+        .post('/api/modelops/deployments')
+        .send({
+          entityRef: `component:default/${fromUrlId}-missing`,
+          environment: 'dev',
+          image: `${repo}:5.0.0`,
+        });
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toContain(
+        '/repo/deploy/missing.yaml (modelops/manifests)',
+      );
+      expect(
+        await kubectlGet('dev', 'models', 'deployment', `${fromUrlId}-missing`),
+      ).toBeUndefined();
     });
 
     it('keeps every attempt in the history, newest first, in pages', async () => {
