@@ -1,7 +1,14 @@
 import { ConflictError } from '@backstage/errors';
+import { ApplyOptions, ClusterClient } from '../kubernetes/ClusterClient';
 import { errorFromResponse } from '../kubernetes/errors';
-import { ResourceInfo } from '../kubernetes/types';
-import { parseApplyConflict, sortForApply } from './apply';
+import { KubeObject, ResourceInfo } from '../kubernetes/types';
+import {
+  applyObjects,
+  checkOwnership,
+  parseApplyConflict,
+  sortForApply,
+} from './apply';
+import { ANNOTATION_ENTITY_REF } from './manifests';
 
 const r = (kind: string, name = kind.toLowerCase()) => ({
   object: { apiVersion: 'v1', kind, metadata: { name, namespace: 'models' } },
@@ -81,5 +88,142 @@ describe('parseApplyConflict', () => {
       managers: [],
       fields: [],
     });
+  });
+});
+
+describe('applyObjects ownership', () => {
+  const ENTITY = 'component:default/fraud-detector';
+  const OTHER = 'component:default/other';
+  const deployment = { kind: 'Deployment', group: 'apps' } as ResourceInfo;
+  const configMap = { kind: 'ConfigMap', group: '' } as ResourceInfo;
+
+  function desired(kind: string, name: string, entityRef = ENTITY) {
+    return {
+      apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1',
+      kind,
+      metadata: {
+        name,
+        namespace: 'models',
+        annotations: { [ANNOTATION_ENTITY_REF]: entityRef },
+      },
+      spec: { replicas: 1 },
+    } as KubeObject;
+  }
+
+  function fakeClient(live: Record<string, KubeObject>) {
+    const applied: Array<{ name: string; dryRun: boolean; force: boolean }> =
+      [];
+    const client = {
+      name: 'dev',
+      get: jest.fn(async (_r: ResourceInfo, _ns: string, name: string) =>
+        live[name] ? structuredClone(live[name]) : undefined,
+      ),
+      apply: jest.fn(
+        async (_r: ResourceInfo, object: KubeObject, o: ApplyOptions) => {
+          applied.push({
+            name: object.metadata.name,
+            dryRun: o.dryRun,
+            force: o.force,
+          });
+          return structuredClone(object);
+        },
+      ),
+    };
+    return { client: client as unknown as ClusterClient, applied };
+  }
+
+  const secretish = 'live-value-of-the-other-service';
+  const foreignLive = {
+    ...desired('Deployment', 'shared', OTHER),
+    spec: { replicas: 7, template: { metadata: { labels: { x: secretish } } } },
+  } as KubeObject;
+  const unmanagedLive = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'settings', namespace: 'models' },
+    data: { threshold: secretish },
+  } as KubeObject;
+
+  it.each([false, true])(
+    'never changes (nor diffs) an object of another entity, force=%s',
+    async force => {
+      const { client, applied } = fakeClient({ shared: foreignLive });
+      const error = await applyObjects(
+        client,
+        [
+          { object: desired('ConfigMap', 'mine'), resource: configMap },
+          { object: desired('Deployment', 'shared'), resource: deployment },
+        ],
+        { dryRun: true, force },
+      ).catch(e => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error.message).toContain(
+        `Deployment "shared" in models belongs to ${OTHER}; ModelOps will not change another service's objects`,
+      );
+      expect(error.message).not.toContain(secretish);
+      expect(error.message).not.toContain('7');
+      expect(applied).toEqual([]); // not even a dry run
+    },
+  );
+
+  it('refuses an object not created by ModelOps unless force adopts it', async () => {
+    const { client, applied } = fakeClient({ settings: unmanagedLive });
+    const resolved = [
+      { object: desired('ConfigMap', 'settings'), resource: configMap },
+    ];
+    const error = await applyObjects(client, resolved, {
+      dryRun: false,
+    }).catch(e => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.message).toContain(
+      'ConfigMap "settings" in models already exists on cluster dev but was not created by ModelOps',
+    );
+    expect(error.message).toContain('force: true');
+    expect(error.message).not.toContain(secretish);
+    expect(applied).toEqual([]);
+
+    const adopted = await applyObjects(client, resolved, {
+      dryRun: false,
+      force: true,
+    });
+    expect(applied).toEqual([
+      { name: 'settings', dryRun: true, force: true },
+      { name: 'settings', dryRun: false, force: true },
+    ]);
+    expect(adopted[0].diff.operation).toBe('update');
+  });
+
+  it('applies over objects of the same entity and creates new ones', async () => {
+    const { client, applied } = fakeClient({
+      d: desired('Deployment', 'd'),
+    });
+    const result = await applyObjects(
+      client,
+      [
+        { object: desired('Deployment', 'd'), resource: deployment },
+        { object: desired('ConfigMap', 'c'), resource: configMap },
+      ],
+      { dryRun: true },
+    );
+    expect(result.map(a => [a.ref.name, a.diff.operation])).toEqual([
+      ['c', 'create'],
+      ['d', 'unchanged'],
+    ]);
+    expect(applied.every(a => a.dryRun)).toBe(true);
+  });
+
+  it('lists every foreign object in one error', () => {
+    expect(() =>
+      checkOwnership(
+        [
+          { desired: desired('ConfigMap', 'a'), live: unmanagedLive },
+          { desired: desired('ConfigMap', 'b'), live: unmanagedLive },
+          { desired: desired('ConfigMap', 'c'), live: undefined },
+        ],
+        { force: false, cluster: 'dev' },
+      ),
+    ).toThrow(
+      /^ConfigMap "a" in models, ConfigMap "b" in models already exist on cluster dev but were not created by ModelOps/,
+    );
   });
 });

@@ -10,6 +10,7 @@ import { ClusterClient } from '../kubernetes/ClusterClient';
 import { kubernetesFailureOf } from '../kubernetes/errors';
 import { KubeObject } from '../kubernetes/types';
 import { diffObjects } from './diff';
+import { ANNOTATION_ENTITY_REF } from './manifests';
 import { ResolvedObject } from './validate';
 
 /** Options of `applyObjects`. */
@@ -139,6 +140,65 @@ function preserveAutoscaledReplicas(
   return bodies;
 }
 
+function entityRefOf(object: KubeObject | undefined): string | undefined {
+  const value = object?.metadata?.annotations?.[ANNOTATION_ENTITY_REF];
+  return typeof value === 'string' && value ? value : undefined;
+}
+
+/**
+ * Refuses to touch live objects that ModelOps did not deploy for the same
+ * entity. An object of another entity is never changed, not even with
+ * `force`; an object without the ModelOps entity annotation (created by
+ * kubectl, Helm, ...) is adopted only with `force`. The error names the
+ * objects and owners only: nothing of the live objects' content.
+ */
+export function checkOwnership(
+  objects: ReadonlyArray<{ desired: KubeObject; live: KubeObject | undefined }>,
+  options: { force: boolean; cluster: string },
+): void {
+  const foreign: string[] = [];
+  const unmanaged: string[] = [];
+  for (const { desired, live } of objects) {
+    if (!live) continue;
+    const owner = entityRefOf(live);
+    const wanted = entityRefOf(desired);
+    const where = `${describe(desired)} in ${desired.metadata.namespace}`;
+    if (owner === undefined) {
+      if (!options.force) unmanaged.push(where);
+    } else if (owner !== wanted) {
+      foreign.push(`${where} belongs to ${owner}`);
+    }
+  }
+  if (foreign.length) {
+    const many = foreign.length > 1;
+    throw new ConflictError(
+      `${foreign.join(
+        '; ',
+      )}; ModelOps will not change another service's objects, not even with force: true. Give ${
+        many ? 'these objects other names' : 'this object another name'
+      } in your manifests, or delete ${
+        many ? 'them' : 'it'
+      } from the other service first (cluster ${options.cluster})`,
+    );
+  }
+  if (unmanaged.length) {
+    const many = unmanaged.length > 1;
+    throw new ConflictError(
+      `${unmanaged.join(', ')} already ${
+        many ? 'exist' : 'exists'
+      } on cluster ${options.cluster} but ${
+        many ? 'were' : 'was'
+      } not created by ModelOps (no ${ANNOTATION_ENTITY_REF} annotation); nothing was applied. Give ${
+        many ? 'these objects other names' : 'this object another name'
+      } in your manifests, or deploy with force: true to adopt ${
+        many ? 'them' : 'it'
+      } into this service (ModelOps then manages ${
+        many ? 'them' : 'it'
+      } and overwrites the fields it sets)`,
+    );
+  }
+}
+
 /** Turns the failures of a dry run of every object into one error. */
 function combineFailures(
   failures: Array<{ object: KubeObject; error: unknown }>,
@@ -185,7 +245,8 @@ function withContext(error: unknown, prefix: string): Error {
 
 /**
  * Server-side applies validated objects. Every object is first read (live
- * state) and dry-run applied, so a real deploy applies nothing when any
+ * state) and checked to belong to the same entity (`checkOwnership`:
+ * ConflictError otherwise, before any dry run or diff), then dry-run applied, so a real deploy applies nothing when any
  * object would be rejected (conflict → ConflictError naming the other field
  * managers; admission/validation → InputError with the server's message).
  * Then, unless `dryRun`, objects are applied in dependency order. Returns
@@ -208,6 +269,11 @@ export async function applyObjects(
         r.object.metadata.name,
       ),
     ),
+  );
+  // Before anything is dry-run or diffed: no diff of a foreign object leaks.
+  checkOwnership(
+    ordered.map((r, i) => ({ desired: r.object, live: liveList[i] })),
+    { force, cluster: client.name },
   );
   const live = new Map(ordered.map((r, i) => [r, liveList[i]]));
   const bodies = preserveAutoscaledReplicas(ordered, live);

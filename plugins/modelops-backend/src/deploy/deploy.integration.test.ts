@@ -365,6 +365,81 @@ describeIfPlatform('deploy engine against the local platform', () => {
     });
   });
 
+  it("adopts an object not created by ModelOps only with force, and never touches another entity's", async () => {
+    const id = newId('owner');
+    // Created by hand (kubectl), without the ModelOps entity annotation.
+    const created = await kubectl(
+      CLUSTER,
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: `${id}-settings`,
+          namespace: NS,
+          labels: { 'backstage.io/kubernetes-id': id },
+        },
+        data: { threshold: 'handmade' },
+      }),
+    );
+    expect(created.code).toBe(0);
+    const manifest = () =>
+      parseManifests(
+        `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${id}-settings }\ndata: { threshold: "0.5" }\n`,
+      );
+
+    const refused = await deploy(manifest(), { id }).catch(e => e);
+    expect(refused).toBeInstanceOf(ConflictError);
+    expect(refused.message).toContain(
+      `ConfigMap "${id}-settings" in ${NS} already exists on cluster dev but was not created by ModelOps`,
+    );
+    expect(refused.message).toContain('force: true');
+    expect(refused.message).not.toContain('handmade');
+    expect(
+      (await kubectlGet(CLUSTER, NS, 'configmap', `${id}-settings`)).data,
+    ).toEqual({ threshold: 'handmade' });
+
+    await deploy(manifest(), { id, force: true });
+    const adopted = await kubectlGet(
+      CLUSTER,
+      NS,
+      'configmap',
+      `${id}-settings`,
+    );
+    expect(adopted.data).toEqual({ threshold: '0.5' });
+    expect(adopted.metadata.annotations['modelops/entity-ref']).toBe(
+      ENTITY_REF,
+    );
+
+    // Now it belongs to ENTITY_REF: another service may not take it over.
+    const other = 'component:default/someone-elses-model';
+    for (const force of [false, true]) {
+      const rendered = renderManifests(manifest(), {
+        namespace: NS,
+        kubernetesId: id,
+        revision: 1,
+        entityRef: other,
+      });
+      const resolved = await validateObjects(rendered, {
+        client,
+        namespace: NS,
+      });
+      const error = await applyObjects(client, resolved, {
+        dryRun: true,
+        force,
+      }).catch(e => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error.message).toContain(
+        `ConfigMap "${id}-settings" in ${NS} belongs to ${ENTITY_REF}; ModelOps will not change another service's objects`,
+      );
+      expect(error.message).not.toContain('0.5');
+    }
+    expect(
+      (await kubectlGet(CLUSTER, NS, 'configmap', `${id}-settings`)).metadata
+        .annotations['modelops/entity-ref'],
+    ).toBe(ENTITY_REF);
+  });
+
   it('refuses a kind named with the wrong group, naming the right one, and applies nothing', async () => {
     const id = newId('wrong');
     const objects = parseManifests(`

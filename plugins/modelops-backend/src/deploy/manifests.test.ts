@@ -1,6 +1,7 @@
 import { InputError } from '@backstage/errors';
 import {
   builtinManifests,
+  findCycle,
   imageInRepository,
   parseImageReference,
   parseManifests,
@@ -187,6 +188,42 @@ metadata: { labels: { a: 1 } }
       'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x, labels: &l { a: b } }\ndata: *l\n',
     );
     expect((obj as any).data).toEqual({ a: 'b' });
+  });
+
+  it('refuses a document that refers to itself through an alias (400, not a stack overflow)', () => {
+    const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n';
+    const error = thrown(() =>
+      parseManifests(
+        `${cm}data: &x { k: *x }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: &m { name: y, labels: *m }\n---\n&r\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: z }\nself: [*r]\n`,
+      ),
+    );
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toContain(
+      'document 1 refers to itself through a YAML alias (at data.k)',
+    );
+    expect(error.message).toContain(
+      'document 2 refers to itself through a YAML alias (at metadata.labels)',
+    );
+    expect(error.message).toContain(
+      'document 3 refers to itself through a YAML alias (at self[0])',
+    );
+    // An anchor used twice side by side is shared, not cyclic.
+    const [shared] = parseManifests(
+      `${cm}spec: { a: &v { k: v }, b: *v, c: [*v, *v] }\n`,
+    );
+    expect((shared as any).spec.c).toEqual([{ k: 'v' }, { k: 'v' }]);
+  });
+
+  it('finds cycles without recursion, and only real ones', () => {
+    const a: any = { x: [1, { y: null }] };
+    a.x[1].y = a.x;
+    expect(findCycle(a)).toBe('x[1].y');
+    const shared = { k: 1 };
+    expect(findCycle({ a: shared, b: [shared, shared] })).toBeUndefined();
+    let deep: any = {};
+    const root = deep;
+    for (let i = 0; i < 100_000; i++) deep = deep.n = {};
+    expect(findCycle(root)).toBeUndefined();
   });
 
   it('enforces size and document limits', () => {

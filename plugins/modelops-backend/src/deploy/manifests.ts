@@ -121,6 +121,41 @@ function describeValueType(value: unknown): string {
 }
 
 /**
+ * The path of a value that contains itself (`data: &x {k: *x}`: a YAML
+ * alias of an enclosing anchor), or undefined. Iterative, so neither a
+ * cycle nor deep nesting can overflow the stack; values shared by several
+ * aliases without a cycle are fine.
+ */
+export function findCycle(root: unknown): string | undefined {
+  const onPath = new Set<object>();
+  const stack: Array<
+    { exit: object } | { value: unknown; path: string; exit?: undefined }
+  > = [{ value: root, path: '' }];
+  while (stack.length) {
+    const top = stack.pop()!;
+    if (top.exit !== undefined) {
+      onPath.delete(top.exit);
+      continue;
+    }
+    const { value, path } = top as { value: unknown; path: string };
+    if (value === null || typeof value !== 'object') continue;
+    if (onPath.has(value)) return path || '(root)';
+    onPath.add(value);
+    stack.push({ exit: value });
+    const entries: Array<[string, unknown]> = Array.isArray(value)
+      ? value.map((v, i) => [`${path}[${i}]`, v])
+      : Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+          path ? `${path}.${k}` : k,
+          v,
+        ]);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      stack.push({ value: entries[i][1], path: entries[i][0] });
+    }
+  }
+  return undefined;
+}
+
+/**
  * Finds a value that JSON cannot carry (NaN, Infinity, Date, ...) and
  * measures the object as it would be sent, aliases expanded: `budget`
  * bounds the nodes and string bytes, so a few aliases of a huge anchor
@@ -130,6 +165,7 @@ function findNonJson(
   value: unknown,
   path: string,
   budget: { nodes: number; bytes: number },
+  onPath: Set<object> = new Set(),
 ): string | undefined {
   budget.nodes--;
   if (budget.nodes < 0 || budget.bytes < 0) {
@@ -149,23 +185,43 @@ function findNonJson(
         ? undefined
         : `${path || '(root)'} is ${value}, which JSON cannot represent`;
     case 'object': {
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          const found = findNonJson(value[i], `${path}[${i}]`, budget);
+      if (onPath.has(value as object)) {
+        return `${path || '(root)'} refers to itself through a YAML alias`;
+      }
+      onPath.add(value as object);
+      try {
+        if (Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) {
+            const found = findNonJson(
+              value[i],
+              `${path}[${i}]`,
+              budget,
+              onPath,
+            );
+            if (found) return found;
+          }
+          return undefined;
+        }
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          return `${
+            path || '(root)'
+          } has a YAML type that JSON cannot represent`;
+        }
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+          budget.bytes -= k.length;
+          const found = findNonJson(
+            v,
+            path ? `${path}.${k}` : k,
+            budget,
+            onPath,
+          );
           if (found) return found;
         }
         return undefined;
+      } finally {
+        onPath.delete(value as object);
       }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) {
-        return `${path || '(root)'} has a YAML type that JSON cannot represent`;
-      }
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        budget.bytes -= k.length;
-        const found = findNonJson(v, path ? `${path}.${k}` : k, budget);
-        if (found) return found;
-      }
-      return undefined;
     }
     default:
       return `${path || '(root)'} is a ${typeof value}`;
@@ -318,6 +374,14 @@ export function parseManifests(
     }
     if (value === null || value === undefined) {
       nonEmpty--;
+      return;
+    }
+    // Before any other walk over the value: a cycle would never end.
+    const cycle = findCycle(value);
+    if (cycle) {
+      problems.push(
+        `${where} refers to itself through a YAML alias (at ${cycle}); an anchor cannot be used inside its own value, write the value out instead`,
+      );
       return;
     }
     const shape = checkObjectShape(value);

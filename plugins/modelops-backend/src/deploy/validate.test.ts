@@ -1,7 +1,9 @@
 import { ResourceIndex } from '../kubernetes/ResourceIndex';
 import { ResourceInfo } from '../kubernetes/types';
 import { KubeObject } from '../kubernetes/types';
-import { checkObjects } from './validate';
+import { InputError } from '@backstage/errors';
+import { ClusterClient } from '../kubernetes/ClusterClient';
+import { checkObjects, validateObjects } from './validate';
 
 function res(
   apiVersion: string,
@@ -151,5 +153,162 @@ describe('checkObjects', () => {
       opts,
     );
     expect(problems[0]).toMatch(/appears more than once/);
+  });
+
+  describe('dangerous fields', () => {
+    const withSpec = (o: KubeObject, spec: object): KubeObject => ({
+      ...o,
+      spec,
+    });
+    const pod = (extra: object, container: object = {}) => ({
+      containers: [{ name: 'model-server', image: 'm:1', ...container }],
+      ...extra,
+    });
+
+    it('refuses Service external IPs and non-ClusterIP types, naming the field', () => {
+      const { resolved, problems } = checkObjects(
+        [
+          withSpec(obj('v1', 'Service', 'ext'), { externalIPs: ['1.2.3.4'] }),
+          withSpec(obj('v1', 'Service', 'np'), { type: 'NodePort' }),
+          withSpec(obj('v1', 'Service', 'lb'), { type: 'LoadBalancer' }),
+          withSpec(obj('v1', 'Service', 'en'), {
+            type: 'ExternalName',
+            externalName: 'evil.example.com',
+          }),
+          withSpec(obj('v1', 'Service', 'ok'), {
+            type: 'ClusterIP',
+            externalIPs: [],
+          }),
+        ],
+        index,
+        opts,
+      );
+      expect(resolved.map(r => r.object.metadata.name)).toEqual(['ok']);
+      expect(problems).toEqual([
+        expect.stringMatching(
+          /^Service "ext": spec\.externalIPs is not allowed/,
+        ),
+        expect.stringMatching(
+          /^Service "np": spec\.type NodePort is not allowed/,
+        ),
+        expect.stringMatching(
+          /^Service "lb": spec\.type LoadBalancer is not allowed/,
+        ),
+        expect.stringMatching(
+          /^Service "en": spec\.type ExternalName is not allowed/,
+        ),
+      ]);
+    });
+
+    it('refuses host access and privileged containers in Deployments', () => {
+      const { resolved, problems } = checkObjects(
+        [
+          withSpec(obj('apps/v1', 'Deployment', 'x'), {
+            template: {
+              spec: {
+                ...pod(
+                  {
+                    hostNetwork: true,
+                    hostPID: true,
+                    hostIPC: true,
+                    volumes: [
+                      { name: 'cfg', configMap: { name: 'c' } },
+                      { name: 'root', hostPath: { path: '/' } },
+                    ],
+                    initContainers: [
+                      {
+                        name: 'init',
+                        securityContext: {
+                          capabilities: { add: ['NET_BIND_SERVICE', 'ALL'] },
+                        },
+                      },
+                    ],
+                  },
+                  { securityContext: { privileged: true } },
+                ),
+              },
+            },
+          }),
+          withSpec(obj('apps/v1', 'Deployment', 'fine'), {
+            template: {
+              spec: pod(
+                { hostNetwork: false },
+                {
+                  securityContext: {
+                    privileged: false,
+                    capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] },
+                  },
+                },
+              ),
+            },
+          }),
+        ],
+        index,
+        opts,
+      );
+      expect(resolved.map(r => r.object.metadata.name)).toEqual(['fine']);
+      expect(problems.map(p => p.split(' is not allowed')[0])).toEqual([
+        'Deployment "x": spec.template.spec.hostNetwork',
+        'Deployment "x": spec.template.spec.hostPID',
+        'Deployment "x": spec.template.spec.hostIPC',
+        'Deployment "x": spec.template.spec.volumes[1].hostPath',
+        'Deployment "x": spec.template.spec.initContainers[0].securityContext.capabilities.add ALL',
+        'Deployment "x": spec.template.spec.containers[0].securityContext.privileged',
+      ]);
+    });
+
+    it('refuses the same in InferenceService predictors', () => {
+      const { problems } = checkObjects(
+        [
+          withSpec(obj('serving.kserve.io/v1beta1', 'InferenceService', 'i'), {
+            predictor: pod(
+              { hostNetwork: true, volumes: [{ hostPath: { path: '/var' } }] },
+              { securityContext: { capabilities: { add: ['SYS_ADMIN'] } } },
+            ),
+          }),
+          withSpec(obj('serving.kserve.io/v1beta1', 'InferenceService', 'j'), {
+            predictor: {
+              model: {
+                modelFormat: { name: 'sklearn' },
+                securityContext: { capabilities: { add: ['NET_ADMIN'] } },
+              },
+            },
+          }),
+        ],
+        index,
+        opts,
+      );
+      expect(problems.map(p => p.split(' is not allowed')[0])).toEqual([
+        'InferenceService "i": spec.predictor.hostNetwork',
+        'InferenceService "i": spec.predictor.volumes[0].hostPath',
+        'InferenceService "i": spec.predictor.containers[0].securityContext.capabilities.add SYS_ADMIN',
+        'InferenceService "j": spec.predictor.model.securityContext.capabilities.add NET_ADMIN',
+      ]);
+    });
+
+    it('reports them in the single InputError of validateObjects, with the other problems', async () => {
+      const client = {
+        name: 'dev',
+        discover: async () => index,
+      } as unknown as ClusterClient;
+      const error = await validateObjects(
+        [
+          obj('v1', 'Secret', 's'),
+          withSpec(obj('v1', 'Service', 'lb'), { type: 'LoadBalancer' }),
+          withSpec(obj('apps/v1', 'Deployment', 'x'), {
+            template: { spec: pod({ hostNetwork: true }) },
+          }),
+        ],
+        { client, namespace: 'models' },
+      ).catch(e => e);
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toContain('(1) Secret "s" is a Secret');
+      expect(error.message).toContain(
+        '(2) Service "lb": spec.type LoadBalancer is not allowed',
+      );
+      expect(error.message).toContain(
+        '(3) Deployment "x": spec.template.spec.hostNetwork is not allowed',
+      );
+    });
   });
 });

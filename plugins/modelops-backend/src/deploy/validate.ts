@@ -36,6 +36,151 @@ const KNOWN_KIND_GROUPS: Record<string, string> = {
   InferenceService: 'serving.kserve.io',
 };
 
+const FORBIDDEN_CAPABILITIES = new Set(['SYS_ADMIN', 'NET_ADMIN', 'ALL']);
+const FORBIDDEN_SERVICE_TYPES = new Set([
+  'NodePort',
+  'LoadBalancer',
+  'ExternalName',
+]);
+/** KServe predictor fields that are container specs (`model`, frameworks). */
+const KSERVE_CONTAINER_FIELDS = [
+  'model',
+  'sklearn',
+  'xgboost',
+  'tensorflow',
+  'pytorch',
+  'triton',
+  'onnx',
+  'huggingface',
+  'pmml',
+  'lightgbm',
+  'paddle',
+];
+
+function asRecord(value: unknown): Record<string, any> | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, any>)
+    : undefined;
+}
+
+function checkContainer(
+  container: unknown,
+  path: string,
+  problems: string[],
+): void {
+  const sc = asRecord(asRecord(container)?.securityContext);
+  if (!sc) return;
+  if (sc.privileged === true) {
+    problems.push(
+      `${path}.securityContext.privileged is not allowed (privileged containers control the node)`,
+    );
+  }
+  const add = asRecord(sc.capabilities)?.add;
+  if (Array.isArray(add)) {
+    const bad = add.filter(
+      c =>
+        typeof c === 'string' &&
+        FORBIDDEN_CAPABILITIES.has(c.toUpperCase().replace(/^CAP_/, '')),
+    );
+    if (bad.length) {
+      problems.push(
+        `${path}.securityContext.capabilities.add ${bad.join(
+          ', ',
+        )} is not allowed (SYS_ADMIN, NET_ADMIN and ALL give control over the node or its network)`,
+      );
+    }
+  }
+}
+
+/** Checks the host-level fields of a pod spec (or a KServe component). */
+function checkPodSpec(
+  podSpec: unknown,
+  path: string,
+  problems: string[],
+): void {
+  const spec = asRecord(podSpec);
+  if (!spec) return;
+  for (const field of ['hostNetwork', 'hostPID', 'hostIPC']) {
+    if (spec[field] === true) {
+      problems.push(
+        `${path}.${field} is not allowed (model servers must not share the node's namespaces)`,
+      );
+    }
+  }
+  if (Array.isArray(spec.volumes)) {
+    spec.volumes.forEach((v: unknown, i: number) => {
+      const volume = asRecord(v);
+      if (volume && volume.hostPath !== undefined && volume.hostPath !== null) {
+        problems.push(
+          `${path}.volumes[${i}].hostPath is not allowed (use a ConfigMap, emptyDir or PersistentVolumeClaim volume instead of the node's files)`,
+        );
+      }
+    });
+  }
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
+    const containers = spec[list];
+    if (!Array.isArray(containers)) continue;
+    containers.forEach((c: unknown, i: number) =>
+      checkContainer(c, `${path}.${list}[${i}]`, problems),
+    );
+  }
+}
+
+/**
+ * Fields that would let a deployed model reach beyond its namespace: node
+ * ports and external IPs on Services, host namespaces and paths, privileged
+ * containers and dangerous capabilities in pod specs. Returns the problems,
+ * each naming the object and the field path.
+ */
+export function checkDangerousFields(
+  object: KubeObject,
+  group: string,
+): string[] {
+  const problems: string[] = [];
+  const spec = asRecord(object.spec);
+  if (!spec) return problems;
+  const kind = object.kind;
+  if (group === '' && kind === 'Service') {
+    if (Array.isArray(spec.externalIPs) && spec.externalIPs.length) {
+      problems.push(
+        'spec.externalIPs is not allowed (it can intercept traffic to any IP address in the cluster)',
+      );
+    }
+    if (
+      typeof spec.type === 'string' &&
+      FORBIDDEN_SERVICE_TYPES.has(spec.type)
+    ) {
+      problems.push(
+        `spec.type ${spec.type} is not allowed (ModelOps deploys ClusterIP Services only; expose a model through the platform's ingress)`,
+      );
+    }
+  } else if (group === '' && kind === 'Pod') {
+    checkPodSpec(spec, 'spec', problems);
+  } else if (group === 'batch' && kind === 'CronJob') {
+    checkPodSpec(
+      asRecord(asRecord(asRecord(spec.jobTemplate)?.spec)?.template)?.spec,
+      'spec.jobTemplate.spec.template.spec',
+      problems,
+    );
+  } else if (group === 'apps' || group === 'batch') {
+    // Deployment, StatefulSet, DaemonSet, ReplicaSet, Job.
+    checkPodSpec(asRecord(spec.template)?.spec, 'spec.template.spec', problems);
+  } else if (group === 'serving.kserve.io' && kind === 'InferenceService') {
+    for (const component of ['predictor', 'transformer', 'explainer']) {
+      const c = asRecord(spec[component]);
+      if (!c) continue;
+      const path = `spec.${component}`;
+      checkPodSpec(c, path, problems);
+      checkPodSpec(c.workerSpec, `${path}.workerSpec`, problems);
+      for (const field of KSERVE_CONTAINER_FIELDS) {
+        checkContainer(c[field], `${path}.${field}`, problems);
+      }
+    }
+  }
+  const what = `${kind} "${object.metadata.name}"`;
+  return problems.map(p => `${what}: ${p}`);
+}
+
 /** Options of `validateObjects`. */
 export interface ValidateOptions {
   client: ClusterClient;
@@ -159,6 +304,11 @@ export function checkObjects(
       );
       return;
     }
+    const dangerous = checkDangerousFields(object, resource.group);
+    if (dangerous.length) {
+      problems.push(...dangerous);
+      return;
+    }
     resolved.push({ object, resource });
   });
   return { resolved, problems };
@@ -166,7 +316,8 @@ export function checkObjects(
 
 /**
  * Checks every object against the target cluster's API (discovery) and the
- * deploy policy. All or nothing: every problem is collected and thrown as
+ * deploy policy (allowed kinds, no Secrets, no host access: see
+ * `checkDangerousFields`). All or nothing: every problem is collected and thrown as
  * one InputError, so the user can fix them in one go.
  */
 export async function validateObjects(

@@ -4,7 +4,6 @@ import {
   InputError,
   NotAllowedError,
   NotFoundError,
-  NotImplementedError,
   ServiceUnavailableError,
 } from '@backstage/errors';
 import http from 'node:http';
@@ -53,7 +52,11 @@ describe('ClusterClients', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(NotFoundError);
+    // Platform misconfiguration, not a bad request: 503.
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error.message).toContain(
+      'Cluster "staging" is not configured in kubernetes.clusterLocatorMethods',
+    );
     expect(error.message).toContain('configured: dev, prod');
     expect(error.message).toContain('locator types catalog');
   });
@@ -63,7 +66,7 @@ describe('ClusterClients', () => {
       { name: 'eks', url: 'https://127.0.0.1:1', authProvider: 'aws' },
     ]);
     expect(c.names()).toEqual(['eks']);
-    expect(() => c.get('eks')).toThrow(NotImplementedError);
+    expect(() => c.get('eks')).toThrow(ServiceUnavailableError);
     expect(() => c.get('eks')).toThrow(/authProvider "aws"/);
   });
 });
@@ -213,8 +216,84 @@ describe('ClusterClient against a local HTTP server', () => {
       expect(error.message).toContain('local');
       expect(error.message).not.toContain(TOKEN);
     }
+    // Unrecognised answers (a proxy's redirect, a teapot) are 503s too.
+    for (const status of [302, 418]) {
+      responses['PATCH /api/v1/namespaces/models/configmaps/x'] = {
+        status,
+        body: '<html>moved</html>',
+      };
+      const error = await c
+        .apply(
+          cm,
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'x', namespace: 'models' },
+          },
+          { fieldManager: 'm', force: false, dryRun: false },
+        )
+        .catch(e => e);
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(error.message).toContain(`Cluster local answered HTTP ${status}`);
+      expect(error.message).toContain('kubernetes.clusterLocatorMethods');
+    }
     expect(await c.get(cm, 'models', 'missing')).toBeUndefined();
     expect(await c.delete(cm, 'models', 'missing')).toBe(false);
+    c.close();
+  });
+
+  it('reports a write into a namespace that does not exist as a 400 naming it', async () => {
+    const c = client();
+    const cm = (await c.discover()).lookup('v1', 'ConfigMap')!;
+    responses['PATCH /api/v1/namespaces/nope/configmaps/x'] = {
+      status: 404,
+      body: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        message: 'namespaces "nope" not found',
+        reason: 'NotFound',
+        details: { name: 'nope', kind: 'namespaces' },
+        code: 404,
+      },
+    };
+    const error = await c
+      .apply(
+        cm,
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'x', namespace: 'nope' },
+        },
+        { fieldManager: 'm', force: false, dryRun: true },
+      )
+      .catch(e => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toContain(
+      'namespace "nope" does not exist on cluster local',
+    );
+    // Any other 404 stays a NotFoundError.
+    responses['PATCH /api/v1/namespaces/models/configmaps/gone'] = {
+      status: 404,
+      body: {
+        kind: 'Status',
+        message: 'the server could not find the requested resource',
+        reason: 'NotFound',
+        code: 404,
+      },
+    };
+    const other = await c
+      .apply(
+        cm,
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'gone', namespace: 'models' },
+        },
+        { fieldManager: 'm', force: false, dryRun: true },
+      )
+      .catch(e => e);
+    expect(other).toBeInstanceOf(NotFoundError);
     c.close();
   });
 

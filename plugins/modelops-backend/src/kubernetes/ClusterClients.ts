@@ -1,5 +1,5 @@
 import { Config } from '@backstage/config';
-import { NotFoundError, NotImplementedError } from '@backstage/errors';
+import { ServiceUnavailableError } from '@backstage/errors';
 import fs from 'node:fs';
 import { ClusterClient, ClusterConnection } from './ClusterClient';
 
@@ -122,9 +122,10 @@ export class ClusterClients {
   }
 
   /**
-   * The client for one cluster. Throws NotFoundError for an unknown name
-   * (naming the configured ones), NotImplementedError for a cluster whose
-   * configuration ModelOps cannot use.
+   * The client for one cluster. An unknown name (the message names the
+   * configured ones) and a cluster whose configuration ModelOps cannot use
+   * are platform misconfiguration: ServiceUnavailableError (503), not the
+   * user's request being wrong.
    */
   get(name: string): ClusterClient {
     const existing = this.clients.get(name);
@@ -132,7 +133,7 @@ export class ClusterClients {
     const entry = this.entries.get(name);
     if (!entry) {
       const configured = this.names();
-      throw new NotFoundError(
+      throw new ServiceUnavailableError(
         `Cluster "${name}" is not configured in kubernetes.clusterLocatorMethods (configured: ${
           configured.length ? configured.join(', ') : 'none'
         })${
@@ -145,7 +146,7 @@ export class ClusterClients {
       );
     }
     if (entry.kind === 'unsupported') {
-      throw new NotImplementedError(entry.message);
+      throw new ServiceUnavailableError(entry.message);
     }
     const client = new ClusterClient(entry.connection, this.options);
     this.clients.set(name, client);

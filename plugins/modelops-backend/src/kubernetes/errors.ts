@@ -62,6 +62,21 @@ function asStatus(body: unknown): KubeStatus | undefined {
   return undefined;
 }
 
+/**
+ * The namespace named by a 404 Status whose missing object is the namespace
+ * itself (a write into a namespace that does not exist), or undefined.
+ */
+function namespaceNotFound(status: KubeStatus | undefined): string | undefined {
+  if (!status || status.reason !== 'NotFound') return undefined;
+  const kind = status.details?.kind;
+  if (kind !== 'namespaces' && kind !== 'Namespace') return undefined;
+  if (status.details?.group) return undefined;
+  const name =
+    status.details?.name ??
+    /namespaces? "([^"]+)" not found/.exec(status.message ?? '')?.[1];
+  return name || undefined;
+}
+
 /** Shortens a server message that may be very long (e.g. an HTML page). */
 function clip(text: string, max = 1000): string {
   const t = text.trim();
@@ -112,8 +127,15 @@ function buildError(
       return new NotAllowedError(
         `${prefix}: the ModelOps service account is not allowed to do this (${serverMessage}); a platform engineer must grant it in the cluster's RBAC, or deploy to a namespace where it is granted`,
       );
-    case 404:
+    case 404: {
+      const missingNamespace = namespaceNotFound(status);
+      if (missingNamespace !== undefined) {
+        return new InputError(
+          `${prefix}: namespace "${missingNamespace}" does not exist on cluster ${cluster}; create it there first (a platform engineer can, with the ModelOps RBAC bound in it) or deploy to an environment whose namespace exists`,
+        );
+      }
       return new NotFoundError(`${prefix}: ${serverMessage}`);
+    }
     case 409:
       return new ConflictError(`${prefix}: ${serverMessage}`);
     case 500:
@@ -131,6 +153,8 @@ function buildError(
         `Cluster ${cluster} could not ${action} right now (HTTP ${httpStatus}: ${serverMessage}); try again later`,
       );
     default:
-      return new Error(`${prefix} (HTTP ${httpStatus}): ${serverMessage}`);
+      return new ServiceUnavailableError(
+        `Cluster ${cluster} answered HTTP ${httpStatus} when asked to ${action}, which ModelOps does not know how to handle (${serverMessage}); check that the cluster url in kubernetes.clusterLocatorMethods points at the Kubernetes API server (not a proxy or load balancer page), then try again`,
+      );
   }
 }
