@@ -23,6 +23,13 @@ export interface Config {
          * @visibility backend
          */
         namespace: string;
+        /**
+         * Namespaces an entity may choose with backstage.io/kubernetes-namespace
+         * in this environment. By default only `namespace` itself: an entity
+         * cannot move its workloads elsewhere.
+         * @visibility backend
+         */
+        allowedNamespaces?: string[];
       };
     };
     /** Image builds. */

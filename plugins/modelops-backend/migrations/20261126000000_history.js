@@ -32,6 +32,10 @@ exports.up = async function up(knex) {
       .nullable()
       .comment('Revision number within entity and environment');
     table
+      .text('objects')
+      .nullable()
+      .comment('Kind, apiVersion and name of each applied object, as JSON');
+    table
       .text('manifests')
       .nullable()
       .comment('The rendered manifests that were applied, as JSON');

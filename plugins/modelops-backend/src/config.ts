@@ -12,6 +12,7 @@ const environmentSchema = z
   .object({
     cluster: z.string().trim().min(1, 'must name a cluster'),
     namespace: dnsLabel,
+    allowedNamespaces: z.array(dnsLabel).optional(),
   })
   .strict();
 

@@ -70,7 +70,11 @@ const config = {
   },
   modelops: {
     environments: {
-      dev: { cluster: 'dev', namespace: 'models' },
+      dev: {
+        cluster: 'dev',
+        namespace: 'models',
+        allowedNamespaces: ['models', 'growth'],
+      },
       prod: { cluster: 'prod', namespace: 'models-prod' },
     },
   },
@@ -134,6 +138,18 @@ describe('GET /api/modelops/environments', () => {
     expect(res.body.environments[0]).toMatchObject({
       namespace: 'growth',
       namespaceSource: 'annotation',
+    });
+    expect(res.body.environments[0].error).toBeUndefined();
+    // prod does not allow the override: the entity cannot move its workloads.
+    expect(res.body.environments[1]).toMatchObject({
+      namespace: 'models-prod',
+      namespaceSource: 'environment',
+      error: {
+        reason: 'NamespaceNotAllowed',
+        message: expect.stringContaining(
+          'backstage.io/kubernetes-namespace "growth" is not allowed in environment "prod" (allowed: models-prod)',
+        ),
+      },
     });
     expect(res.body.problems).toEqual([
       {

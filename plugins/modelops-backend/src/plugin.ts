@@ -72,6 +72,12 @@ export const modelOpsPlugin = createBackendPlugin({
         permissionsRegistry.addPermissions(modelOpsPermissions);
         const db = await connectDatabase(database);
         const store = new DatabaseDeploymentStore(db);
+        const interrupted = await store.failInterrupted();
+        if (interrupted > 0) {
+          logger.warn(
+            `Marked ${interrupted} deploy(s) left pending by a stopped backend as failed`,
+          );
+        }
 
         const resolvedBuilders = builders.resolve(new Map());
         const resolvedSources = metricsSources.resolve(new Map());

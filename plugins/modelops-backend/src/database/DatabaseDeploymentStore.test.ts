@@ -47,9 +47,15 @@ describe.each(databases.eachSupportedId())(
       await knex.destroy();
     });
 
+    async function reserveAndFinish(d: NewDeployment = deployment) {
+      const reserved = await store.reserveRevision(d);
+      await store.finish({ id: reserved.id, result: 'succeeded', manifests });
+      return reserved;
+    }
+
     it('reserves increasing revisions per entity and environment', async () => {
-      const first = await store.reserveRevision(deployment);
-      const second = await store.reserveRevision(deployment);
+      const first = await reserveAndFinish();
+      const second = await reserveAndFinish();
       const prod = await store.reserveRevision({
         ...deployment,
         environment: 'prod',
@@ -57,19 +63,50 @@ describe.each(databases.eachSupportedId())(
       expect([first.revision, second.revision, prod.revision]).toEqual([
         1, 2, 1,
       ]);
-      expect(first).toMatchObject({
+      expect(prod).toMatchObject({
         result: 'pending',
         dryRun: false,
         objects: [],
       });
     });
 
-    it('never hands out the same revision to concurrent reservations', async () => {
-      const reserved = await Promise.all(
+    it('lets one of many concurrent reservations through and refuses the rest', async () => {
+      const outcomes = await Promise.allSettled(
         Array.from({ length: 12 }, () => store.reserveRevision(deployment)),
       );
-      const revisions = reserved.map(r => r.revision).sort((a, b) => a! - b!);
-      expect(revisions).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      const won = outcomes.filter(o => o.status === 'fulfilled');
+      const lost = outcomes.filter(
+        o => o.status === 'rejected',
+      ) as PromiseRejectedResult[];
+      expect(won).toHaveLength(1);
+      expect((won[0] as PromiseFulfilledResult<any>).value.revision).toBe(1);
+      for (const o of lost) {
+        expect(o.reason.name).toBe('ConflictError');
+        expect(o.reason.message).toContain('is still being applied');
+      }
+      await store.finish({
+        id: (won[0] as PromiseFulfilledResult<any>).value.id,
+        result: 'succeeded',
+        manifests,
+      });
+      expect((await store.reserveRevision(deployment)).revision).toBe(2);
+    });
+
+    it('fails attempts left pending by a stopped backend', async () => {
+      const stale = await store.reserveRevision(deployment);
+      await knex('modelops_deployments')
+        .where({ id: stale.id })
+        .update({ created_at: new Date(Date.now() - 10 * 60 * 1000) });
+      // A stale pending attempt no longer blocks new deploys...
+      const fresh = await store.reserveRevision(deployment);
+      expect(fresh.revision).toBe(2);
+      // ...and is marked failed; the fresh one is left alone.
+      expect(await store.failInterrupted()).toBe(1);
+      expect(await store.get(stale.id)).toMatchObject({
+        result: 'failed',
+        error: expect.stringContaining('Interrupted'),
+      });
+      expect((await store.get(fresh.id))!.result).toBe('pending');
     });
 
     it('finishes an attempt with its manifests and keeps it across reads', async () => {
@@ -114,7 +151,7 @@ describe.each(databases.eachSupportedId())(
     it('pages history newest first with a cursor and filters by environment', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
-        const r = await store.reserveRevision({
+        const r = await reserveAndFinish({
           ...deployment,
           environment: i % 2 ? 'prod' : 'dev',
         });
@@ -125,6 +162,12 @@ describe.each(databases.eachSupportedId())(
         limit: 2,
       });
       expect(page1.items.map(i => i.id)).toEqual([ids[4], ids[3]]);
+      // History pages carry the object refs, not the manifests.
+      expect(page1.items[0].objects).toEqual([
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: 'fraud-detector' },
+        { apiVersion: 'v1', kind: 'Service', name: 'fraud-detector' },
+      ]);
+      expect((page1.items[0] as any).manifests).toBeUndefined();
       const page2 = await store.list({
         entityRef: deployment.entityRef,
         limit: 2,

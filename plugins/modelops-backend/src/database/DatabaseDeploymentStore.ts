@@ -2,6 +2,7 @@ import { ConflictError, InputError } from '@backstage/errors';
 import {
   AppliedObjectRef,
   DeploymentAction,
+  DeploymentRecord,
   DeploymentResult,
 } from '@modelops/plugin-modelops-common';
 import { Knex } from 'knex';
@@ -14,6 +15,12 @@ import { timeOrderedId } from './ids';
 
 const TABLE = 'modelops_deployments';
 
+/**
+ * A pending attempt older than this was interrupted (the backend stopped
+ * mid-apply): applying takes seconds, not minutes.
+ */
+export const STALE_AFTER_MS = 5 * 60 * 1000;
+
 interface Row {
   id: string;
   entity_ref: string;
@@ -23,7 +30,8 @@ interface Row {
   action: string;
   image: string | null;
   revision: number | null;
-  manifests: string | null;
+  objects: string | null;
+  manifests?: string | null;
   dry_run: boolean | number;
   status: string;
   error: string | null;
@@ -46,10 +54,7 @@ function refOf(object: Record<string, unknown>): AppliedObjectRef {
   };
 }
 
-function fromRow(row: Row): StoredDeployment {
-  const manifests = row.manifests
-    ? (JSON.parse(row.manifests) as Record<string, unknown>[])
-    : [];
+function recordFromRow(row: Row): DeploymentRecord {
   return {
     id: row.id,
     entityRef: row.entity_ref,
@@ -63,14 +68,42 @@ function fromRow(row: Row): StoredDeployment {
     result: row.status as DeploymentResult,
     error: row.error ?? undefined,
     sourceDeploymentId: row.source_deployment_id ?? undefined,
-    objects: manifests.map(refOf),
-    manifests,
+    objects: row.objects ? (JSON.parse(row.objects) as AppliedObjectRef[]) : [],
     requestedBy: row.requested_by,
     createdAt: toIso(row.created_at),
   };
 }
 
-function encodeCursor(row: StoredDeployment): string {
+function fromRow(row: Row): StoredDeployment {
+  return {
+    ...recordFromRow(row),
+    manifests: row.manifests
+      ? (JSON.parse(row.manifests) as Record<string, unknown>[])
+      : [],
+  };
+}
+
+/** Every column but the (large) manifests. */
+const RECORD_COLUMNS = [
+  'id',
+  'entity_ref',
+  'environment',
+  'cluster',
+  'namespace',
+  'action',
+  'image',
+  'revision',
+  'objects',
+  'dry_run',
+  'status',
+  'error',
+  'source_deployment_id',
+  'requested_by',
+  'created_at',
+  'finished_at',
+];
+
+function encodeCursor(row: DeploymentRecord): string {
   return Buffer.from(row.id, 'utf8').toString('base64url');
 }
 
@@ -126,6 +159,19 @@ export class DatabaseDeploymentStore implements DeploymentStore {
               `modelops:${deployment.entityRef}:${deployment.environment}`,
             ]);
           }
+          const running = await tx<Row>(TABLE)
+            .where({
+              entity_ref: deployment.entityRef,
+              environment: deployment.environment,
+              status: 'pending',
+            })
+            .andWhere('created_at', '>', new Date(Date.now() - STALE_AFTER_MS))
+            .first();
+          if (running) {
+            throw new ConflictError(
+              `Another deploy of ${deployment.entityRef} to ${deployment.environment} (revision ${running.revision}, by ${running.requested_by}) is still being applied; try again when it has finished`,
+            );
+          }
           const latest = await new DatabaseDeploymentStore(tx).latestRevision(
             deployment,
           );
@@ -135,6 +181,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
             revision: latest + 1,
             dry_run: false,
             status: 'pending',
+            objects: '[]',
             manifests: '[]',
             created_at: new Date(),
           });
@@ -166,6 +213,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       dry_run: true,
       status: deployment.result,
       error: deployment.error ?? null,
+      objects: JSON.stringify(deployment.manifests.map(refOf)),
       manifests: JSON.stringify(deployment.manifests),
       created_at: now,
       finished_at: now,
@@ -184,13 +232,26 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .update({
         status: options.result,
         error: options.error ?? null,
+        objects: JSON.stringify(options.manifests.map(refOf)),
         manifests: JSON.stringify(options.manifests),
         finished_at: new Date(),
       });
     if (updated !== 1) {
-      throw new Error(`Deployment ${options.id} is not pending`);
+      throw new ConflictError(`Deployment ${options.id} is not pending`);
     }
     return (await this.get(options.id))!;
+  }
+
+  async failInterrupted(): Promise<number> {
+    return this.db(TABLE)
+      .where({ status: 'pending' })
+      .andWhere('created_at', '<', new Date(Date.now() - STALE_AFTER_MS))
+      .update({
+        status: 'failed',
+        error:
+          'Interrupted: the backend stopped before this deploy finished; check the environment status and deploy again',
+        finished_at: new Date(),
+      });
   }
 
   async get(id: string): Promise<StoredDeployment | undefined> {
@@ -203,8 +264,10 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     environment?: string;
     limit: number;
     cursor?: string;
-  }): Promise<{ items: StoredDeployment[]; nextCursor?: string }> {
-    const query = this.db<Row>(TABLE).where({ entity_ref: options.entityRef });
+  }): Promise<{ items: DeploymentRecord[]; nextCursor?: string }> {
+    const query = this.db<Row>(TABLE)
+      .select<Row[]>(RECORD_COLUMNS)
+      .where({ entity_ref: options.entityRef });
     if (options.environment) {
       query.andWhere({ environment: options.environment });
     }
@@ -212,8 +275,10 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       query.andWhere('id', '<', decodeCursor(options.cursor));
     }
     // Ids are time-ordered (UUIDv7), so id order is creation order.
-    const rows = await query.orderBy('id', 'desc').limit(options.limit + 1);
-    const items = rows.slice(0, options.limit).map(fromRow);
+    const rows = (await query
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)) as unknown as Row[];
+    const items = rows.slice(0, options.limit).map(recordFromRow);
     return {
       items,
       nextCursor:

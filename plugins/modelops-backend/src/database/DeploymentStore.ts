@@ -27,7 +27,9 @@ export interface DeploymentStore {
   /**
    * Inserts a pending, non-dry-run attempt with the next revision of its
    * entity and environment. The revision is unique: concurrent reservations
-   * get different ones.
+   * get different ones. While another attempt on the same environment is
+   * still pending, this is a ConflictError: deploys of one environment never
+   * apply at the same time.
    */
   reserveRevision(deployment: NewDeployment): Promise<StoredDeployment>;
 
@@ -50,13 +52,19 @@ export interface DeploymentStore {
 
   get(id: string): Promise<StoredDeployment | undefined>;
 
-  /** History newest first, `limit` at a time. */
+  /** History newest first, `limit` at a time, without the manifests. */
   list(options: {
     entityRef: string;
     environment?: string;
     limit: number;
     cursor?: string;
-  }): Promise<{ items: StoredDeployment[]; nextCursor?: string }>;
+  }): Promise<{ items: DeploymentRecord[]; nextCursor?: string }>;
+
+  /**
+   * Marks attempts left pending by a backend that stopped mid-apply as
+   * failed. Returns how many.
+   */
+  failInterrupted(): Promise<number>;
 
   /** The highest revision reserved in an environment, 0 when none. */
   latestRevision(options: {

@@ -1,6 +1,6 @@
 import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   DeploymentRecord,
   DeploymentStatusResponse,
@@ -32,6 +32,37 @@ import { EnvironmentService } from './EnvironmentService';
 export function toRecord(stored: StoredDeployment): DeploymentRecord {
   const { manifests: _manifests, ...record } = stored;
   return record;
+}
+
+/** The largest manifest set read from a location (as for inline manifests). */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+/** Reads a UrlReader response, stopping as soon as it exceeds `limit` bytes. */
+async function readCapped(
+  response: {
+    stream?: () => NodeJS.ReadableStream;
+    buffer: () => Promise<Buffer>;
+  },
+  limit: number,
+): Promise<string> {
+  if (!response.stream) {
+    const buffer = await response.buffer();
+    if (buffer.length > limit) {
+      throw new Error(`it is larger than ${limit} bytes`);
+    }
+    return buffer.toString('utf8');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.stream()) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    size += bytes.length;
+    if (size > limit) {
+      throw new Error(`it is larger than ${limit} bytes`);
+    }
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function errorMessage(error: unknown): string {
@@ -260,11 +291,20 @@ export class DeploymentService {
         `Nothing to promote: no ${contract.kubernetesId} workload runs in ${from} (${source.cluster}/${source.namespace})`,
       );
     }
+    if (live.phase !== 'Available') {
+      throw new ConflictError(
+        `Cannot promote from ${from}: its rollout is ${live.phase}, not Available; promote once ${live.image} runs healthily there`,
+      );
+    }
     const last = await this.options.store.lastSuccessful({
       entityRef: stringifyEntityRef(entity),
       environment: from,
     });
-    return { image: live.image, sourceDeploymentId: last?.id };
+    // Only name the source record if it is what actually runs there.
+    return {
+      image: live.image,
+      sourceDeploymentId: last?.image === live.image ? last.id : undefined,
+    };
   }
 
   /** The objects to deploy, before rendering. */
@@ -300,8 +340,10 @@ export class DeploymentService {
     const url = this.manifestUrl(options.entity, source);
     let text: string;
     try {
-      const response = await this.options.urlReader.readUrl(url);
-      text = (await response.buffer()).toString('utf8');
+      text = await readCapped(
+        await this.options.urlReader.readUrl(url),
+        MAX_MANIFEST_BYTES,
+      );
     } catch (error) {
       throw new InputError(
         `Could not read the manifests at ${url} (modelops/manifests): ${errorMessage(

@@ -57,8 +57,13 @@ export class EnvironmentService {
         const namespaceValid = !contract.problems.some(
           p => p.annotation === 'backstage.io/kubernetes-namespace',
         );
+        const override =
+          contract.namespaceOverride && namespaceValid
+            ? contract.namespaceOverride
+            : undefined;
+        const allowed = env.allowedNamespaces ?? [env.namespace];
         const fromAnnotation = Boolean(
-          contract.namespaceOverride && namespaceValid,
+          override && override !== env.namespace && allowed.includes(override),
         );
         const resolved: ModelOpsEnvironment = {
           name,
@@ -68,7 +73,18 @@ export class EnvironmentService {
             : env.namespace,
           namespaceSource: fromAnnotation ? 'annotation' : 'environment',
         };
-        if (clusters.complete && !clusters.names.has(env.cluster)) {
+        if (
+          override &&
+          override !== env.namespace &&
+          !allowed.includes(override)
+        ) {
+          resolved.error = {
+            reason: 'NamespaceNotAllowed',
+            message: `backstage.io/kubernetes-namespace "${override}" is not allowed in environment "${name}" (allowed: ${allowed.join(
+              ', ',
+            )}); a platform engineer can add it to modelops.environments.${name}.allowedNamespaces`,
+          };
+        } else if (clusters.complete && !clusters.names.has(env.cluster)) {
           resolved.error = {
             reason: 'ClusterNotConfigured',
             message: `Environment "${name}" uses cluster "${

@@ -6,7 +6,7 @@ import {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { modelOpsDeploymentCreatePermission } from '@modelops/plugin-modelops-common';
@@ -14,7 +14,7 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import { DeploymentStore } from '../database/DeploymentStore';
-import { DeploymentService, toRecord } from './DeploymentService';
+import { DeploymentService } from './DeploymentService';
 import { loadModelService } from './entities';
 import { EnvironmentService } from './EnvironmentService';
 
@@ -174,7 +174,7 @@ export async function createRouter(
       limit: query.limit,
       cursor: query.cursor,
     });
-    res.json({ items: page.items.map(toRecord), nextCursor: page.nextCursor });
+    res.json({ items: page.items, nextCursor: page.nextCursor });
   });
 
   router.post('/deployments', async (req, res) => {
@@ -232,10 +232,17 @@ export async function createRouter(
       allow: ['user', 'service'],
     });
     const target = await deployments.getDeployment(id);
+    // A deployment of an entity the caller may not see does not exist for
+    // them: the answer must not reveal the entity.
     const entity = await loadModelService({
       catalog,
       entityRef: target.entityRef,
       credentials,
+    }).catch(error => {
+      if (error?.name === 'NotFoundError') {
+        throw new NotFoundError(`No deployment with id ${id}`);
+      }
+      throw error;
     });
     const event = await auditor.createEvent({
       eventId: 'rollback',
