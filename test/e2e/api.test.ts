@@ -159,6 +159,39 @@ describe('ModelOps API against the running portal and local platform', () => {
     );
   });
 
+  it('serves the official Kubernetes plugin the same clusters, without errors', async () => {
+    const entity = await getJson(
+      `${BACKEND_URL}/api/catalog/entities/by-name/component/default/fraud-detector`,
+      token,
+    );
+    const res = await fetch(
+      `${BACKEND_URL}/api/kubernetes/services/fraud-detector`,
+      {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({ entity: entity.body }),
+      },
+    );
+    assert.equal(res.status, 200);
+    const { items } = (await res.json()) as any;
+    assert.deepEqual(items.map((i: any) => i.cluster.name).sort(), [
+      'dev',
+      'prod',
+    ]);
+    for (const item of items) {
+      assert.deepEqual(
+        item.errors,
+        [],
+        `${item.cluster.name} answers without errors`,
+      );
+      const pods = item.resources.find((r: any) => r.type === 'pods');
+      assert.ok(pods.resources.length >= 1, `${item.cluster.name} has pods`);
+    }
+  });
+
   it('never sends cluster credentials to the browser', async () => {
     const secrets = platformSecrets();
     assert.ok(

@@ -1807,6 +1807,8 @@ function appConfig(ctxs: ClusterCtx[]): string {
       '          authProvider: serviceAccount',
       `          serviceAccountToken: ${c.saToken}`,
       `          caData: ${b64(c.ca)}`,
+      '          # no metrics-server runs here: the Kubernetes plugin skips pod metrics',
+      '          skipMetricsLookup: true',
     );
   }
   lines.push(
