@@ -82,8 +82,8 @@ describe('ModelHealthOverviewPage (catalog simulated with catalogApiMock)', () =
 
     const fraud = await waitFor(() => rowOf('Fraud scorer'));
     expect(
-      within(fraud).getByText('group:default/ml-platform'),
-    ).toBeInTheDocument();
+      within(fraud).getByRole('link', { name: 'ml-platform' }),
+    ).toHaveAttribute('href', '/catalog/default/group/ml-platform');
     expect(within(fraud).getByText('payments')).toBeInTheDocument();
     expect(within(fraud).getByText('production')).toBeInTheDocument();
     expect(within(fraud).getByText('kserve')).toBeInTheDocument();
@@ -93,7 +93,10 @@ describe('ModelHealthOverviewPage (catalog simulated with catalogApiMock)', () =
     ).toHaveAttribute('href', '/catalog/default/component/fraud-scorer');
 
     const churn = rowOf('churn-model');
-    expect(within(churn).getByText('group:default/growth')).toBeInTheDocument();
+    expect(within(churn).getByRole('link', { name: 'growth' })).toHaveAttribute(
+      'href',
+      '/catalog/default/group/growth',
+    );
     expect(within(churn).getByText('—')).toBeInTheDocument(); // no system
     expect(within(churn).getByText('experimental')).toBeInTheDocument();
     expect(within(churn).getByText('generic')).toBeInTheDocument();

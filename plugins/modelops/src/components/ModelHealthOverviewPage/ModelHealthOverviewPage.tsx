@@ -17,6 +17,7 @@ import {
   MODEL_SERVICE_TYPE,
   readModelServiceContract,
 } from '@modelops/plugin-modelops-common';
+import RefreshIcon from '@material-ui/icons/Refresh';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 
 interface Row {
@@ -37,7 +38,16 @@ const columns: TableColumn<Row>[] = [
     highlight: true,
     render: row => <EntityRefLink entityRef={row.entity} />,
   },
-  { title: 'Owner', field: 'owner' },
+  {
+    title: 'Owner',
+    field: 'owner',
+    render: row =>
+      row.owner === '—' ? (
+        row.owner
+      ) : (
+        <EntityRefLink entityRef={row.owner} defaultKind="group" />
+      ),
+  },
   { title: 'System', field: 'system' },
   { title: 'Lifecycle', field: 'lifecycle' },
   { title: 'Runtime', field: 'runtime' },
@@ -105,7 +115,7 @@ export function ModelHealthOverviewPage() {
             options={{ paging: false, padding: 'dense' }}
             actions={[
               {
-                icon: () => <span aria-label="reload">⟳</span>,
+                icon: () => <RefreshIcon aria-label="Reload" />,
                 tooltip: 'Reload',
                 isFreeAction: true,
                 onClick: () => retry(),
