@@ -865,7 +865,7 @@ function demoManifest(svc: DemoService): string {
 }
 
 // ---------------------------------------------------------------------------
-// one `up`/`down` at a time (several engineers and test runs share a tree)
+// one `up`/`down` at a time (several terminals and test runs may share a tree)
 
 const LOCK_FILE = path.join(STATE_DIR, 'lock');
 
