@@ -14,7 +14,6 @@ import { readModelOpsConfig } from './config';
 import { DatabaseDeploymentStore } from './database/DatabaseDeploymentStore';
 import { connectDatabase } from './database/migrations';
 import { ClusterClients } from './kubernetes/ClusterClients';
-import { readKnownClusters } from './service/clusters';
 import { DeploymentService } from './service/DeploymentService';
 import { EnvironmentService } from './service/EnvironmentService';
 import { ProviderRegistry } from './service/ProviderRegistry';
@@ -81,12 +80,12 @@ export const modelOpsPlugin = createBackendPlugin({
 
         const resolvedBuilders = builders.resolve(new Map());
         const resolvedSources = metricsSources.resolve(new Map());
-        const environments = new EnvironmentService({
-          config,
-          clusters: readKnownClusters(rootConfig),
-        });
         const clusters = ClusterClients.fromConfig(rootConfig);
         lifecycle.addShutdownHook(() => clusters.close());
+        const environments = new EnvironmentService({
+          config,
+          clusters: clusters.known(),
+        });
         const deployments = new DeploymentService({
           config,
           environments,

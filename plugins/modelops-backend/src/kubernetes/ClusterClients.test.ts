@@ -45,6 +45,11 @@ describe('ClusterClients', () => {
       [{ type: 'catalog' }],
     );
     expect(c.names()).toEqual(['dev', 'prod']);
+    // The catalog locator may find more clusters at run time.
+    expect(c.known()).toEqual({
+      names: new Set(['dev', 'prod']),
+      complete: false,
+    });
     expect(c.get('dev')).toBe(c.get('dev'));
     let error: any;
     try {
@@ -66,6 +71,7 @@ describe('ClusterClients', () => {
       { name: 'eks', url: 'https://127.0.0.1:1', authProvider: 'aws' },
     ]);
     expect(c.names()).toEqual(['eks']);
+    expect(c.known()).toEqual({ names: new Set(['eks']), complete: true });
     expect(() => c.get('eks')).toThrow(ServiceUnavailableError);
     expect(() => c.get('eks')).toThrow(/authProvider "aws"/);
   });

@@ -33,6 +33,17 @@ function fileTokenReader(path: string): () => string | undefined {
   };
 }
 
+/** What the Kubernetes plugin's configuration says about clusters. */
+export interface KnownClusters {
+  /** Names of clusters listed under `type: config` locators. */
+  names: ReadonlySet<string>;
+  /**
+   * False when some locator (catalog, gke, ...) finds clusters at run time,
+   * so a name missing from `names` may still exist.
+   */
+  complete: boolean;
+}
+
 /**
  * The clusters of `kubernetes.clusterLocatorMethods` (the Kubernetes plugin's
  * configuration), one keep-alive client per cluster. Only `type: config`
@@ -119,6 +130,14 @@ export class ClusterClients {
   /** Names of the clusters configured with `type: config`. */
   names(): string[] {
     return [...this.entries.keys()];
+  }
+
+  /** The configured cluster names, and whether other locators may add more. */
+  known(): KnownClusters {
+    return {
+      names: new Set(this.entries.keys()),
+      complete: this.otherLocators.length === 0,
+    };
   }
 
   /**

@@ -6,7 +6,7 @@ import {
   readModelServiceContract,
 } from '@modelops/plugin-modelops-common';
 import { ModelOpsConfig } from '../config';
-import { KnownClusters } from './clusters';
+import { KnownClusters } from '../kubernetes/ClusterClients';
 
 /** Resolves which environments, clusters and namespaces an entity deploys to. */
 export class EnvironmentService {
