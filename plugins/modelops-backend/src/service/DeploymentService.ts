@@ -106,7 +106,7 @@ export class DeploymentService {
     let image = request.image;
     let sourceDeploymentId: string | undefined;
     if (request.fromEnvironment !== undefined) {
-      const promoted = await this.runningImage(entity, request);
+      const promoted = await this.runningImage(entity, contract, request);
       image = promoted.image;
       sourceDeploymentId = promoted.sourceDeploymentId;
     }
@@ -265,6 +265,7 @@ export class DeploymentService {
   /** The image running in `fromEnvironment`, for a promotion. */
   private async runningImage(
     entity: Entity,
+    contract: ModelServiceContract,
     request: { environment: string; fromEnvironment?: string },
   ): Promise<{ image: string; sourceDeploymentId?: string }> {
     const from = request.fromEnvironment!;
@@ -277,7 +278,6 @@ export class DeploymentService {
       entity,
       environment: from,
     });
-    const contract = this.deployableContract(entity);
     const live = await readRolloutStatus(
       this.options.clusters.get(source.cluster),
       {
