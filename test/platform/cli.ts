@@ -816,9 +816,9 @@ function demoManifest(svc: DemoService): string {
     `    backstage.io/kubernetes-id: ${svc.id}`,
     '    app.kubernetes.io/managed-by: backstage-modelops',
   ];
-  return [
-    'apiVersion: apps/v1',
-    'kind: Deployment',
+  // The same metadata on both objects: ModelOps refuses objects owned by
+  // another entity, so they carry their entity's ref.
+  const metadata = [
     'metadata:',
     `  name: ${svc.id}`,
     `  namespace: ${NAMESPACE}`,
@@ -826,6 +826,11 @@ function demoManifest(svc: DemoService): string {
     ...labels,
     '  annotations:',
     `    modelops/entity-ref: component:default/${svc.id}`,
+  ];
+  return [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    ...metadata,
     'spec:',
     '  replicas: 2',
     '  selector:',
@@ -848,13 +853,7 @@ function demoManifest(svc: DemoService): string {
     '---',
     'apiVersion: v1',
     'kind: Service',
-    'metadata:',
-    `  name: ${svc.id}`,
-    `  namespace: ${NAMESPACE}`,
-    '  labels:',
-    ...labels,
-    '  annotations:',
-    `    modelops/entity-ref: component:default/${svc.id}`,
+    ...metadata,
     'spec:',
     '  selector:',
     `    backstage.io/kubernetes-id: ${svc.id}`,
