@@ -51,6 +51,7 @@ export type {
   ObjectDiff,
   RolloutCondition,
   RolloutPhase,
+  ServiceStatus,
   WorkloadProblem,
 } from './types';
 export { ModelOpsClient } from './client/ModelOpsClient';

@@ -6,6 +6,8 @@ export interface ModelOpsErrorInfo {
   reason: string;
   /** A message a user can act on. */
   message: string;
+  /** For an unreachable cluster: when it last answered (ISO 8601), if ever since start. */
+  lastReachableAt?: string;
 }
 
 /** One environment a model service can be deployed to. @public */
@@ -80,8 +82,11 @@ export interface ObjectDiff {
   apiVersion: string;
   kind: string;
   name: string;
-  /** `create` when the object does not exist yet. */
-  operation: 'create' | 'update' | 'unchanged';
+  /**
+   * `create` when the object does not exist yet; `delete` when pruning
+   * removes (or, in a preview, would remove) an object dropped from the set.
+   */
+  operation: 'create' | 'update' | 'unchanged' | 'delete';
   changes: FieldChange[];
 }
 
@@ -98,6 +103,21 @@ export interface DeployRequest {
   dryRun?: boolean;
   /** Take over fields owned by another field manager. */
   force?: boolean;
+  /**
+   * Delete objects of this entity and environment that earlier deploys
+   * applied and this manifest set no longer contains. A dry run lists them.
+   */
+  prune?: boolean;
+}
+
+/** A Service of the workload, as the cluster reports it. @public */
+export interface ServiceStatus {
+  name: string;
+  type: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
+  /** LoadBalancer ingress addresses (IP or hostname), once assigned. */
+  addresses: string[];
+  /** Why a LoadBalancer has no address yet, e.g. no load-balancer controller runs on the cluster. */
+  pending?: string;
 }
 
 /** Answer of `POST /deployments` and of a rollback. @public */
@@ -157,6 +177,8 @@ export interface EnvironmentStatus {
   observedGeneration?: number;
   conditions: RolloutCondition[];
   problems: WorkloadProblem[];
+  /** The workload's Services; LoadBalancers with their address or why it is pending. */
+  services?: ServiceStatus[];
   lastDeployment?: DeploymentRecord;
   /** The cluster could not be asked; the other environments still answer. */
   error?: ModelOpsErrorInfo;

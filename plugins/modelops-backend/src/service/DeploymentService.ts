@@ -8,7 +8,6 @@ import {
   EnvironmentStatus,
   ModelOpsEnvironment,
   ModelServiceContract,
-  readModelServiceContract,
 } from '@modelops/plugin-modelops-common';
 import { ModelOpsConfig } from '../config';
 import {
@@ -26,6 +25,7 @@ import { readRolloutStatus } from '../deploy/status';
 import { validateObjects } from '../deploy/validate';
 import { ClusterClients } from '../kubernetes/ClusterClients';
 import { KubeObject } from '../kubernetes/types';
+import { ModelServiceTarget } from './entities';
 import { EnvironmentService } from './EnvironmentService';
 
 /** Strips the stored manifests: the API answers with records only. */
@@ -87,7 +87,7 @@ export class DeploymentService {
   ) {}
 
   async deploy(request: {
-    entity: Entity;
+    target: ModelServiceTarget;
     environment: string;
     image?: string;
     fromEnvironment?: string;
@@ -96,17 +96,18 @@ export class DeploymentService {
     force: boolean;
     requestedBy: string;
   }): Promise<DeployResponse> {
-    const { entity } = request;
+    const { target } = request;
+    const { entity } = target;
     const env = this.options.environments.resolveOne({
-      entity,
+      target,
       environment: request.environment,
     });
-    const contract = this.deployableContract(entity);
+    const contract = this.deployableContract(target);
 
     let image = request.image;
     let sourceDeploymentId: string | undefined;
     if (request.fromEnvironment !== undefined) {
-      const promoted = await this.runningImage(entity, contract, request);
+      const promoted = await this.runningImage(target, request);
       image = promoted.image;
       sourceDeploymentId = promoted.sourceDeploymentId;
     }
@@ -145,48 +146,55 @@ export class DeploymentService {
   }
 
   async rollback(request: {
-    entity: Entity;
-    target: StoredDeployment;
+    target: ModelServiceTarget;
+    deployment: StoredDeployment;
     dryRun: boolean;
     force: boolean;
     requestedBy: string;
   }): Promise<DeployResponse> {
-    const { entity, target } = request;
-    if (target.dryRun || target.result !== 'succeeded' || !target.revision) {
+    const { target, deployment } = request;
+    const { entity } = target;
+    if (
+      deployment.dryRun ||
+      deployment.result !== 'succeeded' ||
+      !deployment.revision
+    ) {
       throw new InputError(
-        `Deployment ${target.id} cannot be rolled back to: only successful deployments (not dry runs) have manifests to re-apply`,
+        `Deployment ${deployment.id} cannot be rolled back to: only successful deployments (not dry runs) have manifests to re-apply`,
       );
     }
     const env = this.options.environments.resolveOne({
-      entity,
-      environment: target.environment,
+      target,
+      environment: deployment.environment,
     });
-    const contract = this.deployableContract(entity);
+    const contract = this.deployableContract(target);
     return this.apply({
       entity,
       contract,
       env,
-      objects: target.manifests as KubeObject[],
+      objects: deployment.manifests as KubeObject[],
       image: undefined,
       dryRun: request.dryRun,
       force: request.force,
       record: {
-        entityRef: target.entityRef,
+        entityRef: deployment.entityRef,
         environment: env.name,
         cluster: env.cluster,
         namespace: env.namespace,
         action: 'rollback',
-        image: target.image,
-        sourceDeploymentId: target.id,
+        image: deployment.image,
+        sourceDeploymentId: deployment.id,
         requestedBy: request.requestedBy,
       },
     });
   }
 
-  async status(options: { entity: Entity }): Promise<DeploymentStatusResponse> {
-    const { entity } = options;
-    const resolved = this.options.environments.resolve({ entity });
-    const contract = readModelServiceContract(entity);
+  async status(options: {
+    target: ModelServiceTarget;
+  }): Promise<DeploymentStatusResponse> {
+    const { target } = options;
+    const resolved = this.options.environments.resolve({ target });
+    const { contract } = target;
     const environments = await Promise.all(
       resolved.environments.map(async (env): Promise<EnvironmentStatus> => {
         const lastDeployment = await this.options.store.lastSuccessful({
@@ -240,8 +248,8 @@ export class DeploymentService {
   }
 
   /** A contract good enough to deploy: no problems in what deploys use. */
-  private deployableContract(entity: Entity): ModelServiceContract {
-    const contract = readModelServiceContract(entity);
+  private deployableContract(target: ModelServiceTarget): ModelServiceContract {
+    const { entity, contract } = target;
     const blocking = contract.problems.filter(p =>
       [
         'backstage.io/kubernetes-id',
@@ -264,8 +272,7 @@ export class DeploymentService {
 
   /** The image running in `fromEnvironment`, for a promotion. */
   private async runningImage(
-    entity: Entity,
-    contract: ModelServiceContract,
+    target: ModelServiceTarget,
     request: { environment: string; fromEnvironment?: string },
   ): Promise<{ image: string; sourceDeploymentId?: string }> {
     const from = request.fromEnvironment!;
@@ -274,8 +281,9 @@ export class DeploymentService {
         `Cannot promote from ${from} to itself: choose another target environment`,
       );
     }
+    const { entity, contract } = target;
     const source = this.options.environments.resolveOne({
-      entity,
+      target,
       environment: from,
     });
     const live = await readRolloutStatus(

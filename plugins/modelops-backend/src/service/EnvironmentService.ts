@@ -1,12 +1,11 @@
-import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import {
   EntityEnvironmentsResponse,
   ModelOpsEnvironment,
-  readModelServiceContract,
 } from '@modelops/plugin-modelops-common';
 import { ModelOpsConfig } from '../config';
 import { KnownClusters } from '../kubernetes/ClusterClients';
+import { ModelServiceTarget } from './entities';
 
 /** Resolves which environments, clusters and namespaces an entity deploys to. */
 export class EnvironmentService {
@@ -28,10 +27,10 @@ export class EnvironmentService {
    * configured is a 400 with the reason.
    */
   resolveOne(options: {
-    entity: Entity;
+    target: ModelServiceTarget;
     environment: string;
   }): ModelOpsEnvironment {
-    const resolved = this.resolve({ entity: options.entity });
+    const resolved = this.resolve({ target: options.target });
     const env = resolved.environments.find(e => e.name === options.environment);
     if (!env) {
       throw new InputError(
@@ -48,9 +47,8 @@ export class EnvironmentService {
     return env;
   }
 
-  resolve(options: { entity: Entity }): EntityEnvironmentsResponse {
-    const { entity } = options;
-    const contract = readModelServiceContract(entity);
+  resolve(options: { target: ModelServiceTarget }): EntityEnvironmentsResponse {
+    const { ref, contract } = options.target;
     const { clusters } = this.options;
     const environments = Object.entries(this.options.config.environments).map(
       ([name, env]): ModelOpsEnvironment => {
@@ -100,7 +98,7 @@ export class EnvironmentService {
       },
     );
     return {
-      entityRef: stringifyEntityRef(entity),
+      entityRef: ref,
       kubernetesId: contract.kubernetesId,
       runtime: contract.runtime,
       problems: contract.problems,

@@ -6,7 +6,22 @@ import {
 } from '@backstage/catalog-model';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { isModelService } from '@modelops/plugin-modelops-common';
+import {
+  isModelService,
+  ModelServiceContract,
+  readModelServiceContract,
+} from '@modelops/plugin-modelops-common';
+
+/**
+ * A model service loaded for one request: the entity, its full ref and its
+ * parsed contract. Loaded once at the edge and passed to every service, so
+ * nothing parses the annotations twice.
+ */
+export interface ModelServiceTarget {
+  entity: Entity;
+  ref: string;
+  contract: ModelServiceContract;
+}
 
 /**
  * Parses a full entity ref (`kind:namespace/name`; namespace defaults to
@@ -35,7 +50,7 @@ export async function loadModelService(options: {
   catalog: CatalogService;
   entityRef: string;
   credentials: BackstageCredentials;
-}): Promise<Entity> {
+}): Promise<ModelServiceTarget> {
   const ref = parseFullEntityRef(options.entityRef);
   const entity = await options.catalog.getEntityByRef(ref, {
     credentials: options.credentials,
@@ -48,5 +63,9 @@ export async function loadModelService(options: {
       `${ref} is not a model service: ModelOps works with Components whose spec.type is model-service`,
     );
   }
-  return entity;
+  return {
+    entity,
+    ref: stringifyEntityRef(entity),
+    contract: readModelServiceContract(entity),
+  };
 }

@@ -5,7 +5,6 @@ import {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
@@ -145,8 +144,8 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const entity = await loadModelService({ catalog, entityRef, credentials });
-    res.json(environments.resolve({ entity }));
+    const target = await loadModelService({ catalog, entityRef, credentials });
+    res.json(environments.resolve({ target }));
   });
 
   router.get('/deployments/status', async (req, res) => {
@@ -154,8 +153,8 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const entity = await loadModelService({ catalog, entityRef, credentials });
-    res.json(await deployments.status({ entity }));
+    const target = await loadModelService({ catalog, entityRef, credentials });
+    res.json(await deployments.status({ target }));
   });
 
   router.get('/deployments', async (req, res) => {
@@ -163,13 +162,13 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const entity = await loadModelService({
+    const target = await loadModelService({
       catalog,
       entityRef: query.entityRef,
       credentials,
     });
     const page = await store.list({
-      entityRef: stringifyEntityRef(entity),
+      entityRef: target.ref,
       environment: query.environment,
       limit: query.limit,
       cursor: query.cursor,
@@ -182,12 +181,12 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const entity = await loadModelService({
+    const target = await loadModelService({
       catalog,
       entityRef: body.entityRef,
       credentials,
     });
-    const entityRef = stringifyEntityRef(entity);
+    const entityRef = target.ref;
     const event = await auditor.createEvent({
       eventId: 'deploy',
       severityLevel: body.dryRun ? 'low' : 'medium',
@@ -203,7 +202,7 @@ export async function createRouter(
     try {
       await authorizeDeploy(credentials, entityRef);
       const result = await deployments.deploy({
-        entity,
+        target,
         environment: body.environment,
         image: body.image,
         fromEnvironment: body.fromEnvironment,
@@ -231,12 +230,12 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const target = await deployments.getDeployment(id);
+    const deployment = await deployments.getDeployment(id);
     // A deployment of an entity the caller may not see does not exist for
     // them: the answer must not reveal the entity.
-    const entity = await loadModelService({
+    const target = await loadModelService({
       catalog,
-      entityRef: target.entityRef,
+      entityRef: deployment.entityRef,
       credentials,
     }).catch(error => {
       if (error?.name === 'NotFoundError') {
@@ -249,16 +248,16 @@ export async function createRouter(
       severityLevel: body.dryRun ? 'low' : 'medium',
       request: req,
       meta: {
-        entityRef: target.entityRef,
+        entityRef: deployment.entityRef,
         targetDeploymentId: id,
         dryRun: body.dryRun,
       },
     });
     try {
-      await authorizeDeploy(credentials, target.entityRef);
+      await authorizeDeploy(credentials, deployment.entityRef);
       const result = await deployments.rollback({
-        entity,
         target,
+        deployment,
         dryRun: body.dryRun,
         force: body.force,
         requestedBy: principalRef(credentials),

@@ -19,6 +19,7 @@ const operationColor = {
   create: 'primary',
   update: 'secondary',
   unchanged: 'default',
+  delete: 'secondary',
 } as const;
 
 /** Per-object result of a (dry-run) apply: operation and changed fields. */
