@@ -31,5 +31,7 @@ modelops_toolchain() {
   # node-gyp must build against these headers, not the system Node's.
   export npm_config_nodedir="$nodepkg"
   export YARN_ENABLE_TELEMETRY=0
+  # No tool the project runs reports usage anywhere.
+  export SCARF_ANALYTICS=false DO_NOT_TRACK=1
   export YARN_ENABLE_GLOBAL_CACHE=1
 }
