@@ -153,11 +153,18 @@ function kubectlApply(dir: string, objects: any[]): number {
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  const at = (i: number): number => {
+    const v = s[i];
+    if (v === undefined) throw new Error('median of no values');
+    return v;
+  };
+  return s.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
 }
 function p90(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)];
+  const v = s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)];
+  if (v === undefined) throw new Error('p90 of no values');
+  return v;
 }
 
 async function main() {

@@ -200,7 +200,7 @@ describe('ModelOps API against the running portal and local platform', () => {
     );
     const html = await (await fetch(`${APP_URL}/`)).text();
     const scripts = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map(
-      m => m[1],
+      m => m[1]!,
     );
     assert.ok(scripts.length > 0);
     const served = [html];

@@ -72,7 +72,8 @@ describe('the portal in a real browser, signed in as the demo user', () => {
   });
 
   it('deploys from the tab and follows the rollout to Available', async () => {
-    const image = `registry.modelops.local/risk/fraud-detector:e2e-${Date.now()}`;
+    const tag = `e2e-${Date.now()}`;
+    const image = `registry.modelops.local/risk/fraud-detector:${tag}`;
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Environment').selectOption('dev');
@@ -88,7 +89,7 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     await dialog.getByText('Rollout complete').waitFor({ timeout: 90_000 });
     await dialog.getByRole('button', { name: 'Close' }).click();
     const dev = page.getByRole('region', { name: 'dev environment' });
-    await dev.getByText(image.split(':')[1]).first().waitFor();
+    await dev.getByText(tag).first().waitFor();
     await dev.getByText('Available').waitFor();
     const history = page
       .getByText('Deployment history')

@@ -34,7 +34,7 @@ export async function getJson(
 export function platformSecrets(): string[] {
   const file = path.join(REPO_ROOT, '.platform', 'app-config.platform.yaml');
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/serviceAccountToken:\s*(\S+)/g)].map(m => m[1]);
+  return [...text.matchAll(/serviceAccountToken:\s*(\S+)/g)].map(m => m[1]!);
 }
 
 const DEMO_SERVICES = ['fraud-detector', 'churn-predictor', 'image-classifier'];
