@@ -1,34 +1,65 @@
-/** Tiny `--flag value` parser shared by the command-line entry points. */
+/**
+ * Command-line parsing shared by the entry points: `node:util` parseArgs,
+ * with every option declared and its errors turned into usage errors.
+ */
+import { parseArgs } from 'node:util';
 
 export interface ParsedArgs {
   readonly flags: ReadonlyMap<string, string>;
   readonly positionals: readonly string[];
 }
 
-/** Parses `--name value` and `--name=value`; `booleanFlags` take no value. */
-export function parseArgs(
+export interface CommandLineSpec {
+  /** Options that take a value: `--name value` or `--name=value`. */
+  readonly values: readonly string[];
+  /** Options that take none, such as `help`. */
+  readonly switches?: readonly string[];
+}
+
+/** A negative number (`shift -1.5`) is an argument, not a short option. */
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * Parses `argv` against `spec`. Unknown options, a value-taking option without
+ * a value and a switch given a value are usage errors.
+ */
+export function parseCommandLine(
   argv: readonly string[],
-  booleanFlags: readonly string[] = [],
+  spec: CommandLineSpec,
 ): ParsedArgs {
-  const flags = new Map<string, string>();
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--') || arg === '--') {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (eq !== -1) flags.set(name, arg.slice(eq + 1));
-    else if (booleanFlags.includes(name)) flags.set(name, 'true');
-    else {
-      const value = argv[i + 1];
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      flags.set(name, value);
-      i += 1;
-    }
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const name of spec.values) options[name] = { type: 'string' };
+  for (const name of spec.switches ?? []) options[name] = { type: 'boolean' };
+  // parseArgs reads "-1.5" as short options; hand it a stand-in and map the
+  // positional back to the original argument by its index.
+  const args = argv.map((arg, i) => {
+    const before = argv[i - 1];
+    const isValue =
+      before !== undefined &&
+      before.startsWith('--') &&
+      !before.includes('=') &&
+      spec.values.includes(before.slice(2));
+    return NEGATIVE_NUMBER.test(arg) && !isValue ? `number:${arg}` : arg;
+  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: true,
+      tokens: true,
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
+  const flags = new Map<string, string>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value !== undefined) flags.set(name, String(value));
+  }
+  const positionals = parsed.tokens
+    .filter(t => t.kind === 'positional')
+    .map(t => argv[t.index]!);
   return { flags, positionals };
 }
 

@@ -13,7 +13,7 @@
  * --server / --traffic default to MODELOPS_SERVER_URL / MODELOPS_TRAFFIC_URL.
  * Prints the JSON answers; exits 1 if a call fails, 2 on usage errors.
  */
-import { option, parseArgs, UsageError } from './cli-args.ts';
+import { option, parseCommandLine, UsageError } from './cli-args.ts';
 
 const USAGE = `Usage: node src/control.ts [--server <url>] [--traffic <url>] <command> [value]
   latency <ms> | errors <rate> | shift <magnitude> | clear | status
@@ -167,7 +167,10 @@ async function execute(call: Call): Promise<unknown> {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2), ['help']);
+  const args = parseCommandLine(process.argv.slice(2), {
+    values: ['server', 'traffic'],
+    switches: ['help'],
+  });
   if (args.flags.has('help')) {
     process.stdout.write(USAGE);
     return 0;

@@ -11,7 +11,7 @@ import {
   integerOption,
   logLine,
   option,
-  parseArgs,
+  parseCommandLine,
   UsageError,
 } from './cli-args.ts';
 import { isRuntime, RUNTIMES } from './runtime-metrics.ts';
@@ -47,7 +47,20 @@ const USAGE = `Usage: node src/server.ts [options]
 `;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), ['help']);
+  const args = parseCommandLine(process.argv.slice(2), {
+    values: [
+      'port',
+      'host',
+      'model',
+      'model-version',
+      'runtime',
+      'seed',
+      'drift-window',
+      'max-concurrency',
+      'max-queue',
+    ],
+    switches: ['help'],
+  });
   if (args.flags.has('help')) {
     process.stdout.write(USAGE);
     return;

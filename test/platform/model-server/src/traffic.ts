@@ -13,7 +13,7 @@ import {
   logLine,
   numberOption,
   option,
-  parseArgs,
+  parseCommandLine,
   UsageError,
 } from './cli-args.ts';
 import { isRuntime, RUNTIMES } from './runtime-metrics.ts';
@@ -49,7 +49,20 @@ const USAGE = `Usage: node src/traffic.ts --target <url> [options]
 `;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), ['help']);
+  const args = parseCommandLine(process.argv.slice(2), {
+    values: [
+      'target',
+      'model',
+      'runtime',
+      'rps',
+      'batch',
+      'control-port',
+      'duration',
+      'max-requests',
+      'seed',
+    ],
+    switches: ['help'],
+  });
   if (args.flags.has('help')) {
     process.stdout.write(USAGE);
     return;
