@@ -4,6 +4,10 @@
  * the defaults of the same programs (2379/2380, 6443, 9090, 10257, 10259, ...)
  * so a stray system service cannot collide with them. `up` refuses to start
  * if any of them is already taken.
+ *
+ * MODELOPS_PORT_OFFSET (an integer, default 0) shifts every one of them, so a
+ * second platform (with its own MODELOPS_PLATFORM_DIR) can run beside the
+ * default one: `MODELOPS_PORT_OFFSET=1000` puts dev's API server on 17443.
  */
 
 export interface ClusterPorts {
@@ -19,7 +23,8 @@ export interface ClusterPorts {
   readonly trafficControlBase: number;
 }
 
-export const CLUSTER_PORTS: Readonly<Record<'dev' | 'prod', ClusterPorts>> = {
+/** The unshifted ports; the lowest is 12379, the highest 28183. */
+const BASE_PORTS: Readonly<Record<'dev' | 'prod', ClusterPorts>> = {
   dev: {
     etcdClient: 12379,
     etcdPeer: 12380,
@@ -42,6 +47,46 @@ export const CLUSTER_PORTS: Readonly<Record<'dev' | 'prod', ClusterPorts>> = {
   },
 };
 
-export const PROMETHEUS_PORT = 19090;
+const BASE_PROMETHEUS_PORT = 19090;
+const LOWEST = 12379;
+const HIGHEST = 28183; // prod traffic control of the third demo service
+
+/** Shifts stay above the privileged ports and below Linux's ephemeral range. */
+export const MIN_PORT_OFFSET = 1024 - LOWEST;
+export const MAX_PORT_OFFSET = 32767 - HIGHEST;
+
+/** Reads MODELOPS_PORT_OFFSET; throws an Error naming the allowed range. */
+export function portOffset(raw = process.env.MODELOPS_PORT_OFFSET): number {
+  if (raw === undefined || raw.trim() === '') return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < MIN_PORT_OFFSET || n > MAX_PORT_OFFSET) {
+    throw new Error(
+      `MODELOPS_PORT_OFFSET must be an integer from ${MIN_PORT_OFFSET} to ${MAX_PORT_OFFSET} (every platform port then stays in 1024-32767), got "${raw}"`,
+    );
+  }
+  return n;
+}
+
+export const PORT_OFFSET = portOffset();
+
+function shift(p: ClusterPorts): ClusterPorts {
+  return {
+    etcdClient: p.etcdClient + PORT_OFFSET,
+    etcdPeer: p.etcdPeer + PORT_OFFSET,
+    apiserver: p.apiserver + PORT_OFFSET,
+    controllerManager: p.controllerManager + PORT_OFFSET,
+    scheduler: p.scheduler + PORT_OFFSET,
+    kwok: p.kwok + PORT_OFFSET,
+    modelServerBase: p.modelServerBase + PORT_OFFSET,
+    trafficControlBase: p.trafficControlBase + PORT_OFFSET,
+  };
+}
+
+export const CLUSTER_PORTS: Readonly<Record<'dev' | 'prod', ClusterPorts>> = {
+  dev: shift(BASE_PORTS.dev),
+  prod: shift(BASE_PORTS.prod),
+};
+
+export const PROMETHEUS_PORT = BASE_PROMETHEUS_PORT + PORT_OFFSET;
 
 export const HOST = '127.0.0.1';

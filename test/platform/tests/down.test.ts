@@ -11,14 +11,15 @@ import { readFileSync } from 'node:fs';
 import {
   cli,
   kubectlOk,
-  REPO_ROOT,
+  CLUSTER_PORTS,
+  demoServices,
   requireUp,
+  STATE_DIR,
   sleep,
   waitUntil,
 } from './helpers.ts';
 
 const enabled = process.env.MODELOPS_RUN_DOWN_TEST === '1';
-const STATE_DIR = path.join(REPO_ROOT, '.platform');
 
 function alive(pid: number): boolean {
   try {
@@ -37,6 +38,13 @@ function pgrep(pattern: string): string[] {
   return r.stdout
     .split('\n')
     .filter(l => l.trim() !== '' && !l.includes('pgrep'));
+}
+
+/** The model server (or traffic control) ports of the three demo services in both clusters, as a regex alternation. */
+function serverPorts(base: 'modelServerBase' | 'trafficControlBase'): string {
+  return Object.values(CLUSTER_PORTS)
+    .flatMap(p => demoServices().map((_, i) => p[base] + i))
+    .join('|');
 }
 
 let tokenBefore = '';
@@ -104,12 +112,12 @@ describe(
         );
       }
       assert.deepEqual(
-        pgrep('--port (18|28)08[0-9] --host 127.0.0.1'),
+        pgrep(`--port (${serverPorts('modelServerBase')}) --host 127.0.0.1`),
         [],
         'model servers on the platform ports',
       );
       assert.deepEqual(
-        pgrep('--control-port (18|28)18[0-9]'),
+        pgrep(`--control-port (${serverPorts('trafficControlBase')})( |$)`),
         [],
         'traffic generators on the platform ports',
       );

@@ -12,10 +12,16 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { CLI, cli, REPO_ROOT } from './helpers.ts';
+import {
+  CLI,
+  cli,
+  CLUSTER_PORTS,
+  demoServices,
+  REPO_ROOT,
+  STATE_DIR,
+} from './helpers.ts';
 
 const enabled = process.env.MODELOPS_RUN_FAULT_TESTS === '1';
-const STATE_DIR = path.join(REPO_ROOT, '.platform');
 
 function up(env: Record<string, string>): {
   code: number;
@@ -46,9 +52,17 @@ function assertNothingLeft(): void {
     .split('\n')
     .filter(l => l.trim() && !l.includes('pgrep'));
   assert.deepEqual(left, [], 'processes using .platform still running');
-  const m = spawnSync('pgrep', ['-af', '--(control-)?port (18|28)[01]8[0-9]'], {
-    encoding: 'utf8',
-  });
+  const ports = Object.values(CLUSTER_PORTS).flatMap(p =>
+    demoServices().flatMap((_, i) => [
+      p.modelServerBase + i,
+      p.trafficControlBase + i,
+    ]),
+  );
+  const m = spawnSync(
+    'pgrep',
+    ['-af', `--(control-)?port (${ports.join('|')})( |$)`],
+    { encoding: 'utf8' },
+  );
   assert.deepEqual(
     m.stdout.split('\n').filter(l => l.trim() && !l.includes('pgrep')),
     [],
@@ -80,13 +94,20 @@ describe(
 
     test('a port already taken', async () => {
       const srv = net.createServer();
-      await new Promise<void>(r => srv.listen(16443, '127.0.0.1', () => r()));
+      const port = CLUSTER_PORTS.dev.apiserver;
+      await new Promise<void>(r => srv.listen(port, '127.0.0.1', () => r()));
       try {
         const r = up({});
         assert.equal(r.code, 1);
         assert.match(r.stderr, /up FAILED at component: dev kube-apiserver/);
-        assert.match(r.stderr, /port 127\.0\.0\.1:16443 is already taken/);
-        assert.match(r.stderr, /likely fix: stop whatever listens on 16443/);
+        assert.ok(
+          r.stderr.includes(`port 127.0.0.1:${port} is already taken`),
+          r.stderr,
+        );
+        assert.ok(
+          r.stderr.includes(`likely fix: stop whatever listens on ${port}`),
+          r.stderr,
+        );
       } finally {
         await new Promise(r => srv.close(r));
       }
@@ -152,7 +173,7 @@ describe(
       );
       assert.match(
         r.stderr,
-        /log: .*\.platform\/logs\/(dev|prod)-kube-apiserver\.log/,
+        new RegExp(`log: ${STATE_DIR}/logs/(dev|prod)-kube-apiserver\\.log`),
       );
       assert.match(r.stderr, /likely fix: /);
       assert.match(r.stderr, /tearing down the 4 processes this run started/);
@@ -167,7 +188,10 @@ describe(
         r.stderr,
         /exited \(code 1, signal none\) before it became ready/,
       );
-      assert.match(r.stderr, /log: .*\.platform\/logs\/(dev|prod)-kwok\.log/);
+      assert.match(
+        r.stderr,
+        new RegExp(`log: ${STATE_DIR}/logs/(dev|prod)-kwok\\.log`),
+      );
       assert.match(r.stderr, /unknown flag: --no-such-flag/);
       assertNothingLeft();
     });

@@ -8,6 +8,11 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { parse } from 'yaml';
+
+/** The state directory and ports of the platform under test: the ones cli.ts uses (MODELOPS_PLATFORM_DIR, MODELOPS_PORT_OFFSET). */
+export { STATE_DIR } from '../lib/layout.ts';
+export { CLUSTER_PORTS, HOST, PROMETHEUS_PORT } from '../ports.ts';
 
 export const PLATFORM_DIR = path.resolve(import.meta.dirname, '..');
 export const REPO_ROOT = path.resolve(PLATFORM_DIR, '..', '..');
@@ -154,18 +159,21 @@ export function kubeconfigCreds(kubeconfig: string): {
   ca: string;
   token: string;
 } {
-  const text = readFileSync(kubeconfig, 'utf8');
-  const get = (key: string): string => {
-    const m = new RegExp(`^\\s*${key}:\\s*(\\S+)\\s*$`, 'm').exec(text);
-    if (!m) throw new Error(`${key} not found in ${kubeconfig}`);
-    return m[1]!;
+  const doc = parse(readFileSync(kubeconfig, 'utf8')) as {
+    clusters?: {
+      cluster?: { server?: string; 'certificate-authority-data'?: string };
+    }[];
+    users?: { user?: { token?: string } }[];
   };
+  const cluster = doc.clusters?.[0]?.cluster;
+  const token = doc.users?.[0]?.user?.token;
+  const ca = cluster?.['certificate-authority-data'];
+  if (!cluster?.server || !ca || !token)
+    throw new Error(`server, CA or token missing in ${kubeconfig}`);
   return {
-    server: get('server'),
-    ca: Buffer.from(get('certificate-authority-data'), 'base64').toString(
-      'utf8',
-    ),
-    token: get('token'),
+    server: cluster.server,
+    ca: Buffer.from(ca, 'base64').toString('utf8'),
+    token,
   };
 }
 

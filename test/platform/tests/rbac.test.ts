@@ -9,7 +9,7 @@ import { before, describe, test } from 'node:test';
 import {
   apiRequest,
   kubectlOk,
-  REPO_ROOT,
+  STATE_DIR,
   requireUp,
   type Status,
 } from './helpers.ts';
@@ -179,7 +179,7 @@ describe('modelops service account', () => {
 
   test('app-config.platform.yaml carries both clusters with the SA token, CA and Prometheus URL', () => {
     const text = readFileSync(
-      path.join(REPO_ROOT, '.platform', 'app-config.platform.yaml'),
+      path.join(STATE_DIR, 'app-config.platform.yaml'),
       'utf8',
     );
     for (const c of st.clusters) {

@@ -1,0 +1,50 @@
+/** `down [--purge]`: stops exactly the processes `up` recorded, by pid. */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import {
+  APP_CONFIG,
+  CLUSTERS,
+  MERGED_KUBECONFIG,
+  PROMETHEUS_DIR,
+  STATE_DIR,
+} from '../lib/layout.ts';
+import { say } from '../lib/output.ts';
+import { loadState, removeState } from '../lib/state.ts';
+import { isRunning, stopProcesses } from '../lib/supervisor.ts';
+
+/** Wipes the cluster data (etcd, PKI, tokens) and Prometheus data. */
+function purge(): void {
+  for (const c of CLUSTERS)
+    rmSync(path.join(STATE_DIR, c), { recursive: true, force: true });
+  rmSync(PROMETHEUS_DIR, { recursive: true, force: true });
+  rmSync(MERGED_KUBECONFIG, { force: true });
+  say(
+    'purged cluster data (etcd, PKI, tokens) and Prometheus data: the next up starts from scratch.',
+  );
+}
+
+export async function down(purgeData: boolean): Promise<number> {
+  const state = loadState();
+  if (!state) {
+    say('not up (no state file); nothing to stop.');
+    rmSync(APP_CONFIG, { force: true });
+    if (purgeData) purge();
+    return 0;
+  }
+  say(`stopping ${state.processes.length} processes started by up ...`);
+  await stopProcesses(state.processes);
+  const left = state.processes.filter(p => isRunning(p));
+  if (left.length > 0) {
+    process.stderr.write(
+      `[platform] still running: ${left
+        .map(p => `${p.name} (pid ${p.pid})`)
+        .join(', ')}\n`,
+    );
+    return 1;
+  }
+  removeState();
+  rmSync(APP_CONFIG, { force: true });
+  say('down: nothing left running. Logs kept in .platform/logs/.');
+  if (purgeData) purge();
+  return 0;
+}

@@ -1,0 +1,122 @@
+/**
+ * The demo model servers and their traffic generators, one of each per
+ * service and cluster. They need no cluster, so `up` boots them while the
+ * controllers start.
+ */
+import { HOST } from '../ports.ts';
+import { httpOk } from '../lib/http.ts';
+import {
+  MODEL_SERVER,
+  MODEL_SERVER_DIR,
+  TRAFFIC,
+  type ClusterName,
+  type DemoService,
+} from '../lib/layout.ts';
+import { say } from '../lib/output.ts';
+import type { Launcher, Started } from '../lib/supervisor.ts';
+import type { ClusterCtx } from './credentials.ts';
+
+/** Starts every model server, then every traffic generator; records each pair in the state. */
+export async function startModelServers(
+  launcher: Launcher,
+  ctxs: ClusterCtx[],
+  services: DemoService[],
+): Promise<void> {
+  say(
+    `starting ${services.length * 2} model servers and ${
+      services.length * 2
+    } traffic generators (in the background) ...`,
+  );
+  const servers: [Started, ClusterName, DemoService, number][] = [];
+  for (const c of ctxs) {
+    services.forEach((s, i) => {
+      const port = c.ports.modelServerBase + i;
+      servers.push([
+        launcher.start({
+          name: `${c.name}-model-server-${s.id}`,
+          component: 'model-server',
+          cluster: c.name,
+          service: s.id,
+          exe: process.execPath,
+          url: `http://${HOST}:${port}`,
+          cwd: MODEL_SERVER_DIR,
+          args: [
+            MODEL_SERVER,
+            '--port',
+            String(port),
+            '--host',
+            HOST,
+            '--model',
+            s.id,
+            '--runtime',
+            s.runtime,
+          ],
+        }),
+        c.name,
+        s,
+        port,
+      ]);
+    });
+  }
+  await Promise.all(
+    servers.map(([st, env, s, port]) =>
+      launcher.waitReady(
+        st,
+        `model server ${s.id} (${env})`,
+        () => httpOk(`http://${HOST}:${port}/healthz`),
+        'run the model server by hand to see the error',
+      ),
+    ),
+  );
+  const traffic: [Started, string, number][] = [];
+  for (const c of ctxs) {
+    services.forEach((s, i) => {
+      const port = c.ports.modelServerBase + i;
+      const control = c.ports.trafficControlBase + i;
+      const st = launcher.start({
+        name: `${c.name}-traffic-${s.id}`,
+        component: 'traffic-generator',
+        cluster: c.name,
+        service: s.id,
+        exe: process.execPath,
+        url: `http://${HOST}:${control}`,
+        cwd: MODEL_SERVER_DIR,
+        args: [
+          TRAFFIC,
+          '--target',
+          `http://${HOST}:${port}`,
+          '--model',
+          s.id,
+          '--runtime',
+          s.runtime,
+          '--rps',
+          '5',
+          '--control-port',
+          String(control),
+        ],
+      });
+      traffic.push([st, `traffic generator ${s.id} (${c.name})`, control]);
+      const server = servers.find(
+        ([, e, sv]) => e === c.name && sv.id === s.id,
+      );
+      launcher.state.modelServers.push({
+        service: s.id,
+        environment: c.name,
+        url: `http://${HOST}:${port}`,
+        pid: server![0].rec.pid,
+        trafficPid: st.rec.pid,
+        trafficControlUrl: `http://${HOST}:${control}`,
+      });
+    });
+  }
+  await Promise.all(
+    traffic.map(([st, what, control]) =>
+      launcher.waitReady(
+        st,
+        what,
+        () => httpOk(`http://${HOST}:${control}/healthz`),
+        'run the traffic generator by hand to see the error',
+      ),
+    ),
+  );
+}
