@@ -32,12 +32,9 @@ function kubectlBin(): string {
 }
 const KUBECTL = kubectlBin();
 // The backend's own identity: the namespace-scoped modelops service account.
-const KUBECONFIG = path.join(
-  REPO_ROOT,
-  '.platform',
-  'dev',
-  'modelops.kubeconfig',
-);
+const PLATFORM_STATE =
+  process.env.MODELOPS_PLATFORM_DIR ?? path.join(REPO_ROOT, '.platform');
+const KUBECONFIG = path.join(PLATFORM_STATE, 'dev', 'modelops.kubeconfig');
 
 async function token(): Promise<string> {
   const res = await fetch(

@@ -32,7 +32,9 @@ export async function getJson(
 
 /** Secrets the local platform handed to the backend, to prove they stay there. */
 export function platformSecrets(): string[] {
-  const file = path.join(REPO_ROOT, '.platform', 'app-config.platform.yaml');
+  const state =
+    process.env.MODELOPS_PLATFORM_DIR ?? path.join(REPO_ROOT, '.platform');
+  const file = path.join(state, 'app-config.platform.yaml');
   const text = readFileSync(file, 'utf8');
   return [...text.matchAll(/serviceAccountToken:\s*(\S+)/g)].map(m => m[1]!);
 }
