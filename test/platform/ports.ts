@@ -55,8 +55,8 @@ const HIGHEST = 28183; // prod traffic control of the third demo service
 export const MIN_PORT_OFFSET = 1024 - LOWEST;
 export const MAX_PORT_OFFSET = 32767 - HIGHEST;
 
-/** Reads MODELOPS_PORT_OFFSET; throws an Error naming the allowed range. */
-export function portOffset(raw = process.env.MODELOPS_PORT_OFFSET): number {
+/** Reads a MODELOPS_PORT_OFFSET value (unset or empty: 0); throws an Error naming the allowed range. */
+export function portOffset(raw: string | undefined): number {
   if (raw === undefined || raw.trim() === '') return 0;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < MIN_PORT_OFFSET || n > MAX_PORT_OFFSET) {
@@ -67,7 +67,7 @@ export function portOffset(raw = process.env.MODELOPS_PORT_OFFSET): number {
   return n;
 }
 
-export const PORT_OFFSET = portOffset();
+export const PORT_OFFSET = portOffset(process.env.MODELOPS_PORT_OFFSET);
 
 function shift(p: ClusterPorts): ClusterPorts {
   return {
