@@ -29,6 +29,23 @@ export type {
   SloKey,
 } from './annotations';
 export {
+  MAX_IMAGE_REFERENCE_LENGTH,
+  imageInRepository,
+  imageReferenceProblem,
+  imageRepositoryProblem,
+  parseImageReference,
+  splitImageReference,
+} from './imageReference';
+export type { ImageReference, ImageReferenceCheck } from './imageReference';
+export {
+  DNS_LABEL_PATTERN,
+  DNS_SUBDOMAIN_PATTERN,
+  LABEL_VALUE_PATTERN,
+  isDnsLabel,
+  isDnsSubdomain,
+  isLabelValue,
+} from './names';
+export {
   modelOpsBuildCreatePermission,
   modelOpsDeploymentCreatePermission,
   modelOpsMetricsReadPermission,
@@ -49,14 +66,19 @@ export type {
   ModelOpsEnvironment,
   ModelOpsErrorInfo,
   ObjectDiff,
+  ObjectOperation,
+  ReplicaCounts,
+  RollbackRequest,
   RolloutCondition,
   RolloutPhase,
   ServiceStatus,
   WorkloadProblem,
+  WorkloadProblemFix,
 } from './types';
 export { ModelOpsClient } from './client/ModelOpsClient';
 export type {
   ModelOpsApi,
   ModelOpsDiscovery,
   ModelOpsFetch,
+  ModelOpsRequestOptions,
 } from './client/ModelOpsClient';
