@@ -30,6 +30,25 @@ export interface Config {
          * @visibility backend
          */
         allowedNamespaces?: string[];
+        /**
+         * Overrides `modelops.deployments.allowInlineManifests` in this
+         * environment.
+         * @visibility backend
+         */
+        allowInlineManifests?: boolean;
+        /**
+         * Overrides `modelops.deployments.allowedServiceTypes` in this
+         * environment.
+         * @visibility backend
+         */
+        allowedServiceTypes?: Array<
+          'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName'
+        >;
+        /**
+         * Overrides `modelops.deployments.allowExternalIPs` in this environment.
+         * @visibility backend
+         */
+        allowExternalIPs?: boolean;
       };
     };
     /** Image builds. */
@@ -80,10 +99,26 @@ export interface Config {
     /** Deployments. */
     deployments?: {
       /**
-       * Whether a deploy request may carry its own manifests.
+       * Whether a deploy request may carry its own manifests; default false.
+       * An environment can override it.
        * @visibility backend
        */
       allowInlineManifests?: boolean;
+      /**
+       * Service types a deploy may create (`spec.type`); default ClusterIP
+       * only. An environment can override it.
+       * @visibility backend
+       */
+      allowedServiceTypes?: Array<
+        'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName'
+      >;
+      /**
+       * Whether Services may set `spec.externalIPs` (they can intercept
+       * traffic to any address in the cluster); default false. An
+       * environment can override it.
+       * @visibility backend
+       */
+      allowExternalIPs?: boolean;
     };
   };
 }

@@ -1,18 +1,28 @@
 import { Config } from '@backstage/config';
+import { DNS_LABEL_PATTERN } from '@modelops/plugin-modelops-common';
 import { z } from 'zod';
 
 const dnsLabel = z
   .string()
   .regex(
-    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    DNS_LABEL_PATTERN,
     'must be a lowercase RFC 1123 label (letters, digits and "-", at most 63 characters)',
   );
+
+/** Service `spec.type` values a deploy may use. */
+const serviceTypes = z
+  .array(z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']))
+  .min(1, 'must list at least one Service type');
 
 const environmentSchema = z
   .object({
     cluster: z.string().trim().min(1, 'must name a cluster'),
     namespace: dnsLabel,
     allowedNamespaces: z.array(dnsLabel).optional(),
+    // Per-environment overrides of modelops.deployments.
+    allowInlineManifests: z.boolean().optional(),
+    allowedServiceTypes: serviceTypes.optional(),
+    allowExternalIPs: z.boolean().optional(),
   })
   .strict();
 
@@ -44,6 +54,8 @@ const modelOpsConfigSchema = z
     deployments: z
       .object({
         allowInlineManifests: z.boolean().default(false),
+        allowedServiceTypes: serviceTypes.default(['ClusterIP']),
+        allowExternalIPs: z.boolean().default(false),
       })
       .strict()
       .default({}),

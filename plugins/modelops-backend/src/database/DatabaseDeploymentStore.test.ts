@@ -47,8 +47,15 @@ describe.each(databases.eachSupportedId())(
       await knex.destroy();
     });
 
+    /** Begins an attempt and gives it its revision, as a deploy that writes. */
+    async function reserve(d: NewDeployment = deployment) {
+      const { attempt, nextRevision } = await store.begin(d);
+      await store.commitRevision({ id: attempt.id, revision: nextRevision });
+      return (await store.get(attempt.id))!;
+    }
+
     async function reserveAndFinish(d: NewDeployment = deployment) {
-      const reserved = await store.reserveRevision(d);
+      const reserved = await reserve(d);
       await store.finish({ id: reserved.id, result: 'succeeded', manifests });
       return reserved;
     }
@@ -56,7 +63,7 @@ describe.each(databases.eachSupportedId())(
     it('reserves increasing revisions per entity and environment', async () => {
       const first = await reserveAndFinish();
       const second = await reserveAndFinish();
-      const prod = await store.reserveRevision({
+      const prod = await reserve({
         ...deployment,
         environment: 'prod',
       });
@@ -72,7 +79,7 @@ describe.each(databases.eachSupportedId())(
 
     it('lets one of many concurrent reservations through and refuses the rest', async () => {
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 12 }, () => store.reserveRevision(deployment)),
+        Array.from({ length: 12 }, () => reserve(deployment)),
       );
       const won = outcomes.filter(o => o.status === 'fulfilled');
       const lost = outcomes.filter(
@@ -89,16 +96,59 @@ describe.each(databases.eachSupportedId())(
         result: 'succeeded',
         manifests,
       });
-      expect((await store.reserveRevision(deployment)).revision).toBe(2);
+      expect((await reserve(deployment)).revision).toBe(2);
+    });
+
+    it('gives revisions only to attempts that reach the cluster', async () => {
+      const first = await reserveAndFinish();
+      // Refused before any write: begun, never given its revision.
+      const refused = await store.begin(deployment);
+      expect(refused.nextRevision).toBe(2);
+      await store.finish({
+        id: refused.attempt.id,
+        result: 'failed',
+        error: 'conflict',
+        manifests,
+      });
+      await store.recordFinished({
+        ...deployment,
+        dryRun: false,
+        result: 'failed',
+        error: 'not allowed',
+        manifests: [],
+      });
+      await store.recordFinished({
+        ...deployment,
+        dryRun: true,
+        result: 'succeeded',
+        manifests,
+      });
+      const second = await reserveAndFinish();
+      expect([first.revision, second.revision]).toEqual([1, 2]);
+      expect((await store.get(refused.attempt.id))!.revision).toBeUndefined();
+      const history = await store.list({
+        entityRef: deployment.entityRef,
+        limit: 10,
+      });
+      expect(history.items.map(i => [i.revision, i.result, i.dryRun])).toEqual([
+        [2, 'succeeded', false],
+        [undefined, 'succeeded', true],
+        [undefined, 'failed', false],
+        [undefined, 'failed', false],
+        [1, 'succeeded', false],
+      ]);
+      await expect(
+        store.commitRevision({ id: second.id, revision: 3 }),
+      ).rejects.toThrow('is not pending');
     });
 
     it('fails attempts left pending by a stopped backend', async () => {
-      const stale = await store.reserveRevision(deployment);
+      const stale = await reserve(deployment);
       await knex('modelops_deployments')
         .where({ id: stale.id })
         .update({ created_at: new Date(Date.now() - 10 * 60 * 1000) });
       // A stale pending attempt no longer blocks new deploys...
-      const fresh = await store.reserveRevision(deployment);
+      const fresh = await reserve(deployment);
       expect(fresh.revision).toBe(2);
       // ...and is marked failed; the fresh one is left alone.
       expect(await store.failInterrupted()).toBe(1);
@@ -110,7 +160,7 @@ describe.each(databases.eachSupportedId())(
     });
 
     it('finishes an attempt with its manifests and keeps it across reads', async () => {
-      const reserved = await store.reserveRevision(deployment);
+      const reserved = await reserve(deployment);
       const finished = await store.finish({
         id: reserved.id,
         result: 'succeeded',
@@ -132,8 +182,9 @@ describe.each(databases.eachSupportedId())(
     });
 
     it('records dry runs without a revision', async () => {
-      const dry = await store.recordDryRun({
+      const dry = await store.recordFinished({
         ...deployment,
+        dryRun: true,
         result: 'failed',
         error: 'boom',
         manifests,
@@ -144,7 +195,7 @@ describe.each(databases.eachSupportedId())(
         error: 'boom',
       });
       expect(dry.revision).toBeUndefined();
-      const next = await store.reserveRevision(deployment);
+      const next = await reserve(deployment);
       expect(next.revision).toBe(1);
     });
 
@@ -198,12 +249,13 @@ describe.each(databases.eachSupportedId())(
     });
 
     it('finds the last successful deployment of an environment', async () => {
-      const a = await store.reserveRevision(deployment);
+      const a = await reserve(deployment);
       await store.finish({ id: a.id, result: 'succeeded', manifests });
-      const b = await store.reserveRevision(deployment);
+      const b = await reserve(deployment);
       await store.finish({ id: b.id, result: 'failed', error: 'x', manifests });
-      await store.recordDryRun({
+      await store.recordFinished({
         ...deployment,
+        dryRun: true,
         result: 'succeeded',
         manifests,
       });

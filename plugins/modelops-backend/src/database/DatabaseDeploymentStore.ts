@@ -145,60 +145,73 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     };
   }
 
-  async reserveRevision(deployment: NewDeployment): Promise<StoredDeployment> {
+  async begin(
+    deployment: NewDeployment,
+  ): Promise<{ attempt: StoredDeployment; nextRevision: number }> {
     const isPostgres = String(this.db.client.config.client).startsWith('pg');
-    // PostgreSQL: reservations of one entity and environment queue on an
-    // advisory lock held for the transaction. Elsewhere (SQLite serialises
-    // writers) a lost race shows up as a unique violation and is retried.
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const id = timeOrderedId();
-      try {
-        await this.db.transaction(async tx => {
-          if (isPostgres) {
-            await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [
-              `modelops:${deployment.entityRef}:${deployment.environment}`,
-            ]);
-          }
-          const running = await tx<Row>(TABLE)
-            .where({
-              entity_ref: deployment.entityRef,
-              environment: deployment.environment,
-              status: 'pending',
-            })
-            .andWhere('created_at', '>', new Date(Date.now() - STALE_AFTER_MS))
-            .first();
-          if (running) {
-            throw new ConflictError(
-              `Another deploy of ${deployment.entityRef} to ${deployment.environment} (revision ${running.revision}, by ${running.requested_by}) is still being applied; try again when it has finished`,
-            );
-          }
-          const latest = await new DatabaseDeploymentStore(tx).latestRevision(
-            deployment,
-          );
-          await tx(TABLE).insert({
-            ...this.base(deployment),
-            id,
-            revision: latest + 1,
-            dry_run: false,
-            status: 'pending',
-            objects: '[]',
-            manifests: '[]',
-            created_at: new Date(),
-          });
-        });
-        return (await this.get(id))!;
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        await new Promise(r => setTimeout(r, 5 + Math.random() * 20));
+    const id = timeOrderedId();
+    let nextRevision = 0;
+    // PostgreSQL: attempts of one entity and environment queue on an
+    // advisory lock held for the transaction; SQLite serialises writers.
+    await this.db.transaction(async tx => {
+      if (isPostgres) {
+        await tx.raw('select pg_advisory_xact_lock(hashtext(?))', [
+          `modelops:${deployment.entityRef}:${deployment.environment}`,
+        ]);
       }
-    }
-    throw new ConflictError(
-      `Could not reserve a revision for ${deployment.entityRef} in ${deployment.environment}: too many concurrent deploys; try again`,
-    );
+      const running = await tx<Row>(TABLE)
+        .where({
+          entity_ref: deployment.entityRef,
+          environment: deployment.environment,
+          status: 'pending',
+        })
+        .andWhere('created_at', '>', new Date(Date.now() - STALE_AFTER_MS))
+        .first();
+      if (running) {
+        throw new ConflictError(
+          `Another deploy of ${deployment.entityRef} to ${deployment.environment} (by ${running.requested_by}) is still being applied; try again when it has finished`,
+        );
+      }
+      nextRevision =
+        (await new DatabaseDeploymentStore(tx).latestRevision(deployment)) + 1;
+      await tx(TABLE).insert({
+        ...this.base(deployment),
+        id,
+        revision: null,
+        dry_run: false,
+        status: 'pending',
+        objects: '[]',
+        manifests: '[]',
+        created_at: new Date(),
+      });
+    });
+    return { attempt: (await this.get(id))!, nextRevision };
   }
 
-  async recordDryRun(
+  async commitRevision(options: {
+    id: string;
+    revision: number;
+  }): Promise<void> {
+    let updated: number;
+    try {
+      updated = await this.db(TABLE)
+        .where({ id: options.id, status: 'pending' })
+        .whereNull('revision')
+        .update({ revision: options.revision });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      throw new ConflictError(
+        `Revision ${options.revision} was taken by another deploy meanwhile; nothing was applied, try again`,
+      );
+    }
+    if (updated !== 1) {
+      throw new ConflictError(`Deployment ${options.id} is not pending`);
+    }
+  }
+
+  async recordFinished(
     deployment: NewDeployment & {
+      dryRun: boolean;
       result: 'succeeded' | 'failed';
       error?: string;
       manifests: Record<string, unknown>[];
@@ -210,7 +223,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       ...this.base(deployment),
       id,
       revision: null,
-      dry_run: true,
+      dry_run: deployment.dryRun,
       status: deployment.result,
       error: deployment.error ?? null,
       objects: JSON.stringify(deployment.manifests.map(refOf)),

@@ -25,17 +25,30 @@ export type NewDeployment = Pick<
 /** Persistence of deploy, rollback and promotion attempts. */
 export interface DeploymentStore {
   /**
-   * Inserts a pending, non-dry-run attempt with the next revision of its
-   * entity and environment. The revision is unique: concurrent reservations
-   * get different ones. While another attempt on the same environment is
-   * still pending, this is a ConflictError: deploys of one environment never
+   * Starts a real (non-dry-run) attempt: inserts it pending, without a
+   * revision, and answers the revision it will get if it reaches the
+   * cluster. While another attempt on the same environment is still
+   * pending, this is a ConflictError: deploys of one environment never
    * apply at the same time.
    */
-  reserveRevision(deployment: NewDeployment): Promise<StoredDeployment>;
+  begin(
+    deployment: NewDeployment,
+  ): Promise<{ attempt: StoredDeployment; nextRevision: number }>;
 
-  /** Records a finished dry run (no revision). */
-  recordDryRun(
+  /**
+   * Gives a pending attempt its revision, just before its first write to the
+   * cluster: revisions count rollouts, not refused attempts or previews.
+   * Unique per entity and environment (a ConflictError otherwise).
+   */
+  commitRevision(options: { id: string; revision: number }): Promise<void>;
+
+  /**
+   * Records an attempt that finished without a revision: a dry run, or a
+   * deploy refused before it reached the cluster.
+   */
+  recordFinished(
     deployment: NewDeployment & {
+      dryRun: boolean;
       result: Exclude<DeploymentResult, 'pending'>;
       error?: string;
       manifests: Record<string, unknown>[];
@@ -66,7 +79,7 @@ export interface DeploymentStore {
    */
   failInterrupted(): Promise<number>;
 
-  /** The highest revision reserved in an environment, 0 when none. */
+  /** The highest revision given in an environment, 0 when none. */
   latestRevision(options: {
     entityRef: string;
     environment: string;

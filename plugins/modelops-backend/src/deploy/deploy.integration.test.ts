@@ -13,10 +13,12 @@ import { ConfigReader } from '@backstage/config';
 import { ClusterClient } from '../kubernetes/ClusterClient';
 import { ClusterClients } from '../kubernetes/ClusterClients';
 import { KubeObject } from '../kubernetes/types';
-import { applyObjects } from './apply';
-import { builtinManifests, parseManifests, renderManifests } from './manifests';
-import { readRolloutStatus, waitForRollout } from './status';
-import { validateObjects } from './validate';
+import { applyObjects } from './apply/apply';
+import { validateObjects } from './policy/policy';
+import { renderManifests } from './render/render';
+import { builtinManifests } from './render/templates';
+import { parseManifests } from './source/yaml';
+import { readRolloutStatus, waitForRollout } from './status/status';
 import {
   explainSkip,
   kubectl,
@@ -85,13 +87,11 @@ describeIfPlatform('deploy engine against the local platform', () => {
     });
   }
 
-  function builtin(id: string, tag = '1.0.0') {
+  function builtin(id: string) {
     return builtinManifests('deployment', {
       kubernetesId: id,
       namespace: NS,
-      image: `${REPO}:${tag}`,
       runtime: 'kserve',
-      entityRef: ENTITY_REF,
     });
   }
 
@@ -609,9 +609,7 @@ spec:
     const objects = builtinManifests('kserve', {
       kubernetesId: id,
       namespace: NS,
-      image: `${REPO}:1.0.0`,
       runtime: 'kserve',
-      entityRef: ENTITY_REF,
     });
     const applied = await deploy(objects, { id, image: `${REPO}:1.1.0` });
     expect(applied.map(a => [a.ref.kind, a.diff.operation])).toEqual([

@@ -1,5 +1,4 @@
 import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
-import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   DeploymentRecord,
@@ -15,14 +14,23 @@ import {
   NewDeployment,
   StoredDeployment,
 } from '../database/DeploymentStore';
-import { applyObjects } from '../deploy/apply';
+import { applyObjects } from '../deploy/apply/apply';
 import {
-  builtinManifests,
-  parseManifests,
+  findPruneCandidates,
+  pruneDiff,
+  pruneObjects,
+} from '../deploy/apply/prune';
+import { applySetId } from '../deploy/labels';
+import { environmentPolicy } from '../deploy/policy/environmentPolicy';
+import { validateObjects } from '../deploy/policy/policy';
+import {
+  modelImageOf,
   renderManifests,
-} from '../deploy/manifests';
-import { readRolloutStatus } from '../deploy/status';
-import { validateObjects } from '../deploy/validate';
+  stampRevision,
+} from '../deploy/render/render';
+import { loadManifests } from '../deploy/source/loadManifests';
+import { UrlResolver } from '../deploy/source/location';
+import { readRolloutStatus } from '../deploy/status/status';
 import { ClusterClients } from '../kubernetes/ClusterClients';
 import { KubeObject } from '../kubernetes/types';
 import { ModelServiceTarget } from './entities';
@@ -34,45 +42,56 @@ export function toRecord(stored: StoredDeployment): DeploymentRecord {
   return record;
 }
 
-/** The largest manifest set read from a location (as for inline manifests). */
-const MAX_MANIFEST_BYTES = 1024 * 1024;
-
-/** Reads a UrlReader response, stopping as soon as it exceeds `limit` bytes. */
-async function readCapped(
-  response: {
-    stream?: () => NodeJS.ReadableStream;
-    buffer: () => Promise<Buffer>;
-  },
-  limit: number,
-): Promise<string> {
-  if (!response.stream) {
-    const buffer = await response.buffer();
-    if (buffer.length > limit) {
-      throw new Error(`it is larger than ${limit} bytes`);
-    }
-    return buffer.toString('utf8');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.stream()) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-    size += bytes.length;
-    if (size > limit) {
-      throw new Error(`it is larger than ${limit} bytes`);
-    }
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Options of `DeploymentService.deploy`. */
+export interface DeployOptions {
+  target: ModelServiceTarget;
+  environment: string;
+  image?: string;
+  fromEnvironment?: string;
+  manifests?: string;
+  dryRun: boolean;
+  force: boolean;
+  /** Delete objects of the set that the manifests no longer contain. */
+  prune?: boolean;
+  requestedBy: string;
+}
+
+/** Options of `DeploymentService.rollback`. */
+export interface RollbackOptions {
+  target: ModelServiceTarget;
+  deployment: StoredDeployment;
+  dryRun: boolean;
+  force: boolean;
+  /** Delete objects of the set that the rolled-back-to manifests lack. */
+  prune?: boolean;
+  requestedBy: string;
+}
+
+/** One deploy after its source was chosen: what `run` walks through. */
+interface Attempt {
+  target: ModelServiceTarget;
+  env: ModelOpsEnvironment;
+  record: NewDeployment;
+  /** The objects to render, or why they could not be loaded. */
+  source: () => Promise<KubeObject[]>;
+  image: string | undefined;
+  dryRun: boolean;
+  force: boolean;
+  prune: boolean;
+}
+
 /**
- * Deploys model services: resolves the environment, renders the manifests,
- * validates them against the target cluster, applies them with server-side
- * apply (always after a dry run of every object), and records each attempt.
+ * Deploys model services. A deploy walks one way: source (inline YAML, a
+ * built-in template or a location, parsed once) → render (namespace, labels,
+ * image) → one policy pass against the target cluster → reserve (one
+ * attempt per environment at a time) → apply (server-side, every object
+ * dry-run first; the revision is given just before the first write) and
+ * prune → record. Every attempt is recorded, refused ones and previews
+ * included; only attempts that write to the cluster get a revision.
  */
 export class DeploymentService {
   constructor(
@@ -83,26 +102,22 @@ export class DeploymentService {
       store: DeploymentStore;
       urlReader: UrlReaderService;
       logger: LoggerService;
+      /**
+       * Resolves relative `modelops/manifests` paths like the portal's SCM
+       * integrations (`ScmIntegrations.fromConfig(rootConfig)`); without it,
+       * Backstage's default resolution for hosts no integration names.
+       */
+      integrations?: UrlResolver;
     },
   ) {}
 
-  async deploy(request: {
-    target: ModelServiceTarget;
-    environment: string;
-    image?: string;
-    fromEnvironment?: string;
-    manifests?: string;
-    dryRun: boolean;
-    force: boolean;
-    requestedBy: string;
-  }): Promise<DeployResponse> {
+  async deploy(request: DeployOptions): Promise<DeployResponse> {
     const { target } = request;
-    const { entity } = target;
     const env = this.options.environments.resolveOne({
       target,
       environment: request.environment,
     });
-    const contract = this.deployableContract(target);
+    this.deployableContract(target);
 
     let image = request.image;
     let sourceDeploymentId: string | undefined;
@@ -111,29 +126,30 @@ export class DeploymentService {
       image = promoted.image;
       sourceDeploymentId = promoted.sourceDeploymentId;
     }
-    if (!image) {
-      throw new InputError(
-        'An image is required: pass image (a full reference such as registry/repo:tag) or fromEnvironment to promote what runs there',
-      );
-    }
-
-    const source = await this.sourceObjects({
-      entity,
-      contract,
+    const policy = environmentPolicy(this.options.config, env.name);
+    return this.run({
+      target,
       env,
-      image,
-      inline: request.manifests,
-    });
-    return this.apply({
-      entity,
-      contract,
-      env,
-      objects: source,
       image,
       dryRun: request.dryRun,
       force: request.force,
+      prune: request.prune ?? false,
+      source: () =>
+        loadManifests(
+          {
+            target,
+            environment: env.name,
+            namespace: env.namespace,
+            inline: request.manifests,
+            allowInline: policy.allowInlineManifests,
+          },
+          {
+            urlReader: this.options.urlReader,
+            urls: this.options.integrations,
+          },
+        ),
       record: {
-        entityRef: stringifyEntityRef(entity),
+        entityRef: target.ref,
         environment: env.name,
         cluster: env.cluster,
         namespace: env.namespace,
@@ -145,15 +161,8 @@ export class DeploymentService {
     });
   }
 
-  async rollback(request: {
-    target: ModelServiceTarget;
-    deployment: StoredDeployment;
-    dryRun: boolean;
-    force: boolean;
-    requestedBy: string;
-  }): Promise<DeployResponse> {
+  async rollback(request: RollbackOptions): Promise<DeployResponse> {
     const { target, deployment } = request;
-    const { entity } = target;
     if (
       deployment.dryRun ||
       deployment.result !== 'succeeded' ||
@@ -167,15 +176,16 @@ export class DeploymentService {
       target,
       environment: deployment.environment,
     });
-    const contract = this.deployableContract(target);
-    return this.apply({
-      entity,
-      contract,
+    this.deployableContract(target);
+    return this.run({
+      target,
       env,
-      objects: deployment.manifests as KubeObject[],
+      // The recorded objects carry their images.
       image: undefined,
       dryRun: request.dryRun,
       force: request.force,
+      prune: request.prune ?? false,
+      source: async () => deployment.manifests as KubeObject[],
       record: {
         entityRef: deployment.entityRef,
         environment: env.name,
@@ -247,9 +257,18 @@ export class DeploymentService {
     return { entityRef: resolved.entityRef, environments };
   }
 
+  /** Loads a deployment record, or a 404 naming it. */
+  async getDeployment(id: string): Promise<StoredDeployment> {
+    const stored = await this.options.store.get(id);
+    if (!stored) {
+      throw new NotFoundError(`No deployment with id ${id}`);
+    }
+    return stored;
+  }
+
   /** A contract good enough to deploy: no problems in what deploys use. */
   private deployableContract(target: ModelServiceTarget): ModelServiceContract {
-    const { entity, contract } = target;
+    const { ref, contract } = target;
     const blocking = contract.problems.filter(p =>
       [
         'backstage.io/kubernetes-id',
@@ -260,9 +279,7 @@ export class DeploymentService {
     );
     if (blocking.length > 0 || !contract.kubernetesId) {
       throw new InputError(
-        `${stringifyEntityRef(
-          entity,
-        )} cannot be deployed until its annotations are fixed: ${blocking
+        `${ref} cannot be deployed until its annotations are fixed: ${blocking
           .map(p => `${p.annotation} ${p.message}`)
           .join('; ')}`,
       );
@@ -281,7 +298,7 @@ export class DeploymentService {
         `Cannot promote from ${from} to itself: choose another target environment`,
       );
     }
-    const { entity, contract } = target;
+    const { contract } = target;
     const source = this.options.environments.resolveOne({
       target,
       environment: from,
@@ -305,7 +322,7 @@ export class DeploymentService {
       );
     }
     const last = await this.options.store.lastSuccessful({
-      entityRef: stringifyEntityRef(entity),
+      entityRef: target.ref,
       environment: from,
     });
     // Only name the source record if it is what actually runs there.
@@ -315,160 +332,126 @@ export class DeploymentService {
     };
   }
 
-  /** The objects to deploy, before rendering. */
-  private async sourceObjects(options: {
-    entity: Entity;
-    contract: ModelServiceContract;
-    env: ModelOpsEnvironment;
-    image: string;
-    inline?: string;
-  }): Promise<KubeObject[]> {
-    const { contract, env, inline } = options;
-    if (inline !== undefined) {
-      if (!this.options.config.deployments.allowInlineManifests) {
-        throw new InputError(
-          'Inline manifests are disabled on this portal (modelops.deployments.allowInlineManifests); deploy the manifests named by the entity instead',
-        );
-      }
-      return parseManifests(inline);
-    }
-    const source = contract.manifests;
-    if (source.startsWith('builtin:')) {
-      return builtinManifests(
-        source.slice('builtin:'.length) as 'deployment' | 'kserve',
-        {
-          kubernetesId: contract.kubernetesId!,
-          namespace: env.namespace,
-          image: options.image,
-          runtime: contract.runtime,
-          entityRef: stringifyEntityRef(options.entity),
-        },
-      );
-    }
-    const url = this.manifestUrl(options.entity, source);
-    let text: string;
-    try {
-      text = await readCapped(
-        await this.options.urlReader.readUrl(url),
-        MAX_MANIFEST_BYTES,
-      );
-    } catch (error) {
-      throw new InputError(
-        `Could not read the manifests at ${url} (modelops/manifests): ${errorMessage(
-          error,
-        )}`,
-      );
-    }
-    return parseManifests(text);
-  }
-
-  /** Resolves `url:...`, an absolute URL, or a path relative to the source location. */
-  private manifestUrl(entity: Entity, source: string): string {
-    const value = source.startsWith('url:') ? source.slice(4) : source;
-    try {
-      return new URL(value).toString();
-    } catch {
-      const base =
-        entity.metadata.annotations?.['backstage.io/source-location'];
-      if (!base) {
-        throw new InputError(
-          `modelops/manifests "${source}" is a relative path, but the entity has no backstage.io/source-location to resolve it against`,
-        );
-      }
-      return new URL(value, base.replace(/^url:/, '')).toString();
-    }
-  }
-
-  private async apply(options: {
-    entity: Entity;
-    contract: ModelServiceContract;
-    env: ModelOpsEnvironment;
-    objects: KubeObject[];
-    image: string | undefined;
-    dryRun: boolean;
-    force: boolean;
-    record: NewDeployment;
-  }): Promise<DeployResponse> {
-    const { env, contract, record } = options;
-    const store = this.options.store;
+  /** source → render → policy → reserve → apply and prune → record. */
+  private async run(attempt: Attempt): Promise<DeployResponse> {
+    const { target, env, record, dryRun } = attempt;
+    const { store } = this.options;
+    const contract = target.contract;
+    const policy = environmentPolicy(this.options.config, env.name);
     const client = this.options.clusters.get(env.cluster);
-    const render = (revision: number) =>
-      renderManifests(options.objects, {
+    let rendered: KubeObject[] = [];
+    let reserved: { id: string; revision: number } | undefined;
+    try {
+      rendered = renderManifests(await attempt.source(), {
         namespace: env.namespace,
         kubernetesId: contract.kubernetesId!,
-        image: options.image,
-        imageRepository: contract.image,
-        revision,
         entityRef: record.entityRef,
+        environment: env.name,
+        image: attempt.image,
+        imageRepository: contract.image,
       });
-
-    if (options.dryRun) {
-      const revision = (await store.latestRevision(record)) + 1;
-      const rendered = render(revision);
+      record.image ??= modelImageOf(rendered, contract.image);
       const resolved = await validateObjects(rendered, {
+        ...policy,
         client,
         namespace: env.namespace,
       });
-      try {
-        const results = await applyObjects(client, resolved, {
-          dryRun: true,
-          force: options.force,
-        });
-        const stored = await store.recordDryRun({
-          ...record,
-          result: 'succeeded',
-          manifests: rendered,
-        });
-        return { deployment: toRecord(stored), diff: results.map(r => r.diff) };
-      } catch (error) {
-        await store.recordDryRun({
-          ...record,
-          result: 'failed',
-          error: errorMessage(error),
-          manifests: rendered,
-        });
-        throw error;
+
+      let revision: number;
+      if (dryRun) {
+        revision = (await store.latestRevision(record)) + 1;
+      } else {
+        const begun = await store.begin(record);
+        revision = begun.nextRevision;
+        reserved = { id: begun.attempt.id, revision };
       }
-    }
+      const stamped = resolved.map(r => ({
+        ...r,
+        object: stampRevision([r.object], revision)[0],
+      }));
+      rendered = stamped.map(r => r.object);
 
-    const reserved = await store.reserveRevision(record);
-    let rendered: KubeObject[] = [];
-    try {
-      rendered = render(reserved.revision!);
-      const resolved = await validateObjects(rendered, {
-        client,
-        namespace: env.namespace,
+      const candidates = attempt.prune
+        ? await findPruneCandidates(client, {
+            namespace: env.namespace,
+            setId: applySetId(record.entityRef, env.name),
+            entityRef: record.entityRef,
+            keep: rendered,
+            allowedKinds: policy.allowedKinds,
+            allowSecrets: policy.allowSecrets,
+          })
+        : [];
+      const applied = await applyObjects(client, stamped, {
+        dryRun,
+        force: attempt.force,
+        beforeWrite: reserved
+          ? () => store.commitRevision(reserved!)
+          : undefined,
       });
-      const results = await applyObjects(client, resolved, {
-        dryRun: false,
-        force: options.force,
-      });
-      const finished = await store.finish({
-        id: reserved.id,
-        result: 'succeeded',
-        manifests: rendered,
-      });
-      this.options.logger.info(
-        `Deployed ${record.entityRef} revision ${finished.revision} to ${env.name} (${env.cluster}/${env.namespace}) for ${record.requestedBy}`,
-      );
-      return { deployment: toRecord(finished), diff: results.map(r => r.diff) };
+      const pruned = dryRun
+        ? candidates.map(pruneDiff)
+        : await pruneObjects(client, candidates, env.namespace);
+      const diff = [...applied.map(a => a.diff), ...pruned];
+
+      const stored = reserved
+        ? await store.finish({
+            id: reserved.id,
+            result: 'succeeded',
+            manifests: rendered,
+          })
+        : await store.recordFinished({
+            ...record,
+            dryRun,
+            result: 'succeeded',
+            manifests: rendered,
+          });
+      if (!dryRun) {
+        this.options.logger.info(
+          `Deployed ${record.entityRef} revision ${stored.revision} to ${
+            env.name
+          } (${env.cluster}/${env.namespace}) for ${record.requestedBy}${
+            pruned.length ? `, pruning ${pruned.length} object(s)` : ''
+          }`,
+        );
+      }
+      return { deployment: toRecord(stored), diff };
     } catch (error) {
-      await store.finish({
-        id: reserved.id,
-        result: 'failed',
-        error: errorMessage(error),
-        manifests: rendered,
-      });
+      await this.recordFailure(attempt, reserved?.id, rendered, error);
       throw error;
     }
   }
 
-  /** Loads a deployment record, or a 404 naming it. */
-  async getDeployment(id: string): Promise<StoredDeployment> {
-    const stored = await this.options.store.get(id);
-    if (!stored) {
-      throw new NotFoundError(`No deployment with id ${id}`);
+  /** Records a failed attempt; a failure to record is logged, not thrown. */
+  private async recordFailure(
+    attempt: Attempt,
+    reservedId: string | undefined,
+    rendered: KubeObject[],
+    error: unknown,
+  ): Promise<void> {
+    const { store } = this.options;
+    try {
+      if (reservedId) {
+        await store.finish({
+          id: reservedId,
+          result: 'failed',
+          error: errorMessage(error),
+          manifests: rendered,
+        });
+      } else {
+        await store.recordFinished({
+          ...attempt.record,
+          dryRun: attempt.dryRun,
+          result: 'failed',
+          error: errorMessage(error),
+          manifests: rendered,
+        });
+      }
+    } catch (recordError) {
+      this.options.logger.warn(
+        `Could not record the failed deploy of ${attempt.record.entityRef} to ${
+          attempt.env.name
+        }: ${errorMessage(recordError)}`,
+      );
     }
-    return stored;
   }
 }

@@ -6,13 +6,16 @@ import {
 } from '@backstage/plugin-kubernetes-common';
 import {
   EnvironmentStatus,
+  isLabelValue,
   RolloutCondition,
   RolloutPhase,
   WorkloadProblem,
 } from '@modelops/plugin-modelops-common';
-import { ClusterClient } from '../kubernetes/ClusterClient';
-import { KubeObject } from '../kubernetes/types';
-import { imageInRepository, LABEL_KUBERNETES_ID } from './manifests';
+import { ClusterClient } from '../../kubernetes/ClusterClient';
+import { KubeObject } from '../../kubernetes/types';
+import { ANNOTATION_REVISION, LABEL_KUBERNETES_ID } from '../labels';
+import { modelContainer } from '../render/render';
+import { serviceStatuses } from './services';
 
 /**
  * The live rollout state of one model service in one namespace: the part of
@@ -30,8 +33,6 @@ export interface RolloutStatusOptions {
   /** The entity's `modelops/image`, to find the model container's image. */
   imageRepository?: string;
 }
-
-const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 // KServe's Ready=False reasons that mean it will not become ready by itself.
 const ISVC_FAILURE_REASON =
@@ -116,13 +117,7 @@ function modelImage(
   const containers = ((deployment.spec as any)?.template?.spec?.containers ??
     []) as Array<{ name?: string; image?: string }>;
   const images = containers.filter(c => typeof c.image === 'string');
-  if (imageRepository) {
-    const match = images.find(c =>
-      imageInRepository(c.image!, imageRepository),
-    );
-    if (match) return match.image;
-  }
-  return (images.find(c => c.name === 'model-server') ?? images[0])?.image;
+  return modelContainer(images, imageRepository)?.image;
 }
 
 function isvcImage(isvc: KubeObject): string | undefined {
@@ -133,7 +128,7 @@ function isvcImage(isvc: KubeObject): string | undefined {
 }
 
 function revisionOf(object: KubeObject | undefined): number | undefined {
-  const value = object?.metadata.annotations?.['modelops/revision'];
+  const value = object?.metadata.annotations?.[ANNOTATION_REVISION];
   if (value === undefined || !/^\d+$/.test(value)) return undefined;
   return Number(value);
 }
@@ -232,7 +227,7 @@ export function computeRolloutStatus(
 }
 
 /**
- * Reads the Deployment(s), InferenceService(s) and pods labelled
+ * Reads the Deployment(s), InferenceService(s), Services and pods labelled
  * `backstage.io/kubernetes-id=<id>` and reports the rollout phase:
  * NotDeployed (nothing found), Failed (progress deadline exceeded, or an
  * InferenceService failing), Progressing (not yet observed, updated or
@@ -244,7 +239,7 @@ export async function readRolloutStatus(
   options: RolloutStatusOptions,
 ): Promise<RolloutStatus> {
   const { namespace, kubernetesId } = options;
-  if (!LABEL_VALUE.test(kubernetesId)) {
+  if (!isLabelValue(kubernetesId)) {
     throw new InputError(
       `"${kubernetesId}" is not a valid Kubernetes label value for ${LABEL_KUBERNETES_ID}`,
     );
@@ -253,17 +248,21 @@ export async function readRolloutStatus(
   const index = await client.discover();
   const deploymentRes = index.lookup('apps/v1', 'Deployment');
   const podRes = index.lookup('v1', 'Pod');
+  const serviceRes = index.lookup('v1', 'Service');
   const isvcRes =
     index.lookup('serving.kserve.io/v1beta1', 'InferenceService') ??
     index
       .servedBy('InferenceService')
       .find(r => r.group === 'serving.kserve.io');
-  const [deployments, pods, isvcs] = await Promise.all([
+  const [deployments, pods, services, isvcs] = await Promise.all([
     deploymentRes
       ? client.list(deploymentRes, namespace, { labelSelector })
       : Promise.resolve([]),
     podRes
       ? client.list(podRes, namespace, { labelSelector })
+      : Promise.resolve([]),
+    serviceRes
+      ? client.list(serviceRes, namespace, { labelSelector })
       : Promise.resolve([]),
     isvcRes
       ? client
@@ -278,12 +277,19 @@ export async function readRolloutStatus(
       : Promise.resolve([]),
   ]);
   const problems = detectWorkloadProblems(client.name, pods, deployments);
-  return computeRolloutStatus(
+  const status = computeRolloutStatus(
     deployments,
     isvcs,
     problems,
     options.imageRepository,
   );
+  if (services.length) {
+    status.services = serviceStatuses(services, {
+      cluster: client.name,
+      now: Date.now(),
+    });
+  }
+  return status;
 }
 
 /**

@@ -1,14 +1,14 @@
 import { ConflictError } from '@backstage/errors';
-import { ApplyOptions, ClusterClient } from '../kubernetes/ClusterClient';
-import { errorFromResponse } from '../kubernetes/errors';
-import { KubeObject, ResourceInfo } from '../kubernetes/types';
+import { ApplyOptions, ClusterClient } from '../../kubernetes/ClusterClient';
+import { errorFromResponse } from '../../kubernetes/errors';
+import { KubeObject, ResourceInfo } from '../../kubernetes/types';
 import {
   applyObjects,
   checkOwnership,
   parseApplyConflict,
   sortForApply,
 } from './apply';
-import { ANNOTATION_ENTITY_REF } from './manifests';
+import { ANNOTATION_ENTITY_REF } from '../labels';
 
 const r = (kind: string, name = kind.toLowerCase()) => ({
   object: { apiVersion: 'v1', kind, metadata: { name, namespace: 'models' } },

@@ -1,9 +1,9 @@
-import { ResourceIndex } from '../kubernetes/ResourceIndex';
-import { ResourceInfo } from '../kubernetes/types';
-import { KubeObject } from '../kubernetes/types';
+import { ResourceIndex } from '../../kubernetes/ResourceIndex';
+import { ResourceInfo } from '../../kubernetes/types';
+import { KubeObject } from '../../kubernetes/types';
 import { InputError } from '@backstage/errors';
-import { ClusterClient } from '../kubernetes/ClusterClient';
-import { checkObjects, validateObjects } from './validate';
+import { ClusterClient } from '../../kubernetes/ClusterClient';
+import { checkObjects, validateObjects } from './policy';
 
 function res(
   apiVersion: string,
@@ -107,27 +107,24 @@ describe('checkObjects', () => {
         obj('batch/v1', 'Job', 'j'),
         obj('rbac.authorization.k8s.io/v1', 'ClusterRole', 'cr'),
         obj('v1', 'Namespace', 'ns'),
-        obj('v1', 'ConfigMap', 'elsewhere', 'kube-system'),
         obj('v1', 'ConfigMap', 'ok'),
         obj('example.com/v1', 'Deployment', 'fake'),
       ],
       index,
       opts,
     );
-    expect(resolved.map(r => r.object.metadata.name)).toEqual([
-      'ok',
-      'elsewhere',
-    ]);
-    expect(problems).toHaveLength(7);
+    // Another namespace is refused once, when rendering forces the
+    // environment's (render/render.test.ts).
+    expect(resolved.map(r => r.object.metadata.name)).toEqual(['ok']);
+    expect(problems).toHaveLength(6);
     expect(problems.join('\n')).toMatch(/Secret "s" is a Secret/);
     expect(problems.join('\n')).toMatch(
       /Job "j" \(batch\/v1\) is not a kind ModelOps may deploy/,
     );
     expect(problems.join('\n')).toMatch(/ClusterRole "cr" is cluster-scoped/);
     expect(problems.join('\n')).toMatch(/Namespace "ns" is cluster-scoped/);
-    expect(problems.join('\n')).toMatch(/names namespace "kube-system"/);
     expect(problems.join('\n')).toMatch(
-      /ConfigMap "ok" appears more than once \(objects 1 and 7\)/,
+      /ConfigMap "ok" appears more than once \(objects 1 and 6\)/,
     );
     expect(problems.join('\n')).toMatch(
       /Deployment "fake" \(example.com\/v1\) is not a kind/,
@@ -198,6 +195,36 @@ describe('checkObjects', () => {
           /^Service "en": spec\.type ExternalName is not allowed/,
         ),
       ]);
+    });
+
+    it('allows the Service types and external IPs an environment allows', () => {
+      const services = [
+        withSpec(obj('v1', 'Service', 'lb'), { type: 'LoadBalancer' }),
+        withSpec(obj('v1', 'Service', 'np'), { type: 'NodePort' }),
+        withSpec(obj('v1', 'Service', 'plain'), {}),
+        withSpec(obj('v1', 'Service', 'ext'), { externalIPs: ['1.2.3.4'] }),
+      ];
+      const dev = checkObjects(services, index, {
+        ...opts,
+        environment: 'dev',
+        allowedServiceTypes: ['ClusterIP', 'LoadBalancer'],
+      });
+      expect(dev.resolved.map(r => r.object.metadata.name)).toEqual([
+        'lb',
+        'plain',
+      ]);
+      expect(dev.problems).toEqual([
+        'Service "np": spec.type NodePort is not allowed (environment "dev" allows ClusterIP, LoadBalancer Services; a platform engineer can allow NodePort with modelops.environments.dev.allowedServiceTypes or modelops.deployments.allowedServiceTypes)',
+        expect.stringMatching(
+          /^Service "ext": spec\.externalIPs is not allowed .*modelops\.environments\.dev\.allowExternalIPs/,
+        ),
+      ]);
+      const open = checkObjects(services, index, {
+        ...opts,
+        allowedServiceTypes: ['ClusterIP', 'LoadBalancer', 'NodePort'],
+        allowExternalIPs: true,
+      });
+      expect(open.problems).toEqual([]);
     });
 
     it('refuses host access and privileged containers in Deployments', () => {

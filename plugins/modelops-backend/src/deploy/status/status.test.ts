@@ -1,4 +1,4 @@
-import { KubeObject } from '../kubernetes/types';
+import { KubeObject } from '../../kubernetes/types';
 import { computeRolloutStatus, detectWorkloadProblems } from './status';
 
 function deployment(overrides: {

@@ -6,12 +6,12 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 import { AppliedObjectRef, ObjectDiff } from '@modelops/plugin-modelops-common';
-import { ClusterClient } from '../kubernetes/ClusterClient';
-import { kubernetesFailureOf } from '../kubernetes/errors';
-import { KubeObject } from '../kubernetes/types';
+import { ClusterClient } from '../../kubernetes/ClusterClient';
+import { kubernetesFailureOf } from '../../kubernetes/errors';
+import { KubeObject } from '../../kubernetes/types';
+import { ANNOTATION_ENTITY_REF } from '../labels';
+import { ResolvedObject } from '../policy/policy';
 import { diffObjects } from './diff';
-import { ANNOTATION_ENTITY_REF } from './manifests';
-import { ResolvedObject } from './validate';
 
 /** Options of `applyObjects`. */
 export interface ApplyObjectsOptions {
@@ -21,6 +21,11 @@ export interface ApplyObjectsOptions {
   force?: boolean;
   /** Default `backstage-modelops`. */
   fieldManager?: string;
+  /**
+   * Called once every dry run has passed, just before the first real write
+   * (never on a dry run): where a deploy commits its revision number.
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 /** What happened to one object. */
@@ -36,7 +41,7 @@ export interface AppliedObject {
 export const DEFAULT_FIELD_MANAGER = 'backstage-modelops';
 
 /** Dependencies first: what a Deployment references exists before it. */
-const APPLY_ORDER: Record<string, number> = {
+export const APPLY_ORDER: Record<string, number> = {
   ServiceAccount: 0,
   ConfigMap: 1,
   Secret: 1,
@@ -298,6 +303,7 @@ export async function applyObjects(
     d => (d as PromiseFulfilledResult<KubeObject>).value,
   );
   if (!options.dryRun) {
+    await options.beforeWrite?.();
     results = [];
     for (const r of ordered) {
       try {
