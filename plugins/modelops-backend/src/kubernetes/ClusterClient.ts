@@ -1,38 +1,26 @@
 import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
-import https from 'node:https';
-import http from 'node:http';
-import { errorFromResponse } from './errors';
+import {
+  ApiException,
+  ApisApi,
+  CoreV1Api,
+  CustomObjectsApi,
+  HttpMethod,
+  KubeConfig,
+  KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+  RequestContext,
+  ResponseContext,
+  ServerConfiguration,
+  V1APIResource,
+  VersionApi,
+  createConfiguration,
+} from '@kubernetes/client-node';
+import type { Agent } from 'node:http';
+import { ClusterUnreachableError, errorFromResponse } from './errors';
+import { Reachability } from './Reachability';
 import { ResourceIndex, splitApiVersion } from './ResourceIndex';
 import { KubeObject, ResourceInfo } from './types';
-
-/** How a cluster client reaches and authenticates to one API server. */
-export interface ClusterConnection {
-  name: string;
-  url: string;
-  /** Returns the bearer token; called per request so file tokens can rotate. */
-  token: () => string | undefined;
-  /** PEM CA bundle(s) to trust; the system roots when absent. */
-  ca?: Buffer;
-  skipTLSVerify?: boolean;
-}
-
-/** Options of one raw API request. */
-export interface KubeRequest {
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-  path: string;
-  query?: Record<string, string | undefined>;
-  body?: unknown;
-  contentType?: string;
-  accept?: string;
-  timeoutMs?: number;
-}
-
-/** A raw API answer. */
-export interface KubeResponse {
-  status: number;
-  contentType: string;
-  body: unknown;
-}
 
 /** Options of `ClusterClient.apply`. */
 export interface ApplyOptions {
@@ -41,9 +29,20 @@ export interface ApplyOptions {
   dryRun: boolean;
 }
 
-const DEFAULT_TIMEOUT_MS = 20_000;
-const DISCOVERY_TTL_MS = 60_000;
-const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** How long one request may wait for an answer, and how long a cluster that did not answer is left alone. */
+export interface ClusterClientOptions {
+  /** Per-request timeout; 5000 ms by default. */
+  requestTimeoutMs?: number;
+  /** Fail-fast period after a cluster did not answer; 10000 ms by default. */
+  unreachableCooldownMs?: number;
+  /** How long discovery results are reused; 60000 ms by default. */
+  discoveryTtlMs?: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+export const DEFAULT_UNREACHABLE_COOLDOWN_MS = 10_000;
+const DEFAULT_DISCOVERY_TTL_MS = 60_000;
+const DISCOVERY = 'list its API resources (discovery)';
 
 const AGGREGATED_DISCOVERY_ACCEPT = [
   'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
@@ -51,8 +50,100 @@ const AGGREGATED_DISCOVERY_ACCEPT = [
   'application/json',
 ].join(',');
 
-function describeNetworkError(error: NodeJS.ErrnoException): string {
+function parseJson(body: unknown): unknown {
+  if (typeof body !== 'string' || !body) return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
+}
+
+/**
+ * `KubernetesObjectApi` answering with the objects exactly as the server sent
+ * them. Its typed models would otherwise rebuild built-in kinds from the
+ * fields client-node knows (dropping newer or misspelt fields, turning
+ * timestamps into Dates) and take a CRD whose kind shares a built-in name
+ * (Knative's serving.knative.dev/v1 Service) for the built-in type.
+ */
+class JsonObjectApi extends KubernetesObjectApi {
+  protected override async processResponse<T extends KubernetesObject>(
+    response: ResponseContext,
+  ): Promise<T> {
+    const body = parseJson(await response.body.text());
+    if (response.httpStatusCode >= 200 && response.httpStatusCode < 300) {
+      return body as T;
+    }
+    throw new ApiException(
+      response.httpStatusCode,
+      `HTTP ${response.httpStatusCode}`,
+      body,
+      response.headers,
+    );
+  }
+
+  /** Server-side apply of `object`, sent as is (JSON is YAML). */
+  async serverSideApply(
+    object: KubeObject,
+    options: ApplyOptions,
+  ): Promise<KubeObject> {
+    const spec = object as unknown as KubernetesObject;
+    const path = await this.specUriPath(spec, 'patch');
+    const context = this.configuration.baseServer.makeRequestContext(
+      path,
+      HttpMethod.PATCH,
+    );
+    context.setHeaderParam('Accept', 'application/json');
+    context.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
+    context.setQueryParam('fieldManager', options.fieldManager);
+    context.setQueryParam('force', String(options.force));
+    if (options.dryRun) context.setQueryParam('dryRun', 'All');
+    context.setQueryParam('fieldValidation', 'Strict');
+    context.setBody(JSON.stringify(object));
+    return (await this.requestPromise(context)) as unknown as KubeObject;
+  }
+
+  /**
+   * Lets object paths come from ModelOps's discovery, so reading or applying
+   * an object does not ask the server for its group's resources again.
+   */
+  useDiscovery(index: ResourceIndex): void {
+    const byApiVersion = new Map<string, V1APIResource[]>();
+    for (const r of index.resources) {
+      const list = byApiVersion.get(r.apiVersion) ?? [];
+      list.push({
+        name: r.plural,
+        singularName: '',
+        kind: r.kind,
+        namespaced: r.namespaced,
+        verbs: r.verbs,
+      });
+      byApiVersion.set(r.apiVersion, list);
+    }
+    for (const [groupVersion, resources] of byApiVersion) {
+      this.apiVersionResourceCache[groupVersion] = { groupVersion, resources };
+    }
+  }
+
+  /** A GET of a discovery document, with the given Accept header. */
+  async discoveryDocument(path: string, accept: string): Promise<unknown> {
+    const context = this.configuration.baseServer.makeRequestContext(
+      path,
+      HttpMethod.GET,
+    );
+    context.setHeaderParam('Accept', accept);
+    return this.requestPromise(context);
+  }
+}
+
+/** Why a request got no answer, for a message an operator can act on. */
+function describeNetworkError(error: {
+  code?: string;
+  message?: string;
+}): string {
   const code = error.code ?? '';
+  // node-fetch says "request to <url> failed, reason: <why>".
+  const message = String(error.message ?? '').replace(/^.*reason: /, '');
   if (
     code.startsWith('ERR_TLS') ||
     code.startsWith('UNABLE_TO_') ||
@@ -63,7 +154,7 @@ function describeNetworkError(error: NodeJS.ErrnoException): string {
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO') {
     return `the TLS handshake failed (${code}); check that the cluster url uses the right scheme and port`;
   }
-  return code ? `${code}: ${error.message}` : error.message;
+  return code ? `${code}: ${message}` : message;
 }
 
 interface AggregatedResource {
@@ -78,126 +169,168 @@ interface AggregatedGroup {
   versions?: Array<{ version?: string; resources?: AggregatedResource[] }>;
 }
 
+function isAggregated(
+  body: unknown,
+): body is { kind: 'APIGroupDiscoveryList'; items?: AggregatedGroup[] } {
+  return (
+    !!body &&
+    typeof body === 'object' &&
+    (body as { kind?: unknown }).kind === 'APIGroupDiscoveryList'
+  );
+}
+
 /**
- * A client for one cluster: raw HTTPS with a keep-alive agent and the
- * cluster's CA, cached API discovery, and typed helpers for namespaced
- * objects. Errors are `@backstage/errors` errors naming the cluster; the
- * token never appears in a message or log.
+ * A client for one cluster, through @kubernetes/client-node with the
+ * cluster's `KubeConfig`: objects through `KubernetesObjectApi` (read, list,
+ * server-side apply, delete), discovery through the discovery endpoints
+ * (aggregated when the server has it) and cached per cluster. Every request
+ * has a timeout, and a cluster that did not answer fails fast for a
+ * cool-down (see `Reachability`). Errors are `@backstage/errors` errors naming
+ * the cluster; the token never appears in a message or log.
  */
 export class ClusterClient {
   readonly name: string;
   readonly url: string;
-  private readonly base: URL;
-  private readonly agent: http.Agent;
+  private readonly timeoutMs: number;
+  private readonly discoveryTtlMs: number;
+  private readonly objects: JsonObjectApi;
+  private readonly apis: ApisApi;
+  private readonly core: CoreV1Api;
+  private readonly customObjects: CustomObjectsApi;
+  private readonly version: VersionApi;
+  private readonly reachability: Reachability;
+  private agent?: Agent;
   private discovery?: { index: ResourceIndex; expires: number };
   private discoveryInFlight?: Promise<ResourceIndex>;
 
   constructor(
-    private readonly connection: ClusterConnection,
-    private readonly options: { discoveryTtlMs?: number } = {},
+    cluster: { name: string; url: string; kubeConfig: KubeConfig },
+    options: ClusterClientOptions = {},
   ) {
-    this.name = connection.name;
-    this.url = connection.url;
-    this.base = new URL(connection.url);
-    this.agent =
-      this.base.protocol === 'http:'
-        ? new http.Agent({ keepAlive: true, maxSockets: 16 })
-        : new https.Agent({
-            keepAlive: true,
-            maxSockets: 16,
-            ca: connection.ca,
-            rejectUnauthorized: !connection.skipTLSVerify,
-          });
+    this.name = cluster.name;
+    this.url = cluster.url;
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.discoveryTtlMs = options.discoveryTtlMs ?? DEFAULT_DISCOVERY_TTL_MS;
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.url, {}),
+      authMethods: { default: cluster.kubeConfig },
+      promiseMiddleware: [
+        {
+          pre: async (context: RequestContext) => this.prepare(context),
+          post: async (response: ResponseContext) => response,
+        },
+      ],
+    });
+    this.objects = new JsonObjectApi(configuration);
+    this.apis = new ApisApi(configuration);
+    this.core = new CoreV1Api(configuration);
+    this.customObjects = new CustomObjectsApi(configuration);
+    this.version = new VersionApi(configuration);
+    this.reachability = new Reachability({
+      cluster: this.name,
+      url: this.url,
+      cooldownMs:
+        options.unreachableCooldownMs ?? DEFAULT_UNREACHABLE_COOLDOWN_MS,
+      probe: () => this.probe(),
+    });
+  }
+
+  /**
+   * Every request: a timeout, and one keep-alive connection pool per cluster
+   * (the `KubeConfig` makes a fresh agent, with the cluster's TLS settings,
+   * per request; the first one's settings are kept for the pool).
+   */
+  private prepare(context: RequestContext): RequestContext {
+    if (!this.agent) {
+      const made = context.getAgent() as
+        | (Agent & { options?: object })
+        | undefined;
+      if (made) {
+        const AgentType = made.constructor as new (options: object) => Agent;
+        this.agent = new AgentType({
+          ...made.options,
+          keepAlive: true,
+          maxSockets: 16,
+        });
+      }
+    }
+    if (this.agent) context.setAgent(this.agent);
+    context.setSignal(AbortSignal.timeout(this.timeoutMs));
+    return context;
   }
 
   /** Closes idle keep-alive connections. */
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
+    this.agent = undefined;
   }
 
-  /** One raw request. Resolves with any HTTP status; rejects only when unreachable. */
-  request(req: KubeRequest): Promise<KubeResponse> {
-    const url = new URL(this.base.href);
-    url.pathname = `${this.base.pathname.replace(/\/+$/, '')}${req.path}`;
-    for (const [key, value] of Object.entries(req.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, value);
-    }
-    const payload =
-      req.body === undefined
-        ? undefined
-        : Buffer.from(JSON.stringify(req.body));
-    const headers: Record<string, string> = {
-      Accept: req.accept ?? 'application/json',
-      'User-Agent': 'backstage-modelops',
-    };
-    const token = this.connection.token();
-    if (token) headers.Authorization = `Bearer ${token}`;
-    if (payload) {
-      headers['Content-Type'] = req.contentType ?? 'application/json';
-      headers['Content-Length'] = String(payload.length);
-    }
-    const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const transport = url.protocol === 'http:' ? http : https;
+  /** When the cluster last answered (ISO 8601), if it has since start. */
+  get lastReachableAt(): string | undefined {
+    return this.reachability.lastReachableAt;
+  }
 
-    return new Promise<KubeResponse>((resolve, reject) => {
-      const unreachable = (reason: string) =>
-        new ServiceUnavailableError(
-          `Cluster ${this.name} at ${this.url} is unreachable: ${reason}`,
-        );
-      const request = transport.request(
-        url,
-        { method: req.method, headers, agent: this.agent },
-        response => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          response.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_RESPONSE_BYTES) {
-              request.destroy(new Error('response too large'));
-              return;
-            }
-            chunks.push(chunk);
-          });
-          response.on('error', e => reject(unreachable(e.message)));
-          response.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const contentType = String(response.headers['content-type'] ?? '');
-            let body: unknown = text;
-            if (contentType.includes('json') && text) {
-              try {
-                body = JSON.parse(text);
-              } catch {
-                body = text;
-              }
-            }
-            resolve({ status: response.statusCode ?? 0, contentType, body });
-          });
-        },
-      );
-      request.setTimeout(timeoutMs, () => {
-        request.destroy(
-          Object.assign(new Error(`no answer within ${timeoutMs} ms`), {
-            code: 'ETIMEDOUT',
-          }),
-        );
+  /** The error for a failed request: answered (mapped status) or unreachable. */
+  private failure(error: unknown, action: string): Error {
+    if (error instanceof ClusterUnreachableError) return error;
+    if (error instanceof ApiException) {
+      this.reachability.answered();
+      return errorFromResponse({
+        cluster: this.name,
+        action,
+        httpStatus: error.code,
+        body: parseJson(error.body),
       });
-      request.on('error', (e: NodeJS.ErrnoException) =>
-        reject(unreachable(describeNetworkError(e))),
+    }
+    const e = (error ?? {}) as {
+      name?: string;
+      code?: string;
+      message?: string;
+    };
+    if (e.name === 'AbortError') {
+      return this.reachability.unreachable(
+        `no answer within ${this.timeoutMs} ms`,
       );
-      request.end(payload);
-    });
+    }
+    if (e.name === 'FetchError') {
+      return this.reachability.unreachable(describeNetworkError(e));
+    }
+    const message = String(e.message ?? error);
+    const unrecognized = /Unrecognized API version and kind: (\S+) (\S+)/.exec(
+      message,
+    );
+    if (unrecognized) {
+      return this.notServed(unrecognized[1], unrecognized[2]);
+    }
+    return new ServiceUnavailableError(
+      `Cluster ${this.name} at ${this.url}: could not ${action} (${message})`,
+    );
   }
 
-  /** A request that must succeed (2xx); otherwise a mapped error. */
-  async requestOk(req: KubeRequest, action: string): Promise<unknown> {
-    const res = await this.request(req);
-    if (res.status >= 200 && res.status < 300) return res.body;
-    throw errorFromResponse({
-      cluster: this.name,
-      action,
-      httpStatus: res.status,
-      body: res.body,
-    });
+  /** One request, timed out and classified; no breaker check. */
+  private async attempt<T>(action: string, run: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run();
+      this.reachability.answered();
+      return result;
+    } catch (error) {
+      throw this.failure(error, action);
+    }
+  }
+
+  /** One request, unless the cluster is cooling down after no answer. */
+  private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    await this.reachability.admit();
+    return this.attempt(action, run);
+  }
+
+  /** Asks the cluster for its version; any HTTP answer means it is back. */
+  private async probe(): Promise<void> {
+    try {
+      await this.attempt('tell its version', () => this.version.getCode());
+    } catch (error) {
+      if (error instanceof ClusterUnreachableError) throw error;
+    }
   }
 
   /**
@@ -212,10 +345,10 @@ export class ClusterClient {
     if (!this.discoveryInFlight) {
       this.discoveryInFlight = this.runDiscovery()
         .then(index => {
+          this.objects.useDiscovery(index);
           this.discovery = {
             index,
-            expires:
-              Date.now() + (this.options.discoveryTtlMs ?? DISCOVERY_TTL_MS),
+            expires: Date.now() + this.discoveryTtlMs,
           };
           return index;
         })
@@ -227,43 +360,25 @@ export class ClusterClient {
   }
 
   private async runDiscovery(): Promise<ResourceIndex> {
-    const [core, groups] = await Promise.all([
-      this.request({
-        method: 'GET',
-        path: '/api',
-        accept: AGGREGATED_DISCOVERY_ACCEPT,
-      }),
-      this.request({
-        method: 'GET',
-        path: '/apis',
-        accept: AGGREGATED_DISCOVERY_ACCEPT,
-      }),
-    ]);
-    for (const res of [core, groups]) {
-      if (res.status !== 200) {
-        throw errorFromResponse({
-          cluster: this.name,
-          action: 'list its API resources (discovery)',
-          httpStatus: res.status,
-          body: res.body,
-        });
-      }
-    }
-    const aggregated = (res: KubeResponse) =>
-      res.contentType.includes('g=apidiscovery.k8s.io') &&
-      (res.body as { kind?: string })?.kind === 'APIGroupDiscoveryList';
-    if (aggregated(core) && aggregated(groups)) {
+    const [core, groups] = await Promise.all(
+      ['/api', '/apis'].map(path =>
+        this.call(DISCOVERY, () =>
+          this.objects.discoveryDocument(path, AGGREGATED_DISCOVERY_ACCEPT),
+        ),
+      ),
+    );
+    if (isAggregated(core) && isAggregated(groups)) {
       return new ResourceIndex([
-        ...this.fromAggregated(core.body as { items?: AggregatedGroup[] }),
-        ...this.fromAggregated(groups.body as { items?: AggregatedGroup[] }),
+        ...this.fromAggregated(core.items ?? []),
+        ...this.fromAggregated(groups.items ?? []),
       ]);
     }
     return this.legacyDiscovery();
   }
 
-  private fromAggregated(list: { items?: AggregatedGroup[] }): ResourceInfo[] {
+  private fromAggregated(groups: AggregatedGroup[]): ResourceInfo[] {
     const out: ResourceInfo[] = [];
-    for (const group of list.items ?? []) {
+    for (const group of groups) {
       const groupName = group.metadata?.name ?? '';
       (group.versions ?? []).forEach((v, i) => {
         const version = v.version ?? '';
@@ -287,17 +402,7 @@ export class ClusterClient {
 
   /** Discovery for API servers without the aggregated endpoint (< 1.26). */
   private async legacyDiscovery(): Promise<ResourceIndex> {
-    const action = 'list its API resources (discovery)';
-    const groups = (await this.requestOk(
-      { method: 'GET', path: '/apis' },
-      action,
-    )) as {
-      groups?: Array<{
-        name: string;
-        versions?: Array<{ groupVersion: string; version: string }>;
-        preferredVersion?: { groupVersion: string };
-      }>;
-    };
+    const groups = await this.call(DISCOVERY, () => this.apis.getAPIVersions());
     const targets: Array<{
       group: string;
       version: string;
@@ -316,21 +421,22 @@ export class ClusterClient {
     }
     const lists = await Promise.all(
       targets.map(async t => {
-        const res = await this.request({
-          method: 'GET',
-          path: t.group ? `/apis/${t.apiVersion}` : '/api/v1',
-        });
-        // An unavailable aggregated API (e.g. metrics) must not hide the rest.
-        if (res.status !== 200) return [];
-        const body = res.body as {
-          resources?: Array<{
-            name: string;
-            kind: string;
-            namespaced: boolean;
-            verbs?: string[];
-          }>;
-        };
-        return (body.resources ?? [])
+        let list;
+        try {
+          list = await this.call(DISCOVERY, () =>
+            t.group
+              ? this.customObjects.getAPIResources({
+                  group: t.group,
+                  version: t.version,
+                })
+              : this.core.getAPIResources(),
+          );
+        } catch (error) {
+          // An unavailable aggregated API (e.g. metrics) must not hide the rest.
+          if (error instanceof ClusterUnreachableError) throw error;
+          return [];
+        }
+        return (list.resources ?? [])
           .filter(r => !r.name.includes('/'))
           .map(
             (r): ResourceInfo => ({
@@ -357,19 +463,23 @@ export class ClusterClient {
     return (await this.discover()).lookup(apiVersion, kind);
   }
 
-  /** The URL path of a namespaced resource collection or object. */
-  static resourcePath(
-    resource: Pick<ResourceInfo, 'group' | 'version' | 'plural'>,
-    namespace: string,
-    name?: string,
-  ): string {
-    const prefix = resource.group
-      ? `/apis/${resource.group}/${resource.version}`
-      : `/api/${resource.version}`;
-    const base = `${prefix}/namespaces/${encodeURIComponent(namespace)}/${
-      resource.plural
-    }`;
-    return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+  /** Resolves a kind or throws a NotFoundError naming the cluster. */
+  async requireResource(
+    apiVersion: string,
+    kind: string,
+  ): Promise<ResourceInfo> {
+    const found = await this.resolve(apiVersion, kind);
+    if (found) return found;
+    throw this.notServed(apiVersion, kind);
+  }
+
+  private notServed(apiVersion: string, kind: string): NotFoundError {
+    const { group } = splitApiVersion(apiVersion);
+    return new NotFoundError(
+      `Cluster ${this.name} does not serve ${kind} in ${
+        group ? `API group ${group}` : 'the core API group'
+      } (${apiVersion})`,
+    );
   }
 
   /** One object, or undefined when it does not exist. */
@@ -378,20 +488,20 @@ export class ClusterClient {
     namespace: string,
     name: string,
   ): Promise<KubeObject | undefined> {
-    const res = await this.request({
-      method: 'GET',
-      path: ClusterClient.resourcePath(resource, namespace, name),
-    });
-    if (res.status === 404) return undefined;
-    if (res.status !== 200) {
-      throw errorFromResponse({
-        cluster: this.name,
-        action: `read ${resource.kind} ${namespace}/${name}`,
-        httpStatus: res.status,
-        body: res.body,
-      });
+    try {
+      return (await this.call(
+        `read ${resource.kind} ${namespace}/${name}`,
+        () =>
+          this.objects.read<KubernetesObject>({
+            apiVersion: resource.apiVersion,
+            kind: resource.kind,
+            metadata: { name, namespace },
+          }),
+      )) as KubeObject;
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
     }
-    return res.body as KubeObject;
   }
 
   /** The objects of one resource type in a namespace, with apiVersion/kind set. */
@@ -400,15 +510,21 @@ export class ClusterClient {
     namespace: string,
     options: { labelSelector?: string } = {},
   ): Promise<KubeObject[]> {
-    const body = (await this.requestOk(
-      {
-        method: 'GET',
-        path: ClusterClient.resourcePath(resource, namespace),
-        query: { labelSelector: options.labelSelector },
-      },
+    const list = await this.call(
       `list ${resource.plural} in namespace ${namespace}`,
-    )) as { items?: KubeObject[] };
-    return (body.items ?? []).map(item => ({
+      () =>
+        this.objects.list(
+          resource.apiVersion,
+          resource.kind,
+          namespace,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          options.labelSelector,
+        ),
+    );
+    return ((list.items ?? []) as unknown as KubeObject[]).map(item => ({
       ...item,
       apiVersion: resource.apiVersion,
       kind: resource.kind,
@@ -430,28 +546,12 @@ export class ClusterClient {
         `apply of ${object.kind} ${object.metadata.name} has no namespace`,
       );
     }
-    return (await this.requestOk(
-      {
-        method: 'PATCH',
-        path: ClusterClient.resourcePath(
-          resource,
-          namespace,
-          object.metadata.name,
-        ),
-        query: {
-          fieldManager: options.fieldManager,
-          force: String(options.force),
-          dryRun: options.dryRun ? 'All' : undefined,
-          fieldValidation: 'Strict',
-        },
-        // JSON is YAML, so the apply-patch content type takes it as is.
-        contentType: 'application/apply-patch+yaml',
-        body: object,
-      },
+    return this.call(
       `${options.dryRun ? 'dry-run apply' : 'apply'} ${
-        object.kind
+        resource.kind
       } ${namespace}/${object.metadata.name}`,
-    )) as KubeObject;
+      () => this.objects.serverSideApply(object, options),
+    );
   }
 
   /** Deletes one object; false when it did not exist. */
@@ -463,37 +563,25 @@ export class ClusterClient {
       propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
     } = {},
   ): Promise<boolean> {
-    const res = await this.request({
-      method: 'DELETE',
-      path: ClusterClient.resourcePath(resource, namespace, name),
-      body: {
-        kind: 'DeleteOptions',
-        apiVersion: 'v1',
-        propagationPolicy: options.propagationPolicy ?? 'Background',
-      },
-    });
-    if (res.status === 404) return false;
-    if (res.status >= 200 && res.status < 300) return true;
-    throw errorFromResponse({
-      cluster: this.name,
-      action: `delete ${resource.kind} ${namespace}/${name}`,
-      httpStatus: res.status,
-      body: res.body,
-    });
-  }
-
-  /** Resolves a kind or throws a NotFoundError naming the cluster. */
-  async requireResource(
-    apiVersion: string,
-    kind: string,
-  ): Promise<ResourceInfo> {
-    const found = await this.resolve(apiVersion, kind);
-    if (found) return found;
-    const { group } = splitApiVersion(apiVersion);
-    throw new NotFoundError(
-      `Cluster ${this.name} does not serve ${kind} in ${
-        group ? `API group ${group}` : 'the core API group'
-      } (${apiVersion})`,
-    );
+    try {
+      await this.call(`delete ${resource.kind} ${namespace}/${name}`, () =>
+        this.objects.delete(
+          {
+            apiVersion: resource.apiVersion,
+            kind: resource.kind,
+            metadata: { name, namespace },
+          },
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          options.propagationPolicy ?? 'Background',
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
   }
 }

@@ -6,13 +6,21 @@ import {
   NotFoundError,
   ServiceUnavailableError,
 } from '@backstage/errors';
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ClusterClients } from './ClusterClients';
+import { ClusterUnreachableError } from './errors';
+import { clusterKubeConfig } from './kubeConfig';
+import { startTestApiServer, TestApiServer } from './testUtils/servers';
 
 const TOKEN = 'secret-token-value-123';
 
-function clusters(list: object[], extraMethods: object[] = []) {
+function clusters(
+  list: object[],
+  extraMethods: object[] = [],
+  modelops: object = {},
+) {
   return ClusterClients.fromConfig(
     new ConfigReader({
       kubernetes: {
@@ -21,6 +29,7 @@ function clusters(list: object[], extraMethods: object[] = []) {
           ...extraMethods,
         ],
       },
+      modelops,
     }),
   );
 }
@@ -75,13 +84,136 @@ describe('ClusterClients', () => {
     expect(() => c.get('eks')).toThrow(ServiceUnavailableError);
     expect(() => c.get('eks')).toThrow(/authProvider "aws"/);
   });
+
+  it.each(['aws', 'google', 'azure', 'oidc', 'googleServiceAccount'])(
+    'refuses the cloud auth provider %s with a 503 naming it',
+    provider => {
+      const c = clusters([
+        {
+          name: 'cloud',
+          url: 'https://127.0.0.1:1',
+          authProvider: provider,
+          serviceAccountToken: TOKEN,
+        },
+      ]);
+      let error: any;
+      try {
+        c.get('cloud');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(error.message).toContain(
+        `Cluster cloud uses authProvider "${provider}"`,
+      );
+      expect(error.message).toContain('authProvider: serviceAccount');
+      expect(error.message).not.toContain(TOKEN);
+    },
+  );
+
+  it('refuses plain http without skipTLSVerify, and a CA file it cannot read', () => {
+    const c = clusters([
+      {
+        name: 'plain',
+        url: 'http://127.0.0.1:1',
+        authProvider: 'serviceAccount',
+        serviceAccountToken: TOKEN,
+      },
+      {
+        name: 'noca',
+        url: 'https://127.0.0.1:1',
+        authProvider: 'serviceAccount',
+        serviceAccountToken: TOKEN,
+        caFile: '/nonexistent/ca.crt',
+      },
+    ]);
+    expect(() => c.get('plain')).toThrow(ServiceUnavailableError);
+    expect(() => c.get('plain')).toThrow(
+      /plain http:\/\/ url .*skipTLSVerify: true/,
+    );
+    expect(() => c.get('noca')).toThrow(
+      /Cluster noca: cannot read caFile \/nonexistent\/ca\.crt/,
+    );
+  });
+
+  it('reads the request timeout and cool-down from modelops.kubernetes', () => {
+    expect(() =>
+      clusters([], [], { kubernetes: { requestTimeoutMs: -1 } }),
+    ).toThrow(/modelops\.kubernetes\.requestTimeoutMs: must be a positive/);
+  });
 });
 
-describe('ClusterClient against a local HTTP server', () => {
-  let server: http.Server;
-  let url: string;
-  const seenAuth: string[] = [];
-  const responses: Record<string, { status: number; body: unknown }> = {
+describe('clusterKubeConfig', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modelops-kc-'));
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('builds a KubeConfig with the token, CA data and TLS setting', () => {
+    const caData = Buffer.from('-----BEGIN CERTIFICATE-----').toString(
+      'base64',
+    );
+    const entry = clusterKubeConfig(
+      new ConfigReader({
+        name: 'dev',
+        url: 'https://10.0.0.1:6443',
+        authProvider: 'serviceAccount',
+        serviceAccountToken: TOKEN,
+        caData,
+      }),
+    );
+    if (entry.kind !== 'ok') throw new Error(entry.message);
+    const kc = entry.kubeConfig;
+    expect(kc.getCurrentCluster()).toMatchObject({
+      name: 'dev',
+      server: 'https://10.0.0.1:6443',
+      caData,
+      skipTLSVerify: false,
+    });
+    expect(kc.getCurrentUser()).toMatchObject({ token: TOKEN });
+  });
+
+  it('uses a CA file, and the mounted token file when no token is configured', () => {
+    const tokenPath = path.join(tmp, 'token');
+    const caPath = path.join(tmp, 'ca.crt');
+    fs.writeFileSync(tokenPath, 'from-file');
+    fs.writeFileSync(caPath, 'pem');
+    const entry = clusterKubeConfig(
+      new ConfigReader({
+        name: 'incluster',
+        url: 'https://kubernetes.default.svc',
+        authProvider: 'serviceAccount',
+        skipTLSVerify: true,
+      }),
+      { tokenPath, caPath },
+    );
+    if (entry.kind !== 'ok') throw new Error(entry.message);
+    expect(entry.kubeConfig.getCurrentCluster()).toMatchObject({
+      caFile: caPath,
+      skipTLSVerify: true,
+    });
+    expect(entry.kubeConfig.getCurrentUser()).toMatchObject({
+      authProvider: { name: 'tokenFile', config: { tokenFile: tokenPath } },
+    });
+    expect(entry.kubeConfig.getCurrentUser()?.token).toBeUndefined();
+
+    const missing = clusterKubeConfig(
+      new ConfigReader({
+        name: 'outside',
+        url: 'https://10.0.0.1',
+        authProvider: 'serviceAccount',
+      }),
+      { tokenPath: path.join(tmp, 'absent') },
+    );
+    expect(missing).toMatchObject({ kind: 'unsupported' });
+    expect(missing.kind === 'unsupported' && missing.message).toMatch(
+      /Cluster outside has no serviceAccountToken .*set serviceAccountToken for cluster outside/,
+    );
+  });
+});
+
+describe('ClusterClient against a local API server', () => {
+  let server: TestApiServer;
+
+  const discoveryAnswers = () => ({
     'GET /api': {
       status: 200,
       body: { kind: 'APIVersions', versions: ['v1'] },
@@ -109,6 +241,8 @@ describe('ClusterClient against a local HTTP server', () => {
     'GET /api/v1': {
       status: 200,
       body: {
+        kind: 'APIResourceList',
+        groupVersion: 'v1',
         resources: [
           {
             name: 'configmaps',
@@ -124,46 +258,35 @@ describe('ClusterClient against a local HTTP server', () => {
     'GET /apis/apps/v1': {
       status: 200,
       body: {
+        kind: 'APIResourceList',
+        groupVersion: 'apps/v1',
         resources: [
           { name: 'deployments', kind: 'Deployment', namespaced: true },
         ],
       },
     },
     'GET /apis/broken.example.com/v1': { status: 503, body: 'unavailable' },
-  };
-
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      seenAuth.push(String(req.headers.authorization));
-      const path = req.url!.split('?')[0];
-      const answer = responses[`${req.method} ${path}`] ?? {
-        status: 404,
-        body: { kind: 'Status', message: `${path} not found`, code: 404 },
-      };
-      res.writeHead(answer.status, {
-        'content-type':
-          typeof answer.body === 'string' ? 'text/plain' : 'application/json',
-      });
-      res.end(
-        typeof answer.body === 'string'
-          ? answer.body
-          : JSON.stringify(answer.body),
-      );
-    });
-    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise(r => server.close(r)));
 
-  function client() {
-    return clusters([
-      {
-        name: 'local',
-        url,
-        authProvider: 'serviceAccount',
-        serviceAccountToken: TOKEN,
-      },
-    ]).get('local');
+  beforeEach(async () => {
+    server = await startTestApiServer({ answers: discoveryAnswers() });
+  });
+  afterEach(() => server.close());
+
+  function client(modelops: object = {}) {
+    return clusters(
+      [
+        {
+          name: 'local',
+          url: server.url,
+          authProvider: 'serviceAccount',
+          serviceAccountToken: TOKEN,
+          skipTLSVerify: true,
+        },
+      ],
+      [],
+      modelops,
+    ).get('local');
   }
 
   it('falls back to per-group discovery and skips unavailable groups', async () => {
@@ -179,11 +302,134 @@ describe('ClusterClient against a local HTTP server', () => {
     });
     expect(index.lookup('v1', 'Pod')).toBeUndefined(); // subresources are not kinds
     expect(index.lookup('v1', 'Namespace')?.namespaced).toBe(false);
-    expect(seenAuth.every(a => a === `Bearer ${TOKEN}`)).toBe(true);
+    expect(
+      server.requests.every(r => r.headers.authorization === `Bearer ${TOKEN}`),
+    ).toBe(true);
     // cached: no new requests
-    const before = seenAuth.length;
-    await c.discover();
-    expect(seenAuth.length).toBe(before);
+    const before = server.requests.length;
+    expect(await c.discover()).toBe(index);
+    expect(server.requests.length).toBe(before);
+    // one keep-alive connection pool, not a connection per request
+    expect(server.connections).toBeLessThan(server.requests.length);
+    expect(c.lastReachableAt).toBeDefined();
+    c.close();
+  });
+
+  it('uses aggregated discovery when the server has it', async () => {
+    const aggregated = (items: object[]) => ({
+      status: 200,
+      contentType:
+        'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+      body: { kind: 'APIGroupDiscoveryList', items },
+    });
+    server.answers['GET /api'] = aggregated([
+      {
+        metadata: { name: '' },
+        versions: [
+          {
+            version: 'v1',
+            resources: [
+              {
+                resource: 'configmaps',
+                responseKind: { kind: 'ConfigMap' },
+                scope: 'Namespaced',
+                verbs: ['get', 'patch'],
+              },
+            ],
+          },
+        ],
+      },
+    ]);
+    server.answers['GET /apis'] = aggregated([
+      {
+        metadata: { name: 'serving.knative.dev' },
+        versions: [
+          {
+            version: 'v1',
+            resources: [
+              {
+                resource: 'services',
+                responseKind: { kind: 'Service' },
+                scope: 'Namespaced',
+              },
+            ],
+          },
+        ],
+      },
+    ]);
+    const c = client();
+    const index = await c.discover();
+    expect(index.lookup('serving.knative.dev/v1', 'Service')).toMatchObject({
+      plural: 'services',
+      preferred: true,
+    });
+    expect(index.lookup('v1', 'ConfigMap')?.verbs).toEqual(['get', 'patch']);
+    expect(server.requests.map(r => r.path)).toEqual(['/api', '/apis']);
+    expect(String(server.requests[0].headers.accept)).toContain(
+      'as=APIGroupDiscoveryList',
+    );
+    c.close();
+  });
+
+  it('server-side applies the object as given: field manager, force, dry run', async () => {
+    const c = client();
+    const deployments = (await c.discover()).lookup('apps/v1', 'Deployment')!;
+    const object = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'm', namespace: 'models', labels: { a: 'b' } },
+      // Fields client-node's typed models do not know must reach the server.
+      spec: { replicas: 2, notAField: true },
+    };
+    const stored = { ...object, metadata: { ...object.metadata, uid: 'u1' } };
+    server.answers['PATCH /apis/apps/v1/namespaces/models/deployments/m'] = {
+      status: 200,
+      body: {
+        ...stored,
+        metadata: {
+          ...stored.metadata,
+          creationTimestamp: '2026-01-01T00:00:00Z',
+        },
+      },
+    };
+    const result = await c.apply(deployments, object, {
+      fieldManager: 'backstage-modelops',
+      force: true,
+      dryRun: true,
+    });
+    const sent = server.requests.find(r => r.method === 'PATCH')!;
+    expect(sent.headers['content-type']).toBe('application/apply-patch+yaml');
+    expect(Object.fromEntries(sent.query)).toEqual({
+      fieldManager: 'backstage-modelops',
+      force: 'true',
+      dryRun: 'All',
+      fieldValidation: 'Strict',
+    });
+    expect(JSON.parse(sent.body)).toEqual(object);
+    // The answer as the server sent it: timestamps stay strings.
+    expect(result.metadata.creationTimestamp).toBe('2026-01-01T00:00:00Z');
+    expect((result as any).spec.notAField).toBe(true);
+
+    await c.apply(deployments, object, {
+      fieldManager: 'backstage-modelops',
+      force: false,
+      dryRun: false,
+    });
+    const second = server.requests.filter(r => r.method === 'PATCH')[1];
+    expect(second.query.get('dryRun')).toBeNull();
+    expect(second.query.get('force')).toBe('false');
+
+    server.answers['GET /apis/apps/v1/namespaces/models/deployments'] = {
+      status: 200,
+      body: { kind: 'DeploymentList', items: [{ metadata: { name: 'm' } }] },
+    };
+    const listed = await c.list(deployments, 'models', {
+      labelSelector: 'a=b',
+    });
+    expect(listed).toEqual([
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'm' } },
+    ]);
+    expect(server.requests.at(-1)!.query.get('labelSelector')).toBe('a=b');
     c.close();
   });
 
@@ -199,7 +445,7 @@ describe('ClusterClient against a local HTTP server', () => {
       [401, ServiceUnavailableError],
     ];
     for (const [status, type] of cases) {
-      responses['PATCH /api/v1/namespaces/models/configmaps/x'] = {
+      server.answers['PATCH /api/v1/namespaces/models/configmaps/x'] = {
         status,
         body: { kind: 'Status', message: `nope ${status}`, code: status },
       };
@@ -221,10 +467,13 @@ describe('ClusterClient against a local HTTP server', () => {
       expect(error).toBeInstanceOf(type);
       expect(error.message).toContain('local');
       expect(error.message).not.toContain(TOKEN);
+      expect(error.message).toContain(
+        status === 401 ? 'HTTP 401' : `nope ${status}`,
+      );
     }
     // Unrecognised answers (a proxy's redirect, a teapot) are 503s too.
     for (const status of [302, 418]) {
-      responses['PATCH /api/v1/namespaces/models/configmaps/x'] = {
+      server.answers['PATCH /api/v1/namespaces/models/configmaps/x'] = {
         status,
         body: '<html>moved</html>',
       };
@@ -245,13 +494,21 @@ describe('ClusterClient against a local HTTP server', () => {
     }
     expect(await c.get(cm, 'models', 'missing')).toBeUndefined();
     expect(await c.delete(cm, 'models', 'missing')).toBe(false);
+    server.answers['DELETE /api/v1/namespaces/models/configmaps/there'] = {
+      status: 200,
+      body: { kind: 'Status', status: 'Success' },
+    };
+    expect(await c.delete(cm, 'models', 'there')).toBe(true);
+    expect(server.requests.at(-1)!.query.get('propagationPolicy')).toBe(
+      'Background',
+    );
     c.close();
   });
 
   it('reports a write into a namespace that does not exist as a 400 naming it', async () => {
     const c = client();
     const cm = (await c.discover()).lookup('v1', 'ConfigMap')!;
-    responses['PATCH /api/v1/namespaces/nope/configmaps/x'] = {
+    server.answers['PATCH /api/v1/namespaces/nope/configmaps/x'] = {
       status: 404,
       body: {
         kind: 'Status',
@@ -279,7 +536,7 @@ describe('ClusterClient against a local HTTP server', () => {
       'namespace "nope" does not exist on cluster local',
     );
     // Any other 404 stays a NotFoundError.
-    responses['PATCH /api/v1/namespaces/models/configmaps/gone'] = {
+    server.answers['PATCH /api/v1/namespaces/models/configmaps/gone'] = {
       status: 404,
       body: {
         kind: 'Status',
@@ -314,8 +571,106 @@ describe('ClusterClient against a local HTTP server', () => {
     ]).get('gone');
     const error = await c.discover().catch(e => e);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error.name).toBe('ServiceUnavailableError');
     expect(error.message).toMatch(
       /^Cluster gone at https:\/\/127\.0\.0\.1:1 is unreachable: ECONNREFUSED/,
+    );
+    expect(error.message).toContain(
+      'it has not answered since the backend started',
+    );
+    expect(error.lastReachableAt).toBeUndefined();
+    expect(error.message).not.toContain(TOKEN);
+    expect(JSON.stringify(error)).not.toContain(TOKEN);
+    c.close();
+  });
+
+  it('gives up on a cluster that accepts connections and never answers, then fails fast until a probe is answered', async () => {
+    const c = client({
+      kubernetes: { requestTimeoutMs: 300, unreachableCooldownMs: 800 },
+    });
+    // Reachable once, so errors can say when it last answered.
+    const cm = (await c.discover()).lookup('v1', 'ConfigMap')!;
+    const reachableAt = c.lastReachableAt!;
+    c.close(); // no pooled connection: the next ones meet the silent server
+    server.silent = true;
+
+    let started = Date.now();
+    const first = await c.get(cm, 'models', 'x').catch(e => e);
+    const firstMs = Date.now() - started;
+    expect(first).toBeInstanceOf(ClusterUnreachableError);
+    expect(first).toBeInstanceOf(ServiceUnavailableError);
+    expect(first.name).toBe('ServiceUnavailableError');
+    expect(first.message).toContain(
+      `Cluster local at ${server.url} is unreachable: no answer within 300 ms`,
+    );
+    expect(first.message).toContain(`it last answered at ${reachableAt}`);
+    expect(first.lastReachableAt).toBe(reachableAt);
+    expect(firstMs).toBeGreaterThanOrEqual(250);
+    expect(firstMs).toBeLessThan(2000);
+
+    // Cooling down: fails at once, without a new connection.
+    const connections = server.connections;
+    started = Date.now();
+    const fast = await Promise.all([
+      c.list(cm, 'models').catch(e => e),
+      c.discover({ refresh: true }).catch(e => e),
+    ]);
+    expect(Date.now() - started).toBeLessThan(100);
+    for (const error of fast) {
+      expect(error).toBeInstanceOf(ClusterUnreachableError);
+      expect(error.message).toMatch(
+        /is unreachable: no answer within 300 ms \(\d+ s ago; ModelOps tries again after /,
+      );
+      expect(error.lastReachableAt).toBe(reachableAt);
+    }
+    expect(server.connections).toBe(connections);
+
+    // After the cool-down one probe goes out; still silent, so it fails too.
+    await new Promise(r => setTimeout(r, 850));
+    started = Date.now();
+    const probed = await Promise.all([
+      c.get(cm, 'models', 'x').catch(e => e),
+      c.get(cm, 'models', 'y').catch(e => e),
+    ]);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(server.connections).toBe(connections + 1);
+    for (const error of probed) {
+      expect(error).toBeInstanceOf(ClusterUnreachableError);
+    }
+
+    // The cluster answers again: the probe after the next cool-down succeeds.
+    server.silent = false;
+    await new Promise(r => setTimeout(r, 850));
+    const before = server.requests.length;
+    expect(await c.get(cm, 'models', 'x')).toBeUndefined();
+    expect(server.requests.slice(before).map(r => r.path)).toEqual([
+      '/version',
+      '/api/v1/namespaces/models/configmaps/x',
+    ]);
+    expect(c.lastReachableAt! > reachableAt).toBe(true);
+    c.close();
+  });
+
+  it('times out a TLS handshake that never completes', async () => {
+    server.silent = true;
+    const c = clusters(
+      [
+        {
+          name: 'stalled',
+          url: server.url.replace('http:', 'https:'),
+          authProvider: 'serviceAccount',
+          serviceAccountToken: TOKEN,
+        },
+      ],
+      [],
+      { kubernetes: { requestTimeoutMs: 300 } },
+    ).get('stalled');
+    const started = Date.now();
+    const error = await c.discover().catch(e => e);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(error).toBeInstanceOf(ClusterUnreachableError);
+    expect(error.message).toMatch(
+      /^Cluster stalled at https:\/\/127\.0\.0\.1:\d+ is unreachable: no answer within 300 ms/,
     );
     expect(error.message).not.toContain(TOKEN);
     c.close();

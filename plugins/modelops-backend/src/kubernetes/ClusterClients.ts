@@ -1,37 +1,9 @@
 import { Config } from '@backstage/config';
 import { ServiceUnavailableError } from '@backstage/errors';
-import fs from 'node:fs';
-import { ClusterClient, ClusterConnection } from './ClusterClient';
+import { ClusterClient, ClusterClientOptions } from './ClusterClient';
+import { ClusterKubeConfig, clusterKubeConfig } from './kubeConfig';
 
 export { ClusterClient } from './ClusterClient';
-
-/** Where the in-cluster service-account token lives when none is configured. */
-const IN_CLUSTER_TOKEN_PATH =
-  '/var/run/secrets/kubernetes.io/serviceaccount/token';
-const IN_CLUSTER_CA_PATH =
-  '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
-
-type Entry =
-  | { kind: 'ok'; connection: ClusterConnection }
-  | { kind: 'unsupported'; message: string };
-
-function fileTokenReader(path: string): () => string | undefined {
-  let cached: { value: string; readAt: number } | undefined;
-  return () => {
-    // Projected tokens rotate; re-read at most once a minute.
-    if (!cached || Date.now() - cached.readAt > 60_000) {
-      try {
-        cached = {
-          value: fs.readFileSync(path, 'utf8').trim(),
-          readAt: Date.now(),
-        };
-      } catch {
-        return undefined;
-      }
-    }
-    return cached.value;
-  };
-}
 
 /** What the Kubernetes plugin's configuration says about clusters. */
 export interface KnownClusters {
@@ -44,26 +16,44 @@ export interface KnownClusters {
   complete: boolean;
 }
 
+/** Reads `modelops.kubernetes`: request timeout and unreachable cool-down. */
+export function readClusterClientOptions(config: Config): ClusterClientOptions {
+  const positive = (key: string): number | undefined => {
+    const value = config.getOptionalNumber(`modelops.kubernetes.${key}`);
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      throw new Error(
+        `Invalid modelops configuration: modelops.kubernetes.${key}: must be a positive number of milliseconds`,
+      );
+    }
+    return value;
+  };
+  return {
+    requestTimeoutMs: positive('requestTimeoutMs'),
+    unreachableCooldownMs: positive('unreachableCooldownMs'),
+  };
+}
+
 /**
  * The clusters of `kubernetes.clusterLocatorMethods` (the Kubernetes plugin's
- * configuration), one keep-alive client per cluster. Only `type: config`
- * locators with `authProvider: serviceAccount` can be used for deploys;
- * other clusters fail with a clear error when they are used.
+ * configuration), one client per cluster. Only `type: config` locators with
+ * `authProvider: serviceAccount` can be used for deploys; other clusters fail
+ * with a clear error when they are used. Request timeout and cool-down come
+ * from `modelops.kubernetes`.
  */
 export class ClusterClients {
   private readonly clients = new Map<string, ClusterClient>();
 
   private constructor(
-    private readonly entries: Map<string, Entry>,
+    private readonly entries: Map<string, ClusterKubeConfig>,
     private readonly otherLocators: string[],
-    private readonly options: { discoveryTtlMs?: number },
+    private readonly options: ClusterClientOptions,
   ) {}
 
   static fromConfig(
     config: Config,
-    options: { discoveryTtlMs?: number } = {},
+    options: ClusterClientOptions = {},
   ): ClusterClients {
-    const entries = new Map<string, Entry>();
+    const entries = new Map<string, ClusterKubeConfig>();
     const otherLocators: string[] = [];
     const methods =
       config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
@@ -74,57 +64,14 @@ export class ClusterClients {
         continue;
       }
       for (const cluster of method.getOptionalConfigArray('clusters') ?? []) {
-        const name = cluster.getString('name');
-        const url = cluster.getString('url');
-        const authProvider = cluster.getOptionalString('authProvider');
-        if (authProvider !== 'serviceAccount') {
-          entries.set(name, {
-            kind: 'unsupported',
-            message: `Cluster ${name} uses authProvider "${
-              authProvider ?? '(none)'
-            }", which ModelOps deployments do not support; configure it with authProvider: serviceAccount and a serviceAccountToken in kubernetes.clusterLocatorMethods`,
-          });
-          continue;
-        }
-        const configuredToken = cluster.getOptionalString(
-          'serviceAccountToken',
-        );
-        const token = configuredToken
-          ? () => configuredToken
-          : fileTokenReader(IN_CLUSTER_TOKEN_PATH);
-        let ca: Buffer | undefined;
-        const caData = cluster.getOptionalString('caData');
-        const caFile = cluster.getOptionalString('caFile');
-        if (caData) {
-          ca = Buffer.from(caData, 'base64');
-        } else if (caFile) {
-          try {
-            ca = fs.readFileSync(caFile);
-          } catch (e) {
-            entries.set(name, {
-              kind: 'unsupported',
-              message: `Cluster ${name}: cannot read caFile ${caFile} (${
-                (e as Error).message
-              })`,
-            });
-            continue;
-          }
-        } else if (!configuredToken && fs.existsSync(IN_CLUSTER_CA_PATH)) {
-          ca = fs.readFileSync(IN_CLUSTER_CA_PATH);
-        }
-        entries.set(name, {
-          kind: 'ok',
-          connection: {
-            name,
-            url,
-            token,
-            ca,
-            skipTLSVerify: cluster.getOptionalBoolean('skipTLSVerify') ?? false,
-          },
-        });
+        const entry = clusterKubeConfig(cluster);
+        entries.set(entry.name, entry);
       }
     }
-    return new ClusterClients(entries, otherLocators, options);
+    return new ClusterClients(entries, otherLocators, {
+      ...readClusterClientOptions(config),
+      ...definedOnly(options),
+    });
   }
 
   /** Names of the clusters configured with `type: config`. */
@@ -167,7 +114,7 @@ export class ClusterClients {
     if (entry.kind === 'unsupported') {
       throw new ServiceUnavailableError(entry.message);
     }
-    const client = new ClusterClient(entry.connection, this.options);
+    const client = new ClusterClient(entry, this.options);
     this.clients.set(name, client);
     return client;
   }
@@ -176,4 +123,10 @@ export class ClusterClients {
   close(): void {
     for (const client of this.clients.values()) client.close();
   }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
 }

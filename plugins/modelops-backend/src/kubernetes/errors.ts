@@ -158,3 +158,35 @@ function buildError(
       );
   }
 }
+
+/**
+ * A cluster that did not answer: refused or dropped the connection, failed
+ * the TLS handshake, or sent nothing within the request timeout. A 503
+ * (`name` stays `ServiceUnavailableError`, which callers report as the
+ * reason) that says when the cluster last answered, if it has since the
+ * backend started. The message names the cluster and its URL, never a token.
+ */
+export class ClusterUnreachableError extends ServiceUnavailableError {
+  /** When the cluster last answered (ISO 8601); absent if never since start. */
+  readonly lastReachableAt?: string;
+  readonly cluster: string;
+
+  constructor(options: {
+    cluster: string;
+    url: string;
+    reason: string;
+    lastReachableAt?: string;
+  }) {
+    super(
+      `Cluster ${options.cluster} at ${options.url} is unreachable: ${
+        options.reason
+      }; ${
+        options.lastReachableAt
+          ? `it last answered at ${options.lastReachableAt}`
+          : 'it has not answered since the backend started'
+      }`,
+    );
+    this.cluster = options.cluster;
+    if (options.lastReachableAt) this.lastReachableAt = options.lastReachableAt;
+  }
+}
