@@ -14,6 +14,7 @@ import { readModelOpsConfig } from './config';
 import { DatabaseDeploymentStore } from './database/DatabaseDeploymentStore';
 import { connectDatabase } from './database/migrations';
 import { ClusterClients } from './kubernetes/ClusterClients';
+import { AuthorizedDeploymentService } from './service/AuthorizedDeploymentService';
 import { DeploymentService } from './service/DeploymentService';
 import { EnvironmentService } from './service/EnvironmentService';
 import { ProviderRegistry } from './service/ProviderRegistry';
@@ -47,6 +48,7 @@ export const modelOpsPlugin = createBackendPlugin({
         database: coreServices.database,
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
+        auth: coreServices.auth,
         permissionsRegistry: coreServices.permissionsRegistry,
         permissions: coreServices.permissions,
         auditor: coreServices.auditor,
@@ -60,6 +62,7 @@ export const modelOpsPlugin = createBackendPlugin({
         database,
         httpRouter,
         httpAuth,
+        auth,
         permissionsRegistry,
         permissions,
         auditor,
@@ -106,14 +109,16 @@ export const modelOpsPlugin = createBackendPlugin({
 
         httpRouter.use(
           await createRouter({
-            logger,
             httpAuth,
-            permissions,
-            auditor,
-            catalog,
-            environments,
-            deployments,
-            store,
+            deployments: new AuthorizedDeploymentService({
+              catalog,
+              permissions,
+              auth,
+              auditor,
+              environments,
+              deployments,
+              store,
+            }),
           }),
         );
       },

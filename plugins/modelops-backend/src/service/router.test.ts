@@ -79,14 +79,20 @@ const good = {
 
 describe('POST /api/modelops/deployments refusals', () => {
   it.each([
-    [{ ...good, environment: undefined }, 'environment: Required'],
-    [{ ...good, replicas: 3 }, "Unrecognized key(s) in object: 'replicas'"],
+    [
+      { ...good, environment: undefined },
+      "request/body must have required property 'environment'",
+    ],
+    [
+      { ...good, replicas: 3 },
+      'request/body must NOT have additional properties',
+    ],
     [
       { ...good, fromEnvironment: 'prod' },
       'pass either image or fromEnvironment, not both',
     ],
-    [{ ...good, dryRun: 'yes' }, 'dryRun: Expected boolean'],
-    [{ ...good, image: 42 }, 'image: Expected string'],
+    [{ ...good, dryRun: 'yes' }, 'request/body/dryRun must be boolean'],
+    [{ ...good, image: 42 }, 'request/body/image must be string'],
     [
       { ...good, entityRef: 'fraud-detector' },
       'Malformed entity ref "fraud-detector"',
@@ -175,7 +181,11 @@ describe('other deployment routes', () => {
       400,
       'Invalid cursor',
     ],
-    ['/api/modelops/deployments/status', 400, 'entityRef: is required'],
+    [
+      '/api/modelops/deployments/status',
+      400,
+      "request/query must have required property 'entityRef'",
+    ],
   ])('GET %s answers %i', async (url, status, message) => {
     const server = await start();
     const res = await request(server).get(url);

@@ -1,4 +1,5 @@
 import { ResponseError } from '@backstage/errors';
+import { DefaultApiClient } from '../schema/openapi/generated';
 import {
   DeploymentHistoryPage,
   DeploymentStatusResponse,
@@ -17,123 +18,122 @@ export interface ModelOpsFetch {
   fetch: typeof fetch;
 }
 
+/**
+ * Per-call options. `token` is a Backstage token to send as the bearer,
+ * for callers (other backends) whose fetch does not add one itself.
+ * @public
+ */
+export interface ModelOpsRequestOptions {
+  token?: string;
+}
+
 /** Typed access to the ModelOps backend. @public */
 export interface ModelOpsApi {
   /** Environments the entity resolves to, with per-environment errors. */
-  getEnvironments(options: {
-    entityRef: string;
-  }): Promise<EntityEnvironmentsResponse>;
+  getEnvironments(
+    request: { entityRef: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<EntityEnvironmentsResponse>;
   /** Deploys (or, with `dryRun`, previews) a model service to an environment. */
-  deploy(request: DeployRequest): Promise<DeployResponse>;
+  deploy(
+    request: DeployRequest,
+    options?: ModelOpsRequestOptions,
+  ): Promise<DeployResponse>;
   /** Re-applies the manifests of a recorded deployment. */
-  rollback(options: {
-    deploymentId: string;
-    dryRun?: boolean;
-    force?: boolean;
-  }): Promise<DeployResponse>;
+  rollback(
+    request: { deploymentId: string; dryRun?: boolean; force?: boolean },
+    options?: ModelOpsRequestOptions,
+  ): Promise<DeployResponse>;
   /** Deployment history, newest first. */
-  getDeployments(options: {
-    entityRef: string;
-    environment?: string;
-    limit?: number;
-    cursor?: string;
-  }): Promise<DeploymentHistoryPage>;
+  getDeployments(
+    request: {
+      entityRef: string;
+      environment?: string;
+      limit?: number;
+      cursor?: string;
+    },
+    options?: ModelOpsRequestOptions,
+  ): Promise<DeploymentHistoryPage>;
   /** Live rollout status per environment. */
-  getDeploymentStatus(options: {
-    entityRef: string;
-  }): Promise<DeploymentStatusResponse>;
+  getDeploymentStatus(
+    request: { entityRef: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<DeploymentStatusResponse>;
+}
+
+/** The body of a successful answer; a Backstage ResponseError otherwise. */
+async function ok<T>(
+  response: Omit<Response, 'json'> & { json(): Promise<T> },
+): Promise<T> {
+  if (!response.ok) {
+    throw await ResponseError.fromResponse(response as Response);
+  }
+  return response.json();
 }
 
 /**
- * HTTP client for the ModelOps backend, usable from the browser (with the
- * Backstage fetchApi, which adds the user's token) and from other backends.
+ * Client of the ModelOps backend, usable from the browser (with the Backstage
+ * fetchApi, which adds the user's token) and from other backends (with a
+ * token per call). The requests themselves are the client generated from the
+ * OpenAPI spec; this class turns error answers into `ResponseError`s.
  * @public
  */
 export class ModelOpsClient implements ModelOpsApi {
-  private readonly discoveryApi: ModelOpsDiscovery;
-  private readonly fetchApi: ModelOpsFetch;
+  private readonly api: DefaultApiClient;
 
   constructor(options: {
     discoveryApi: ModelOpsDiscovery;
     fetchApi?: ModelOpsFetch;
   }) {
-    this.discoveryApi = options.discoveryApi;
-    this.fetchApi = options.fetchApi ?? { fetch: globalThis.fetch };
-  }
-
-  async getEnvironments(options: {
-    entityRef: string;
-  }): Promise<EntityEnvironmentsResponse> {
-    return this.get<EntityEnvironmentsResponse>('/environments', {
-      entityRef: options.entityRef,
+    this.api = new DefaultApiClient({
+      discoveryApi: options.discoveryApi,
+      fetchApi: options.fetchApi ?? { fetch: globalThis.fetch },
     });
   }
 
-  async deploy(request: DeployRequest): Promise<DeployResponse> {
-    return this.post<DeployResponse>('/deployments', request);
+  async getEnvironments(
+    request: { entityRef: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<EntityEnvironmentsResponse> {
+    return ok(await this.api.getEnvironments({ query: request }, options));
   }
 
-  async rollback(options: {
-    deploymentId: string;
-    dryRun?: boolean;
-    force?: boolean;
-  }): Promise<DeployResponse> {
-    const { deploymentId, ...body } = options;
-    return this.post<DeployResponse>(
-      `/deployments/${encodeURIComponent(deploymentId)}/rollback`,
-      body,
+  async deploy(
+    request: DeployRequest,
+    options?: ModelOpsRequestOptions,
+  ): Promise<DeployResponse> {
+    return ok(await this.api.createDeployment({ body: request }, options));
+  }
+
+  async rollback(
+    request: { deploymentId: string; dryRun?: boolean; force?: boolean },
+    options?: ModelOpsRequestOptions,
+  ): Promise<DeployResponse> {
+    const { deploymentId, ...body } = request;
+    return ok(
+      await this.api.rollbackDeployment(
+        { path: { id: deploymentId }, body },
+        options,
+      ),
     );
   }
 
-  async getDeployments(options: {
-    entityRef: string;
-    environment?: string;
-    limit?: number;
-    cursor?: string;
-  }): Promise<DeploymentHistoryPage> {
-    const query: Record<string, string> = { entityRef: options.entityRef };
-    if (options.environment) query.environment = options.environment;
-    if (options.limit !== undefined) query.limit = String(options.limit);
-    if (options.cursor) query.cursor = options.cursor;
-    return this.get<DeploymentHistoryPage>('/deployments', query);
+  async getDeployments(
+    request: {
+      entityRef: string;
+      environment?: string;
+      limit?: number;
+      cursor?: string;
+    },
+    options?: ModelOpsRequestOptions,
+  ): Promise<DeploymentHistoryPage> {
+    return ok(await this.api.listDeployments({ query: request }, options));
   }
 
-  async getDeploymentStatus(options: {
-    entityRef: string;
-  }): Promise<DeploymentStatusResponse> {
-    return this.get<DeploymentStatusResponse>('/deployments/status', {
-      entityRef: options.entityRef,
-    });
-  }
-
-  private async get<T>(
-    path: string,
-    query: Record<string, string>,
-  ): Promise<T> {
-    const search = new URLSearchParams(query).toString();
-    return this.request<T>(`${path}${search ? `?${search}` : ''}`);
-  }
-
-  private async post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>(path, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  }
-
-  private async request<T>(
-    pathAndQuery: string,
-    init?: RequestInit,
-  ): Promise<T> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('modelops');
-    const response = await this.fetchApi.fetch(
-      `${baseUrl}${pathAndQuery}`,
-      init,
-    );
-    if (!response.ok) {
-      throw await ResponseError.fromResponse(response);
-    }
-    return (await response.json()) as T;
+  async getDeploymentStatus(
+    request: { entityRef: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<DeploymentStatusResponse> {
+    return ok(await this.api.getDeploymentStatus({ query: request }, options));
   }
 }

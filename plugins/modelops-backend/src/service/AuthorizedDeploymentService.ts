@@ -1,0 +1,239 @@
+import {
+  AuditorService,
+  AuthService,
+  BackstageCredentials,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  DeploymentHistoryPage,
+  DeploymentStatusResponse,
+  DeployRequest,
+  DeployResponse,
+  EntityEnvironmentsResponse,
+  modelOpsDeploymentCreatePermission,
+} from '@modelops/plugin-modelops-common';
+import type { Request } from 'express';
+import { DeploymentStore } from '../database/DeploymentStore';
+import { DeploymentService } from './DeploymentService';
+import { loadModelService, ModelServiceTarget } from './entities';
+import { EnvironmentService } from './EnvironmentService';
+
+/**
+ * The deploy operations as every caller gets them: the router, and through
+ * it the service ref other plugins use. Each call loads the entity once with
+ * the caller's credentials (so the catalog's read permission applies), checks
+ * the ModelOps permission against that entity for writes, audits writes, and
+ * hands the loaded target to the engine.
+ */
+export class AuthorizedDeploymentService {
+  constructor(
+    private readonly options: {
+      catalog: CatalogService;
+      permissions: PermissionsService;
+      auth: AuthService;
+      auditor: AuditorService;
+      environments: EnvironmentService;
+      deployments: DeploymentService;
+      store: DeploymentStore;
+    },
+  ) {}
+
+  async environments(options: {
+    entityRef: string;
+    credentials: BackstageCredentials;
+  }): Promise<EntityEnvironmentsResponse> {
+    const target = await this.load(options.entityRef, options.credentials);
+    return this.options.environments.resolve({ target });
+  }
+
+  async status(options: {
+    entityRef: string;
+    credentials: BackstageCredentials;
+  }): Promise<DeploymentStatusResponse> {
+    const target = await this.load(options.entityRef, options.credentials);
+    return this.options.deployments.status({ target });
+  }
+
+  async history(options: {
+    entityRef: string;
+    environment?: string;
+    limit?: number;
+    cursor?: string;
+    credentials: BackstageCredentials;
+  }): Promise<DeploymentHistoryPage> {
+    const target = await this.load(options.entityRef, options.credentials);
+    const page = await this.options.store.list({
+      entityRef: target.ref,
+      environment: options.environment,
+      limit: options.limit ?? 20,
+      cursor: options.cursor,
+    });
+    return { items: page.items, nextCursor: page.nextCursor };
+  }
+
+  async deploy(options: {
+    request: DeployRequest;
+    credentials: BackstageCredentials;
+    /** The HTTP request, when there is one, for the audit record. */
+    httpRequest?: Request;
+  }): Promise<DeployResponse> {
+    const { request, credentials } = options;
+    // The one rule of the body that the OpenAPI schema cannot say clearly.
+    if (request.image !== undefined && request.fromEnvironment !== undefined) {
+      throw new InputError(
+        'Invalid deploy request: pass either image or fromEnvironment, not both',
+      );
+    }
+    const target = await this.load(request.entityRef, credentials);
+    const dryRun = request.dryRun ?? false;
+    return this.audited(
+      {
+        eventId: 'deploy',
+        dryRun,
+        httpRequest: options.httpRequest,
+        meta: {
+          entityRef: target.ref,
+          environment: request.environment,
+          dryRun,
+          force: request.force ?? false,
+          prune: request.prune ?? false,
+          action: request.fromEnvironment ? 'promote' : 'deploy',
+        },
+      },
+      async () => {
+        await this.authorizeDeploy(target, credentials);
+        return this.options.deployments.deploy({
+          target,
+          environment: request.environment,
+          image: request.image,
+          fromEnvironment: request.fromEnvironment,
+          manifests: request.manifests,
+          dryRun,
+          force: request.force ?? false,
+          requestedBy: this.principalRef(credentials),
+        });
+      },
+    );
+  }
+
+  async rollback(options: {
+    deploymentId: string;
+    dryRun?: boolean;
+    force?: boolean;
+    credentials: BackstageCredentials;
+    httpRequest?: Request;
+  }): Promise<DeployResponse> {
+    const { deploymentId, credentials } = options;
+    const deployment = await this.options.deployments.getDeployment(
+      deploymentId,
+    );
+    // A deployment of an entity the caller may not see does not exist for
+    // them: the answer must not reveal the entity.
+    const target = await this.load(deployment.entityRef, credentials).catch(
+      error => {
+        if (error?.name === 'NotFoundError') {
+          throw new NotFoundError(`No deployment with id ${deploymentId}`);
+        }
+        throw error;
+      },
+    );
+    const dryRun = options.dryRun ?? false;
+    return this.audited(
+      {
+        eventId: 'rollback',
+        dryRun,
+        httpRequest: options.httpRequest,
+        meta: {
+          entityRef: target.ref,
+          targetDeploymentId: deploymentId,
+          dryRun,
+        },
+      },
+      async () => {
+        await this.authorizeDeploy(target, credentials);
+        return this.options.deployments.rollback({
+          target,
+          deployment,
+          dryRun,
+          force: options.force ?? false,
+          requestedBy: this.principalRef(credentials),
+        });
+      },
+    );
+  }
+
+  private load(
+    entityRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<ModelServiceTarget> {
+    return loadModelService({
+      catalog: this.options.catalog,
+      entityRef,
+      credentials,
+    });
+  }
+
+  private async authorizeDeploy(
+    target: ModelServiceTarget,
+    credentials: BackstageCredentials,
+  ): Promise<void> {
+    const [decision] = await this.options.permissions.authorize(
+      [
+        {
+          permission: modelOpsDeploymentCreatePermission,
+          resourceRef: target.ref,
+        },
+      ],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(
+        `You may not deploy ${target.ref}: that needs the modelops.deployment.create permission on it, which the service's owners and platform admins have`,
+      );
+    }
+  }
+
+  private principalRef(credentials: BackstageCredentials): string {
+    const { auth } = this.options;
+    if (auth.isPrincipal(credentials, 'user')) {
+      return credentials.principal.userEntityRef;
+    }
+    if (auth.isPrincipal(credentials, 'service')) {
+      return `service:${credentials.principal.subject}`;
+    }
+    throw new NotAllowedError('Deploys need a user or service principal');
+  }
+
+  private async audited<T extends DeployResponse>(
+    event: {
+      eventId: string;
+      dryRun: boolean;
+      httpRequest?: Request;
+      meta: Record<string, string | boolean>;
+    },
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const audit = await this.options.auditor.createEvent({
+      eventId: event.eventId,
+      severityLevel: event.dryRun ? 'low' : 'medium',
+      request: event.httpRequest,
+      meta: event.meta,
+    });
+    try {
+      const result = await fn();
+      await audit.success({
+        meta: {
+          deploymentId: result.deployment.id,
+          revision: result.deployment.revision ?? null,
+        },
+      });
+      return result;
+    } catch (error) {
+      await audit.fail({ error: error as Error });
+      throw error;
+    }
+  }
+}
