@@ -120,5 +120,22 @@ export interface Config {
        */
       allowExternalIPs?: boolean;
     };
+    /** How ModelOps talks to the clusters of `kubernetes.clusterLocatorMethods`. */
+    kubernetes?: {
+      /**
+       * How long one request to a cluster may wait for an answer, in
+       * milliseconds (default 5000). A cluster that does not answer in time
+       * is reported unreachable for its environment only.
+       * @visibility backend
+       */
+      requestTimeoutMs?: number;
+      /**
+       * After a cluster did not answer, requests to it fail at once for this
+       * many milliseconds (default 10000); then one probe request checks
+       * whether it answers again.
+       * @visibility backend
+       */
+      unreachableCooldownMs?: number;
+    };
   };
 }

@@ -59,6 +59,20 @@ const modelOpsConfigSchema = z
       })
       .strict()
       .default({}),
+    // How ModelOps talks to clusters; kubernetes/ClusterClients reads these
+    // (defaults there: 5000 ms timeout, 10000 ms cool-down).
+    kubernetes: z
+      .object({
+        requestTimeoutMs: z.number().int().positive().max(300_000).optional(),
+        unreachableCooldownMs: z
+          .number()
+          .int()
+          .positive()
+          .max(3_600_000)
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
