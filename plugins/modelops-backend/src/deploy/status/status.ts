@@ -284,10 +284,7 @@ export async function readRolloutStatus(
     options.imageRepository,
   );
   if (services.length) {
-    status.services = serviceStatuses(services, {
-      cluster: client.name,
-      now: Date.now(),
-    });
+    status.services = serviceStatuses(services, { cluster: client.name });
   }
   return status;
 }
