@@ -226,4 +226,23 @@ describe('applyObjects ownership', () => {
       /^ConfigMap "a" in models, ConfigMap "b" in models already exist on cluster dev but were not created by ModelOps/,
     );
   });
+
+  it('calls beforeWrite once, after every dry run and before the first write', async () => {
+    const { client, applied } = fakeClient({});
+    const seen: number[] = [];
+    const beforeWrite = jest.fn(async () => {
+      seen.push(applied.length);
+    });
+    const resolved = [
+      { object: desired('ConfigMap', 'c'), resource: configMap },
+      { object: desired('Deployment', 'd'), resource: deployment },
+    ];
+    await applyObjects(client, resolved, { dryRun: true, beforeWrite });
+    expect(beforeWrite).not.toHaveBeenCalled();
+    applied.length = 0;
+    await applyObjects(client, resolved, { dryRun: false, beforeWrite });
+    expect(beforeWrite).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual([2]); // both dry runs done, nothing written yet
+    expect(applied.map(a => a.dryRun)).toEqual([true, true, false, false]);
+  });
 });
