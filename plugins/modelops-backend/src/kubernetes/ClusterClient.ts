@@ -4,30 +4,31 @@ import {
   ApisApi,
   CoreV1Api,
   CustomObjectsApi,
-  HttpMethod,
   KubeConfig,
   KubernetesObject,
-  KubernetesObjectApi,
-  PatchStrategy,
   RequestContext,
   ResponseContext,
   ServerConfiguration,
-  V1APIResource,
   VersionApi,
   createConfiguration,
 } from '@kubernetes/client-node';
 import type { Agent } from 'node:http';
-import { ClusterUnreachableError, errorFromResponse } from './errors';
+import {
+  AGGREGATED_DISCOVERY_ACCEPT,
+  isAggregated,
+  resourcesFromAggregated,
+} from './discovery';
+import {
+  ClusterUnreachableError,
+  describeNetworkError,
+  errorFromResponse,
+} from './errors';
+import { JsonObjectApi, parseJson } from './JsonObjectApi';
 import { Reachability } from './Reachability';
 import { ResourceIndex, splitApiVersion } from './ResourceIndex';
-import { KubeObject, ResourceInfo } from './types';
+import { ApplyOptions, KubeObject, ResourceInfo } from './types';
 
-/** Options of `ClusterClient.apply`. */
-export interface ApplyOptions {
-  fieldManager: string;
-  force: boolean;
-  dryRun: boolean;
-}
+export type { ApplyOptions } from './types';
 
 /** How long one request may wait for an answer, and how long a cluster that did not answer is left alone. */
 export interface ClusterClientOptions {
@@ -43,141 +44,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 export const DEFAULT_UNREACHABLE_COOLDOWN_MS = 10_000;
 const DEFAULT_DISCOVERY_TTL_MS = 60_000;
 const DISCOVERY = 'list its API resources (discovery)';
-
-const AGGREGATED_DISCOVERY_ACCEPT = [
-  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
-  'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList',
-  'application/json',
-].join(',');
-
-function parseJson(body: unknown): unknown {
-  if (typeof body !== 'string' || !body) return body;
-  try {
-    return JSON.parse(body);
-  } catch {
-    return body;
-  }
-}
-
-/**
- * `KubernetesObjectApi` answering with the objects exactly as the server sent
- * them. Its typed models would otherwise rebuild built-in kinds from the
- * fields client-node knows (dropping newer or misspelt fields, turning
- * timestamps into Dates) and take a CRD whose kind shares a built-in name
- * (Knative's serving.knative.dev/v1 Service) for the built-in type.
- */
-class JsonObjectApi extends KubernetesObjectApi {
-  protected override async processResponse<T extends KubernetesObject>(
-    response: ResponseContext,
-  ): Promise<T> {
-    const body = parseJson(await response.body.text());
-    if (response.httpStatusCode >= 200 && response.httpStatusCode < 300) {
-      return body as T;
-    }
-    throw new ApiException(
-      response.httpStatusCode,
-      `HTTP ${response.httpStatusCode}`,
-      body,
-      response.headers,
-    );
-  }
-
-  /** Server-side apply of `object`, sent as is (JSON is YAML). */
-  async serverSideApply(
-    object: KubeObject,
-    options: ApplyOptions,
-  ): Promise<KubeObject> {
-    const spec = object as unknown as KubernetesObject;
-    const path = await this.specUriPath(spec, 'patch');
-    const context = this.configuration.baseServer.makeRequestContext(
-      path,
-      HttpMethod.PATCH,
-    );
-    context.setHeaderParam('Accept', 'application/json');
-    context.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
-    context.setQueryParam('fieldManager', options.fieldManager);
-    context.setQueryParam('force', String(options.force));
-    if (options.dryRun) context.setQueryParam('dryRun', 'All');
-    context.setQueryParam('fieldValidation', 'Strict');
-    context.setBody(JSON.stringify(object));
-    return (await this.requestPromise(context)) as unknown as KubeObject;
-  }
-
-  /**
-   * Lets object paths come from ModelOps's discovery, so reading or applying
-   * an object does not ask the server for its group's resources again.
-   */
-  useDiscovery(index: ResourceIndex): void {
-    const byApiVersion = new Map<string, V1APIResource[]>();
-    for (const r of index.resources) {
-      const list = byApiVersion.get(r.apiVersion) ?? [];
-      list.push({
-        name: r.plural,
-        singularName: '',
-        kind: r.kind,
-        namespaced: r.namespaced,
-        verbs: r.verbs,
-      });
-      byApiVersion.set(r.apiVersion, list);
-    }
-    for (const [groupVersion, resources] of byApiVersion) {
-      this.apiVersionResourceCache[groupVersion] = { groupVersion, resources };
-    }
-  }
-
-  /** A GET of a discovery document, with the given Accept header. */
-  async discoveryDocument(path: string, accept: string): Promise<unknown> {
-    const context = this.configuration.baseServer.makeRequestContext(
-      path,
-      HttpMethod.GET,
-    );
-    context.setHeaderParam('Accept', accept);
-    return this.requestPromise(context);
-  }
-}
-
-/** Why a request got no answer, for a message an operator can act on. */
-function describeNetworkError(error: {
-  code?: string;
-  message?: string;
-}): string {
-  const code = error.code ?? '';
-  // node-fetch says "request to <url> failed, reason: <why>".
-  const message = String(error.message ?? '').replace(/^.*reason: /, '');
-  if (
-    code.startsWith('ERR_TLS') ||
-    code.startsWith('UNABLE_TO_') ||
-    code.includes('CERT')
-  ) {
-    return `its TLS certificate is not trusted (${code}); check caData/caFile of the cluster in kubernetes.clusterLocatorMethods`;
-  }
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO') {
-    return `the TLS handshake failed (${code}); check that the cluster url uses the right scheme and port`;
-  }
-  return code ? `${code}: ${message}` : message;
-}
-
-interface AggregatedResource {
-  resource?: string;
-  responseKind?: { group?: string; version?: string; kind?: string };
-  scope?: string;
-  verbs?: string[];
-}
-
-interface AggregatedGroup {
-  metadata?: { name?: string };
-  versions?: Array<{ version?: string; resources?: AggregatedResource[] }>;
-}
-
-function isAggregated(
-  body: unknown,
-): body is { kind: 'APIGroupDiscoveryList'; items?: AggregatedGroup[] } {
-  return (
-    !!body &&
-    typeof body === 'object' &&
-    (body as { kind?: unknown }).kind === 'APIGroupDiscoveryList'
-  );
-}
 
 /**
  * A client for one cluster, through @kubernetes/client-node with the
@@ -369,35 +235,11 @@ export class ClusterClient {
     );
     if (isAggregated(core) && isAggregated(groups)) {
       return new ResourceIndex([
-        ...this.fromAggregated(core.items ?? []),
-        ...this.fromAggregated(groups.items ?? []),
+        ...resourcesFromAggregated(core.items ?? []),
+        ...resourcesFromAggregated(groups.items ?? []),
       ]);
     }
     return this.legacyDiscovery();
-  }
-
-  private fromAggregated(groups: AggregatedGroup[]): ResourceInfo[] {
-    const out: ResourceInfo[] = [];
-    for (const group of groups) {
-      const groupName = group.metadata?.name ?? '';
-      (group.versions ?? []).forEach((v, i) => {
-        const version = v.version ?? '';
-        for (const r of v.resources ?? []) {
-          if (!r.resource || !r.responseKind?.kind) continue;
-          out.push({
-            group: groupName,
-            version,
-            apiVersion: groupName ? `${groupName}/${version}` : version,
-            kind: r.responseKind.kind,
-            plural: r.resource,
-            namespaced: r.scope === 'Namespaced',
-            verbs: r.verbs ?? [],
-            preferred: i === 0,
-          });
-        }
-      });
-    }
-    return out;
   }
 
   /** Discovery for API servers without the aggregated endpoint (< 1.26). */

@@ -190,3 +190,24 @@ export class ClusterUnreachableError extends ServiceUnavailableError {
     if (options.lastReachableAt) this.lastReachableAt = options.lastReachableAt;
   }
 }
+
+/** Why a request got no answer, for a message an operator can act on. */
+export function describeNetworkError(error: {
+  code?: string;
+  message?: string;
+}): string {
+  const code = error.code ?? '';
+  // node-fetch says "request to <url> failed, reason: <why>".
+  const message = String(error.message ?? '').replace(/^.*reason: /, '');
+  if (
+    code.startsWith('ERR_TLS') ||
+    code.startsWith('UNABLE_TO_') ||
+    code.includes('CERT')
+  ) {
+    return `its TLS certificate is not trusted (${code}); check caData/caFile of the cluster in kubernetes.clusterLocatorMethods`;
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO') {
+    return `the TLS handshake failed (${code}); check that the cluster url uses the right scheme and port`;
+  }
+  return code ? `${code}: ${message}` : message;
+}

@@ -27,3 +27,10 @@ export interface ResourceInfo {
   /** True when `version` is the group's preferred version. */
   preferred: boolean;
 }
+
+/** Options of `ClusterClient.apply` (server-side apply). */
+export interface ApplyOptions {
+  fieldManager: string;
+  force: boolean;
+  dryRun: boolean;
+}

@@ -134,14 +134,12 @@ describeIfPlatform('a cluster that never answers', () => {
     expect(stalled.connections).toBe(connections);
 
     // dev still deploys (a dry run, so nothing is left behind).
-    const dev = await request(server)
-      .post('/api/modelops/deployments')
-      .send({
-        entityRef,
-        environment: 'dev',
-        image: 'registry.modelops.local/it/model:1.0.0',
-        dryRun: true,
-      });
+    const dev = await request(server).post('/api/modelops/deployments').send({
+      entityRef,
+      environment: 'dev',
+      image: 'registry.modelops.local/it/model:1.0.0',
+      dryRun: true,
+    });
     expect(dev.status).toBe(200);
     expect(dev.body.deployment).toMatchObject({
       dryRun: true,
