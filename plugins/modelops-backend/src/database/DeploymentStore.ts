@@ -9,6 +9,12 @@ export interface StoredDeployment extends DeploymentRecord {
   manifests: Record<string, unknown>[];
 }
 
+/** Strips the stored manifests: the API answers with records only. */
+export function toRecord(stored: StoredDeployment): DeploymentRecord {
+  const { manifests: _manifests, ...record } = stored;
+  return record;
+}
+
 /** What a new deployment attempt records. */
 export type NewDeployment = Pick<
   DeploymentRecord,

@@ -1,10 +1,8 @@
 import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
-  DeploymentRecord,
   DeploymentStatusResponse,
   DeployResponse,
-  EnvironmentStatus,
   ModelOpsEnvironment,
   ModelServiceContract,
 } from '@modelops/plugin-modelops-common';
@@ -13,7 +11,10 @@ import {
   DeploymentStore,
   NewDeployment,
   StoredDeployment,
+  toRecord,
 } from '../database/DeploymentStore';
+
+export { toRecord };
 import { applyObjects } from '../deploy/apply/apply';
 import {
   findPruneCandidates,
@@ -30,17 +31,12 @@ import {
 } from '../deploy/render/render';
 import { loadManifests } from '../deploy/source/loadManifests';
 import { UrlResolver } from '../deploy/source/location';
+import { environmentStatuses } from '../deploy/status/environmentStatus';
 import { readRolloutStatus } from '../deploy/status/status';
 import { ClusterClients } from '../kubernetes/ClusterClients';
 import { KubeObject } from '../kubernetes/types';
 import { ModelServiceTarget } from './entities';
 import { EnvironmentService } from './EnvironmentService';
-
-/** Strips the stored manifests: the API answers with records only. */
-export function toRecord(stored: StoredDeployment): DeploymentRecord {
-  const { manifests: _manifests, ...record } = stored;
-  return record;
-}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -202,59 +198,7 @@ export class DeploymentService {
   async status(options: {
     target: ModelServiceTarget;
   }): Promise<DeploymentStatusResponse> {
-    const { target } = options;
-    const resolved = this.options.environments.resolve({ target });
-    const { contract } = target;
-    const environments = await Promise.all(
-      resolved.environments.map(async (env): Promise<EnvironmentStatus> => {
-        const lastDeployment = await this.options.store.lastSuccessful({
-          entityRef: resolved.entityRef,
-          environment: env.name,
-        });
-        const base: EnvironmentStatus = {
-          environment: env.name,
-          cluster: env.cluster,
-          namespace: env.namespace,
-          phase: 'Unknown',
-          conditions: [],
-          problems: [],
-          lastDeployment: lastDeployment ? toRecord(lastDeployment) : undefined,
-        };
-        if (env.error) {
-          return { ...base, error: env.error };
-        }
-        if (!contract.kubernetesId) {
-          return {
-            ...base,
-            error: {
-              reason: 'MissingAnnotation',
-              message:
-                'The entity has no backstage.io/kubernetes-id annotation, so its workloads cannot be found',
-            },
-          };
-        }
-        try {
-          const live = await readRolloutStatus(
-            this.options.clusters.get(env.cluster),
-            {
-              namespace: env.namespace,
-              kubernetesId: contract.kubernetesId,
-              imageRepository: contract.image,
-            },
-          );
-          return { ...base, ...live };
-        } catch (error) {
-          return {
-            ...base,
-            error: {
-              reason: (error as Error)?.name ?? 'Error',
-              message: errorMessage(error),
-            },
-          };
-        }
-      }),
-    );
-    return { entityRef: resolved.entityRef, environments };
+    return environmentStatuses({ ...this.options, target: options.target });
   }
 
   /** Loads a deployment record, or a 404 naming it. */
