@@ -30,11 +30,6 @@ export class Reachability {
       : new Date(this.lastAnswer).toISOString();
   }
 
-  /** True while requests fail fast. */
-  get coolingDown(): boolean {
-    return !!this.failure && Date.now() < this.failure.retryAt;
-  }
-
   /** The cluster sent an HTTP answer (any status). */
   answered(): void {
     this.lastAnswer = Date.now();
