@@ -179,7 +179,7 @@ spec:
     const error = thrown(() => renderManifests(input, base));
     expect(error).toBeInstanceOf(InputError);
     expect(error.message).toContain(
-      'Deployment "web" (object 1): container "sidecar" has no image',
+      'An image is required: Deployment "web" (object 1): container "sidecar" names no image of its own',
     );
   });
 

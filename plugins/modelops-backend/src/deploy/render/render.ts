@@ -107,6 +107,7 @@ function setModelImage(
   options: RenderOptions,
   what: string,
   problems: string[],
+  imageless: string[],
 ): void {
   const containers = containersOf(obj);
   if (options.image !== undefined) {
@@ -130,11 +131,7 @@ function setModelImage(
   }
   for (const c of containers ?? []) {
     if (typeof c.image !== 'string' || !c.image) {
-      problems.push(
-        `${what}: container "${
-          c.name ?? '?'
-        }" has no image; deploy with an image (it is set on the model container) or write the image into the manifests`,
-      );
+      imageless.push(`${what}: container "${c.name ?? '?'}"`);
     }
   }
 }
@@ -154,6 +151,7 @@ export function renderManifests(
 ): KubeObject[] {
   if (options.image !== undefined) checkImage(options.image);
   const problems: string[] = [];
+  const imageless: string[] = [];
   const stampLabels = {
     [LABEL_KUBERNETES_ID]: options.kubernetesId,
     [LABEL_MANAGED_BY]: MANAGED_BY_VALUE,
@@ -203,10 +201,17 @@ export function renderManifests(
       obj.spec = spec;
     }
     if (isDeployment(obj) || isInferenceService(obj)) {
-      setModelImage(obj, options, what, problems);
+      setModelImage(obj, options, what, problems, imageless);
     }
     return obj;
   });
+  if (imageless.length) {
+    problems.unshift(
+      `An image is required: ${imageless.join(
+        ', ',
+      )} names no image of its own; pass image (a full reference such as registry/repo:tag, set on the model container) or fromEnvironment, or write the images into the manifests`,
+    );
+  }
   if (problems.length) {
     throw new InputError(`Cannot render manifests: ${problems.join('; ')}`);
   }

@@ -99,7 +99,7 @@ describe('builtinManifests', () => {
     );
     expect(error).toBeInstanceOf(InputError);
     expect(error.message).toContain(
-      'container "model-server" has no image; deploy with an image',
+      'An image is required: Deployment "fraud-detector" (object 1): container "model-server" names no image of its own; pass image',
     );
   });
 });
