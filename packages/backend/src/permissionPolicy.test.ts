@@ -1,5 +1,4 @@
 import { Entity } from '@backstage/catalog-model';
-import { permissionRules } from '@backstage/plugin-catalog-backend/alpha';
 import {
   catalogEntityDeletePermission,
   catalogEntityReadPermission,
@@ -7,9 +6,6 @@ import {
 import {
   AuthorizeResult,
   Permission,
-  PermissionCondition,
-  PermissionCriteria,
-  PolicyDecision,
 } from '@backstage/plugin-permission-common';
 import { PolicyQueryUser } from '@backstage/plugin-permission-node';
 import {
@@ -18,26 +14,11 @@ import {
   modelOpsMetricsReadPermission,
 } from '@modelops/plugin-modelops-common';
 import { PortalPermissionPolicy } from './permissionPolicy';
+import { evaluate, user } from './testUtils/policy';
 
 const policy = new PortalPermissionPolicy({
   adminGroups: ['platform-admins'],
 });
-
-function user(ref: string, groups: string[]): PolicyQueryUser {
-  return {
-    identity: {
-      type: 'user',
-      userEntityRef: ref,
-      ownershipEntityRefs: [ref, ...groups],
-    },
-    info: { userEntityRef: ref, ownershipEntityRefs: [ref, ...groups] },
-    token: 'token',
-    credentials: {
-      $$type: '@backstage/BackstageCredentials',
-      principal: { type: 'user', userEntityRef: ref },
-    },
-  } as PolicyQueryUser;
-}
 
 const ada = user('user:default/ada', ['group:default/team-risk']);
 const linus = user('user:default/linus', ['group:default/team-growth']);
@@ -53,28 +34,6 @@ function modelService(name: string, owner: string): Entity {
   };
 }
 const fraudDetector = modelService('fraud-detector', 'group:default/team-risk');
-
-/**
- * Resolves a decision for one entity the way the catalog does: conditional
- * decisions are evaluated with the catalog's own permission rules.
- */
-function evaluate(decision: PolicyDecision, entity: Entity): boolean {
-  if (decision.result !== AuthorizeResult.CONDITIONAL) {
-    return decision.result === AuthorizeResult.ALLOW;
-  }
-  const rules = Object.values(permissionRules);
-  const apply = (
-    criteria: PermissionCriteria<PermissionCondition<string>>,
-  ): boolean => {
-    if ('allOf' in criteria) return criteria.allOf.every(apply);
-    if ('anyOf' in criteria) return criteria.anyOf.some(apply);
-    if ('not' in criteria) return !apply(criteria.not);
-    const rule = rules.find(r => r.name === criteria.rule);
-    if (!rule) throw new Error(`unknown rule ${criteria.rule}`);
-    return rule.apply(entity, criteria.params as any);
-  };
-  return apply(decision.conditions);
-}
 
 async function allowed(
   permission: Permission,

@@ -1,5 +1,6 @@
 /**
- * Extension points and provider interfaces for ModelOps backend modules.
+ * Extension points and provider interfaces for ModelOps backend modules, and
+ * the service through which other plugins deploy with the caller's credentials.
  *
  * @packageDocumentation
  */
@@ -20,3 +21,5 @@ export type {
   ModelOpsStartBuildOptions,
   ModelOpsStartedBuild,
 } from './extensions';
+export { modelOpsServiceRef } from './service';
+export type { ModelOpsService, ModelOpsServiceOptions } from './service';
