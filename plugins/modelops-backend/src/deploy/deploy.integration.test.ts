@@ -3,89 +3,39 @@
  * kwok). They use the namespace-scoped `modelops` service account exactly as
  * the backend does, and check the cluster itself with the admin kubeconfig.
  */
-import {
-  ConflictError,
-  InputError,
-  NotAllowedError,
-  ServiceUnavailableError,
-} from '@backstage/errors';
-import { ConfigReader } from '@backstage/config';
+import { ConflictError } from '@backstage/errors';
 import { ClusterClient } from '../kubernetes/ClusterClient';
-import { ClusterClients } from '../kubernetes/ClusterClients';
-import { KubeObject } from '../kubernetes/types';
 import { applyObjects } from './apply/apply';
 import { validateObjects } from './policy/policy';
 import { renderManifests } from './render/render';
 import { builtinManifests } from './render/templates';
 import { parseManifests } from './source/yaml';
-import { readRolloutStatus, waitForRollout } from './status/status';
+import { waitForRollout } from './status/status';
+import {
+  CLUSTER,
+  ENTITY_REF,
+  EngineHarness,
+  NS,
+  REPO,
+} from './testUtils/engine';
 import {
   explainSkip,
   kubectl,
   kubectlGet,
   platformAvailable,
-  platformClusters,
-  platformConfig,
-  uniqueId,
 } from './testUtils/platform';
-
-function platformClusterConfigs() {
-  return platformConfig()
-    .getConfigArray('kubernetes.clusterLocatorMethods')[0]
-    .getConfigArray('clusters');
-}
 
 const available = platformAvailable();
 if (!available) explainSkip('deploy.integration.test');
 const describeIfPlatform = available ? describe : describe.skip;
 
-const CLUSTER = 'dev';
-const NS = 'models';
-const ENTITY_REF = 'component:default/integration-test';
-const REPO = 'registry.local/modelops-it/model';
-
 jest.setTimeout(120_000);
 
 describeIfPlatform('deploy engine against the local platform', () => {
-  let clusters: ClusterClients;
+  const engine = new EngineHarness('it');
+  const deploy = engine.deploy.bind(engine);
+  const newId = engine.newId.bind(engine);
   let client: ClusterClient;
-  const runId = uniqueId('it');
-  const ids: string[] = [];
-  const extraNames: Array<[string, string, string]> = []; // [ns, resource, name]
-
-  function newId(suffix: string): string {
-    const id = `${runId}-${suffix}`;
-    ids.push(id);
-    return id;
-  }
-
-  async function deploy(
-    objects: KubeObject[],
-    opts: {
-      id: string;
-      image?: string;
-      revision?: number;
-      dryRun?: boolean;
-      force?: boolean;
-    },
-  ) {
-    const rendered = renderManifests(objects, {
-      namespace: NS,
-      kubernetesId: opts.id,
-      image: opts.image,
-      revision: opts.revision ?? 1,
-      entityRef: ENTITY_REF,
-      imageRepository: REPO,
-    });
-    const resolved = await validateObjects(rendered, {
-      client,
-      namespace: NS,
-    });
-    return applyObjects(client, resolved, {
-      dryRun: opts.dryRun ?? false,
-      force: opts.force ?? false,
-    });
-  }
 
   function builtin(id: string) {
     return builtinManifests('deployment', {
@@ -96,66 +46,10 @@ describeIfPlatform('deploy engine against the local platform', () => {
   }
 
   beforeAll(() => {
-    clusters = platformClusters();
-    client = clusters.get(CLUSTER);
+    engine.open();
+    client = engine.client;
   });
-
-  afterAll(async () => {
-    for (const id of ids) {
-      await kubectl(CLUSTER, [
-        'delete',
-        '-n',
-        NS,
-        'deployments,services,horizontalpodautoscalers,configmaps,inferenceservices,poddisruptionbudgets,serviceaccounts',
-        '-l',
-        `backstage.io/kubernetes-id=${id}`,
-        '--ignore-not-found',
-        '--wait=false',
-      ]);
-    }
-    for (const [ns, resource, name] of extraNames) {
-      await kubectl(CLUSTER, [
-        'delete',
-        '-n',
-        ns,
-        resource,
-        name,
-        '--ignore-not-found',
-        '--wait=false',
-      ]);
-    }
-    clusters?.close();
-  });
-
-  it('discovers core, group and CRD kinds, and caches discovery', async () => {
-    const t0 = Date.now();
-    const index = await client.discover({ refresh: true });
-    const first = Date.now() - t0;
-    expect(index.lookup('apps/v1', 'Deployment')).toMatchObject({
-      group: 'apps',
-      plural: 'deployments',
-      namespaced: true,
-    });
-    expect(index.lookup('v1', 'Service')?.plural).toBe('services');
-    expect(
-      index.lookup('autoscaling/v2', 'HorizontalPodAutoscaler'),
-    ).toBeTruthy();
-    expect(
-      index.lookup('serving.kserve.io/v1beta1', 'InferenceService'),
-    ).toMatchObject({ plural: 'inferenceservices', namespaced: true });
-    expect(
-      index.lookup('rbac.authorization.k8s.io/v1', 'ClusterRole'),
-    ).toMatchObject({ namespaced: false });
-    expect(index.groupsWithKind('Deployment')).toEqual(['apps']);
-    const prod = await clusters.get('prod').discover();
-    expect(prod.lookup('apps/v1', 'Deployment')).toBeTruthy();
-    const t1 = Date.now();
-    expect(await client.discover()).toBe(index);
-    const cached = Date.now() - t1;
-    expect(cached).toBeLessThan(5);
-    // eslint-disable-next-line no-console
-    console.log(`discovery: ${first} ms fresh, ${cached} ms cached`);
-  });
+  afterAll(() => engine.close());
 
   it('applies the builtin deployment template and the rollout becomes Available with 2 ready pods', async () => {
     const id = newId('app');
@@ -438,342 +332,5 @@ describeIfPlatform('deploy engine against the local platform', () => {
       (await kubectlGet(CLUSTER, NS, 'configmap', `${id}-settings`)).metadata
         .annotations['modelops/entity-ref'],
     ).toBe(ENTITY_REF);
-  });
-
-  it('refuses a kind named with the wrong group, naming the right one, and applies nothing', async () => {
-    const id = newId('wrong');
-    const objects = parseManifests(`
-apiVersion: v1
-kind: ConfigMap
-metadata: { name: ${id}-settings }
-data: { threshold: "0.5" }
----
-apiVersion: extensions/v1beta1
-kind: Deployment
-metadata: { name: ${id} }
-spec: {}
-`);
-    const error = await deploy(objects, { id }).catch(e => e);
-    expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toContain(
-      'Deployment is not served by extensions/v1beta1 on cluster dev; it is served by apps/v1',
-    );
-    expect(await kubectlGet(CLUSTER, NS, 'configmap', `${id}-settings`)).toBe(
-      undefined,
-    );
-    expect(await kubectlGet(CLUSTER, NS, 'deployment', id)).toBe(undefined);
-  });
-
-  it('refuses kinds outside the allowlist, Secrets, other namespaces and cluster-scoped kinds, all at once', async () => {
-    const id = newId('policy');
-    const objects = parseManifests(`
-apiVersion: v1
-kind: ConfigMap
-metadata: { name: ${id}-ok }
----
-apiVersion: batch/v1
-kind: Job
-metadata: { name: ${id}-job }
-spec: { template: { spec: { restartPolicy: Never, containers: [{ name: x, image: busybox }] } } }
----
-apiVersion: v1
-kind: Secret
-metadata: { name: ${id}-secret }
-stringData: { password: hunter2 }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: ${id}-admin }
-rules: []
-`);
-    const error = await deploy(objects, { id }).catch(e => e);
-    expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toContain(`Job "${id}-job" (batch/v1) is not a kind`);
-    expect(error.message).toContain(`Secret "${id}-secret" is a Secret`);
-    expect(error.message).toContain(
-      `ClusterRole "${id}-admin" is cluster-scoped`,
-    );
-
-    const otherNs = await deploy(
-      parseManifests(
-        `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${id}-elsewhere, namespace: modelops-builds }\n`,
-      ),
-      { id },
-    ).catch(e => e);
-    expect(otherNs).toBeInstanceOf(InputError);
-    expect(otherNs.message).toContain('"modelops-builds"');
-
-    expect(await kubectlGet(CLUSTER, NS, 'configmap', `${id}-ok`)).toBe(
-      undefined,
-    );
-    expect(await kubectlGet(CLUSTER, NS, 'job', `${id}-job`)).toBe(undefined);
-    expect(await kubectlGet(CLUSTER, NS, 'secret', `${id}-secret`)).toBe(
-      undefined,
-    );
-    const cr = await kubectl(CLUSTER, [
-      'get',
-      'clusterrole',
-      `${id}-admin`,
-      '--ignore-not-found',
-    ]);
-    expect(cr.stdout.trim()).toBe('');
-    expect(
-      await kubectlGet(
-        CLUSTER,
-        'modelops-builds',
-        'configmap',
-        `${id}-elsewhere`,
-      ),
-    ).toBe(undefined);
-  });
-
-  it('turns an API-server validation error into a 400 and applies none of the objects', async () => {
-    const id = newId('invalid');
-    const objects = parseManifests(`
-apiVersion: v1
-kind: ConfigMap
-metadata: { name: ${id}-first }
----
-apiVersion: v1
-kind: Service
-metadata: { name: ${id} }
-spec: { portz: [] }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${id} }
-spec:
-  replicas: -3
-  selector: { matchLabels: { app: ${id} } }
-  template:
-    metadata: { labels: { app: ${id} } }
-    spec: { containers: [{ name: model-server, image: "${REPO}:1" }] }
-`);
-    const error = await deploy(objects, { id }).catch(e => e);
-    expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toContain('nothing was applied');
-    expect(error.message).toMatch(/spec\.replicas/);
-    expect(error.message).toMatch(/portz/);
-    expect(error.message).not.toMatch(/caused by/);
-    expect(await kubectlGet(CLUSTER, NS, 'configmap', `${id}-first`)).toBe(
-      undefined,
-    );
-    expect(await kubectlGet(CLUSTER, NS, 'deployment', id)).toBe(undefined);
-    expect(await kubectlGet(CLUSTER, NS, 'service', id)).toBe(undefined);
-  });
-
-  it('reports a failed rollout with pod problems when pods crash (kwok chaos stage)', async () => {
-    const id = newId('chaos');
-    const objects = parseManifests(`
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${id} }
-spec:
-  replicas: 1
-  progressDeadlineSeconds: 5
-  selector: { matchLabels: { app: ${id} } }
-  template:
-    metadata:
-      labels: { app: ${id}, modelops-test/chaos: fail }
-    spec:
-      containers: [{ name: model-server, image: "${REPO}:1" }]
-`);
-    await deploy(objects, { id, image: `${REPO}:broken` });
-    const status = await waitForRollout(client, {
-      namespace: NS,
-      kubernetesId: id,
-      timeoutMs: 60_000,
-      intervalMs: 1000,
-    });
-    expect(status.phase).toBe('Failed');
-    expect(status.conditions).toContainEqual(
-      expect.objectContaining({
-        type: 'Progressing',
-        status: 'False',
-        reason: 'ProgressDeadlineExceeded',
-      }),
-    );
-    expect(status.problems.length).toBeGreaterThan(0);
-    expect(status.problems.some(p => p.kind === 'Pod')).toBe(true);
-    expect(
-      status.problems.some(p =>
-        /CrashLoopBackOff|restarted|back-off/i.test(p.message),
-      ),
-    ).toBe(true);
-    const crash = status.problems.find(p => p.fix);
-    expect(crash?.fix?.actions.length).toBeGreaterThan(0);
-  });
-
-  it('applies the builtin kserve template (InferenceService) and reads it back', async () => {
-    const id = newId('isvc');
-    const objects = builtinManifests('kserve', {
-      kubernetesId: id,
-      namespace: NS,
-      runtime: 'kserve',
-    });
-    const applied = await deploy(objects, { id, image: `${REPO}:1.1.0` });
-    expect(applied.map(a => [a.ref.kind, a.diff.operation])).toEqual([
-      ['InferenceService', 'create'],
-    ]);
-    const isvc = await kubectlGet(CLUSTER, NS, 'inferenceservice', id);
-    expect(isvc.spec.predictor.containers[0].image).toBe(`${REPO}:1.1.0`);
-    const status = await readRolloutStatus(client, {
-      namespace: NS,
-      kubernetesId: id,
-    });
-    // Nothing reconciles InferenceServices here, so it never becomes Ready.
-    expect(status.phase).toBe('Progressing');
-    expect(status.image).toBe(`${REPO}:1.1.0`);
-
-    // Play KServe's controller: a failing revision makes the rollout Failed,
-    // a ready one Available.
-    const setReady = (ready: object) =>
-      kubectl(CLUSTER, [
-        'patch',
-        '-n',
-        NS,
-        'inferenceservice',
-        id,
-        '--subresource=status',
-        '--type=merge',
-        '-p',
-        JSON.stringify({
-          status: {
-            conditions: [
-              { type: 'PredictorReady', ...ready },
-              { type: 'Ready', ...ready },
-            ],
-          },
-        }),
-      ]);
-    expect(
-      (
-        await setReady({
-          status: 'False',
-          reason: 'RevisionFailed',
-          message: 'model failed to load',
-        })
-      ).code,
-    ).toBe(0);
-    const failed = await readRolloutStatus(client, {
-      namespace: NS,
-      kubernetesId: id,
-    });
-    expect(failed.phase).toBe('Failed');
-    expect(failed.conditions).toContainEqual({
-      type: 'Ready',
-      status: 'False',
-      reason: 'RevisionFailed',
-      message: 'model failed to load',
-    });
-    expect((await setReady({ status: 'True' })).code).toBe(0);
-    expect(
-      (await readRolloutStatus(client, { namespace: NS, kubernetesId: id }))
-        .phase,
-    ).toBe('Available');
-  });
-
-  it('reports NotDeployed for an id with nothing in the namespace', async () => {
-    const status = await readRolloutStatus(client, {
-      namespace: NS,
-      kubernetesId: `${runId}-nothing`,
-    });
-    expect(status).toEqual({
-      phase: 'NotDeployed',
-      conditions: [],
-      problems: [],
-    });
-  });
-
-  it('cannot write outside the namespaces the modelops service account is bound in', async () => {
-    const index = await client.discover();
-    const cm = index.lookup('v1', 'ConfigMap')!;
-    const name = `${runId}-outside`;
-    extraNames.push(['modelops-system', 'configmap', name]);
-    extraNames.push(['default', 'configmap', name]);
-    for (const namespace of ['modelops-system', 'default']) {
-      const error = await client
-        .apply(
-          cm,
-          {
-            apiVersion: 'v1',
-            kind: 'ConfigMap',
-            metadata: { name, namespace },
-          },
-          { fieldManager: 'backstage-modelops', force: false, dryRun: false },
-        )
-        .catch(e => e);
-      expect(error).toBeInstanceOf(NotAllowedError);
-      expect(error.message).toContain('Cluster dev refused');
-      expect(await kubectlGet(CLUSTER, namespace, 'configmap', name)).toBe(
-        undefined,
-      );
-    }
-  });
-
-  it('names the cluster and URL, never the token, when a cluster is unreachable', async () => {
-    const token = platformClusterConfigs()[0].getString('serviceAccountToken');
-    const broken = ClusterClients.fromConfig(
-      new ConfigReader({
-        kubernetes: {
-          clusterLocatorMethods: [
-            {
-              type: 'config',
-              clusters: [
-                {
-                  name: 'gone',
-                  url: 'https://127.0.0.1:1',
-                  authProvider: 'serviceAccount',
-                  serviceAccountToken: token,
-                },
-              ],
-            },
-          ],
-        },
-      }),
-    );
-    const error = await broken
-      .get('gone')
-      .discover()
-      .catch(e => e);
-    expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error.message).toContain('Cluster gone at https://127.0.0.1:1');
-    expect(error.message).not.toContain(token);
-    expect(JSON.stringify(error)).not.toContain(token);
-    broken.close();
-  });
-
-  it('does not trust a cluster whose certificate is not from the configured CA', async () => {
-    const [devCluster, prodCluster] = platformClusterConfigs();
-    const prodCa = prodCluster.getString('caData');
-    const wrongCa = ClusterClients.fromConfig(
-      new ConfigReader({
-        kubernetes: {
-          clusterLocatorMethods: [
-            {
-              type: 'config',
-              clusters: [
-                {
-                  name: 'dev',
-                  url: devCluster.getString('url'),
-                  authProvider: 'serviceAccount',
-                  serviceAccountToken: devCluster.getString(
-                    'serviceAccountToken',
-                  ),
-                  caData: prodCa,
-                },
-              ],
-            },
-          ],
-        },
-      }),
-    );
-    const error = await wrongCa
-      .get('dev')
-      .discover()
-      .catch(e => e);
-    expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error.message).toMatch(/not trusted/);
-    wrongCa.close();
   });
 });
