@@ -7,7 +7,11 @@ describe('readModelOpsConfig', () => {
       environments: {},
       builds: { provider: 'kaniko', namespace: 'modelops-builds' },
       metrics: { source: 'prometheus' },
-      deployments: { allowInlineManifests: false },
+      deployments: {
+        allowInlineManifests: false,
+        allowedServiceTypes: ['ClusterIP'],
+        allowExternalIPs: false,
+      },
     });
   });
 
