@@ -25,7 +25,7 @@ describe('Model deployment tab: permissions (backend simulated with msw)', () =>
   registerMswTestHooks(server);
 
   it('disables deploy, promote and rollback with a tooltip that says why', async () => {
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     server.use(
       environmentsHandler({
         ...environmentsResponse,
@@ -58,22 +58,26 @@ describe('Model deployment tab: permissions (backend simulated with msw)', () =>
 
     const why =
       'You need the modelops.deployment.create permission on component:default/fraud-scorer — owners of this service and platform admins have it';
-    await waitFor(() => {
-      for (const button of [
-        screen.getByRole('button', { name: 'Deploy' }),
-        within(card('dev')).getByRole('button', { name: 'Deploy to dev' }),
-        within(card('dev')).getByRole('button', { name: 'Promote to prod' }),
-        screen.getByRole('button', { name: 'Rollback' }),
-      ]) {
-        expect(button).toBeDisabled();
-      }
+    // The buttons are drawn again once the permission is denied; wait for
+    // that on one of them, then check all of them once.
+    await waitFor(() =>
+      expect(screen.getByRole('button', { name: 'Deploy' })).toBeDisabled(),
+    );
+    const deploy = screen.getByRole('button', { name: 'Deploy' });
+    const promote = within(card('dev')).getByRole('button', {
+      name: 'Promote to prod',
     });
-
+    const rollback = screen.getByRole('button', { name: 'Rollback' });
     for (const button of [
-      screen.getByRole('button', { name: 'Deploy' }),
-      within(card('dev')).getByRole('button', { name: 'Promote to prod' }),
-      screen.getByRole('button', { name: 'Rollback' }),
+      deploy,
+      within(card('dev')).getByRole('button', { name: 'Deploy to dev' }),
+      promote,
+      rollback,
     ]) {
+      expect(button).toBeDisabled();
+    }
+
+    for (const button of [deploy, promote, rollback]) {
       // Disabled buttons get no pointer events; the wrapper shows the tooltip.
       await user.hover(button.parentElement!);
       expect(await screen.findByRole('tooltip')).toHaveTextContent(why);

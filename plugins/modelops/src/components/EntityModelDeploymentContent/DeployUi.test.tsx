@@ -1,6 +1,8 @@
 import { registerMswTestHooks } from '@backstage/test-utils';
 import { screen, waitFor, within } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
+import userEvent, {
+  PointerEventsCheckLevel,
+} from '@testing-library/user-event';
 import {
   DeployRequest,
   DeployResponse,
@@ -115,6 +117,17 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
   const server = createModelOpsBackend();
   registerMswTestHooks(server);
 
+  /**
+   * No delay between key strokes, and no pointer-events check: every button
+   * clicked here is asserted enabled first (the check walks the computed style
+   * of every ancestor, the most expensive thing jsdom does).
+   */
+  const setupUser = () =>
+    userEvent.setup({
+      delay: null,
+      pointerEventsCheck: PointerEventsCheckLevel.Never,
+    });
+
   const card = (name: string) =>
     screen.getByRole('region', { name: `${name} environment` });
 
@@ -141,7 +154,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
 
   describe('environment cards', () => {
     it('shows one card per environment with its phase, problems with fixes, conditions and last deployment', async () => {
-      const user = userEvent.setup();
+      const user = setupUser();
       const names = ['dev', 'staging', 'prod', 'qa', 'eu'];
       server.use(
         environmentsHandler({
@@ -386,7 +399,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
 
   describe('deploy dialog', () => {
     it('previews the diff, deploys and follows the rollout until Available', async () => {
-      const user = userEvent.setup();
+      const user = setupUser();
       const bodies: DeployRequest[] = [];
       let applied = false;
       let pollsAfterApply = 0;
@@ -428,7 +441,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
 
       // A reference without tag is caught before anything is sent.
       await user.clear(image);
-      await user.type(image, 'ghcr.io/acme/fraud-scorer');
+      await user.paste('ghcr.io/acme/fraud-scorer');
       await user.click(within(dialog).getByRole('button', { name: 'Preview' }));
       expect(within(dialog).getByText(/Add a tag/)).toBeInTheDocument();
       expect(bodies).toEqual([]);
@@ -503,7 +516,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
     });
 
     it('shows a failed rollout with the problems and their fix', async () => {
-      const user = userEvent.setup();
+      const user = setupUser();
       let applied = false;
       server.use(
         environmentsHandler(twoEnvironments),
@@ -546,7 +559,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
       });
       const image = within(dialog).getByLabelText('Image');
       await user.clear(image);
-      await user.type(image, NEW_IMAGE);
+      await user.paste(NEW_IMAGE);
       await user.click(within(dialog).getByRole('button', { name: 'Deploy' }));
 
       expect(
@@ -564,7 +577,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
     });
 
     it('deploys to the environment of the card it was opened from', async () => {
-      const user = userEvent.setup();
+      const user = setupUser();
       const bodies: DeployRequest[] = [];
       server.use(
         environmentsHandler(twoEnvironments),
@@ -605,7 +618,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
     });
 
     it('shows a 409 conflict with the backend message and retries with force', async () => {
-      const user = userEvent.setup();
+      const user = setupUser();
       const bodies: DeployRequest[] = [];
       const conflict =
         'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas';
@@ -634,7 +647,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
       });
       const image = within(dialog).getByLabelText('Image');
       await user.clear(image);
-      await user.type(image, NEW_IMAGE);
+      await user.paste(NEW_IMAGE);
       await user.click(within(dialog).getByRole('button', { name: 'Deploy' }));
 
       expect(await within(dialog).findByText(conflict)).toBeInTheDocument();
@@ -664,7 +677,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
     });
 
     it('shows other backend errors with their message', async () => {
-      const user = userEvent.setup();
+      const user = setupUser();
       server.use(
         environmentsHandler(twoEnvironments),
         deploymentHistoryHandler({ items: [] }),
@@ -699,7 +712,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
 
   describe('rollback and promote', () => {
     it('rolls back to a recorded revision after previewing it', async () => {
-      const user = userEvent.setup();
+      const user = setupUser();
       const calls: RollbackCall[] = [];
       const queries: URLSearchParams[] = [];
       server.use(
@@ -779,7 +792,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
     });
 
     it('promotes the image of one environment to the next after previewing it', async () => {
-      const user = userEvent.setup();
+      const user = setupUser();
       const bodies: DeployRequest[] = [];
       server.use(
         environmentsHandler(twoEnvironments),
@@ -828,7 +841,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
 
   describe('history', () => {
     it('pages with the cursor and filters by environment', async () => {
-      const user = userEvent.setup();
+      const user = setupUser();
       const queries: URLSearchParams[] = [];
       server.use(
         environmentsHandler(twoEnvironments),
@@ -887,6 +900,13 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
         cursor: 'page-2',
       });
 
+      // The label stays above the value the native select always shows.
+      expect(
+        screen.getByText('Environment filter', { selector: 'label' }),
+      ).toHaveAttribute('data-shrink', 'true');
+      expect(screen.getByLabelText('Environment filter')).toHaveDisplayValue(
+        'All environments',
+      );
       await user.selectOptions(
         screen.getByLabelText('Environment filter'),
         'prod',

@@ -6,6 +6,9 @@ import {
   EnvironmentStatus,
   ModelOpsEnvironment,
 } from '@modelops/plugin-modelops-common';
+import Checkbox from '@material-ui/core/Checkbox';
+import FormControlLabel from '@material-ui/core/FormControlLabel';
+import FormHelperText from '@material-ui/core/FormHelperText';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import { useCallback, useState } from 'react';
@@ -43,6 +46,7 @@ export function DeployDialog(
   const [image, setImage] = useState(() => initialImage(environment));
   const [imageEdited, setImageEdited] = useState(false);
   const [showErrors, setShowErrors] = useState(false);
+  const [prune, setPrune] = useState(false);
 
   const selected = environments.find(e => e.name === environment);
   const imageError = validateImageReference(image, imageRepository);
@@ -59,8 +63,9 @@ export function DeployDialog(
         image: image.trim(),
         dryRun,
         ...(force ? { force } : {}),
+        ...(prune ? { prune } : {}),
       }),
-    [api, entityRef, environment, image],
+    [api, entityRef, environment, image, prune],
   );
 
   return (
@@ -72,7 +77,7 @@ export function DeployDialog(
         setShowErrors(true);
         return !imageError && environment !== '';
       }}
-      inputsKey={`${environment} ${image}`}
+      inputsKey={`${environment} ${image} ${prune}`}
       status={statusOf(environment)}
       onApplied={props.onApplied}
       onClose={props.onClose}
@@ -128,6 +133,24 @@ export function DeployDialog(
             }
             inputProps={{ spellCheck: false }}
           />
+          <FormControlLabel
+            control={
+              <Checkbox
+                checked={prune}
+                onChange={e => setPrune(e.target.checked)}
+                disabled={locked}
+                color="primary"
+                inputProps={{
+                  'aria-describedby': 'modelops-deploy-prune-help',
+                }}
+              />
+            }
+            label="Prune objects dropped from the manifests"
+          />
+          <FormHelperText id="modelops-deploy-prune-help">
+            Deletes the objects an earlier deploy to this environment applied
+            that the manifests no longer contain. The preview lists them.
+          </FormHelperText>
         </>
       )}
     </OperationDialog>

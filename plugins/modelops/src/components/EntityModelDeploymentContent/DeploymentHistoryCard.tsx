@@ -17,7 +17,7 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
-import { useCallback, useEffect, useState } from 'react';
+import { memo, useCallback, useEffect, useState } from 'react';
 import useMountedState from 'react-use/esm/useMountedState';
 import { modelOpsApiRef } from '../../api';
 import { GatedButton } from './GatedButton';
@@ -43,189 +43,197 @@ export function canRollBackTo(record: DeploymentRecord): boolean {
   );
 }
 
-/** The deployment history of the entity, newest first, paged and filterable by environment. */
-export function DeploymentHistoryCard(props: {
-  entityRef: string;
-  environments: string[];
-  /** Changes when the history should be loaded again, e.g. after a deploy. */
-  reloadKey: number;
-  deniedReason?: string;
-  onRollback: (record: DeploymentRecord) => void;
-}) {
-  const { entityRef, reloadKey } = props;
-  const api = useApi(modelOpsApiRef);
-  const isMounted = useMountedState();
-  const [environment, setEnvironment] = useState('');
-  const [state, setState] = useState<HistoryState>({
-    items: [],
-    loading: true,
-    loadingMore: false,
-  });
+/**
+ * The deployment history of the entity, newest first, paged and filterable by
+ * environment. Memoised: it is not drawn again when the status is polled.
+ */
+export const DeploymentHistoryCard = memo(
+  function DeploymentHistoryCard(props: {
+    entityRef: string;
+    environments: string[];
+    /** Changes when the history should be loaded again, e.g. after a deploy. */
+    reloadKey: number;
+    deniedReason?: string;
+    onRollback: (record: DeploymentRecord) => void;
+  }) {
+    const { entityRef, reloadKey } = props;
+    const api = useApi(modelOpsApiRef);
+    const isMounted = useMountedState();
+    const [environment, setEnvironment] = useState('');
+    const [state, setState] = useState<HistoryState>({
+      items: [],
+      loading: true,
+      loadingMore: false,
+    });
 
-  useEffect(() => {
-    let cancelled = false;
-    setState(s => ({ ...s, loading: true, error: undefined }));
-    api
-      .getDeployments({
-        entityRef,
-        environment: environment || undefined,
-        limit: HISTORY_PAGE_SIZE,
-      })
-      .then(
-        page => {
-          if (cancelled) return;
-          setState({
-            items: page.items,
-            nextCursor: page.nextCursor,
-            loading: false,
-            loadingMore: false,
-          });
-        },
-        error => {
-          if (cancelled) return;
-          setState({ items: [], loading: false, loadingMore: false, error });
-        },
-      );
-    return () => {
-      cancelled = true;
-    };
-  }, [api, entityRef, environment, reloadKey]);
+    useEffect(() => {
+      let cancelled = false;
+      setState(s => ({ ...s, loading: true, error: undefined }));
+      api
+        .getDeployments({
+          entityRef,
+          environment: environment || undefined,
+          limit: HISTORY_PAGE_SIZE,
+        })
+        .then(
+          page => {
+            if (cancelled) return;
+            setState({
+              items: page.items,
+              nextCursor: page.nextCursor,
+              loading: false,
+              loadingMore: false,
+            });
+          },
+          error => {
+            if (cancelled) return;
+            setState({ items: [], loading: false, loadingMore: false, error });
+          },
+        );
+      return () => {
+        cancelled = true;
+      };
+    }, [api, entityRef, environment, reloadKey]);
 
-  const loadMore = useCallback(async () => {
-    if (!state.nextCursor) return;
-    setState(s => ({ ...s, loadingMore: true, error: undefined }));
-    try {
-      const page = await api.getDeployments({
-        entityRef,
-        environment: environment || undefined,
-        limit: HISTORY_PAGE_SIZE,
-        cursor: state.nextCursor,
-      });
-      if (!isMounted()) return;
-      setState(s => ({
-        items: [...s.items, ...page.items],
-        nextCursor: page.nextCursor,
-        loading: false,
-        loadingMore: false,
-      }));
-    } catch (error) {
-      if (!isMounted()) return;
-      setState(s => ({ ...s, loadingMore: false, error: error as Error }));
-    }
-  }, [api, entityRef, environment, state.nextCursor, isMounted]);
-
-  return (
-    <InfoCard
-      title="Deployment history"
-      action={
-        <TextField
-          select
-          id="modelops-history-environment"
-          label="Environment filter"
-          value={environment}
-          onChange={e => setEnvironment(e.target.value)}
-          SelectProps={{ native: true }}
-          size="small"
-          style={{ minWidth: 200 }}
-        >
-          <option value="">All environments</option>
-          {props.environments.map(name => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </TextField>
+    const loadMore = useCallback(async () => {
+      if (!state.nextCursor) return;
+      setState(s => ({ ...s, loadingMore: true, error: undefined }));
+      try {
+        const page = await api.getDeployments({
+          entityRef,
+          environment: environment || undefined,
+          limit: HISTORY_PAGE_SIZE,
+          cursor: state.nextCursor,
+        });
+        if (!isMounted()) return;
+        setState(s => ({
+          items: [...s.items, ...page.items],
+          nextCursor: page.nextCursor,
+          loading: false,
+          loadingMore: false,
+        }));
+      } catch (error) {
+        if (!isMounted()) return;
+        setState(s => ({ ...s, loadingMore: false, error: error as Error }));
       }
-    >
-      {state.loading && <Progress />}
-      {!state.loading && state.items.length === 0 && !state.error && (
-        <Typography>
-          {environment
-            ? `No deployments to ${environment} yet.`
-            : 'No deployments yet. Deploy an image to start the history.'}
-        </Typography>
-      )}
-      {!state.loading && state.items.length > 0 && (
-        <Table size="small" aria-label="Deployment history">
-          <TableHead>
-            <TableRow>
-              <TableCell>When</TableCell>
-              <TableCell>Who</TableCell>
-              <TableCell>Environment</TableCell>
-              <TableCell>Action</TableCell>
-              <TableCell>Image</TableCell>
-              <TableCell>Revision</TableCell>
-              <TableCell>Dry run</TableCell>
-              <TableCell>Result</TableCell>
-              <TableCell>
-                <span style={{ position: 'absolute', left: -10000 }}>
-                  Actions
-                </span>
-              </TableCell>
-            </TableRow>
-          </TableHead>
-          <TableBody>
-            {state.items.map(record => (
-              <TableRow key={record.id}>
+    }, [api, entityRef, environment, state.nextCursor, isMounted]);
+
+    return (
+      <InfoCard
+        title="Deployment history"
+        action={
+          <TextField
+            select
+            id="modelops-history-environment"
+            label="Environment filter"
+            value={environment}
+            onChange={e => setEnvironment(e.target.value)}
+            SelectProps={{ native: true }}
+            // A native select always shows its value ("All environments"),
+            // so the label must stay above it instead of over it.
+            InputLabelProps={{ shrink: true }}
+            size="small"
+            style={{ minWidth: 200 }}
+          >
+            <option value="">All environments</option>
+            {props.environments.map(name => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </TextField>
+        }
+      >
+        {state.loading && <Progress />}
+        {!state.loading && state.items.length === 0 && !state.error && (
+          <Typography>
+            {environment
+              ? `No deployments to ${environment} yet.`
+              : 'No deployments yet. Deploy an image to start the history.'}
+          </Typography>
+        )}
+        {!state.loading && state.items.length > 0 && (
+          <Table size="small" aria-label="Deployment history">
+            <TableHead>
+              <TableRow>
+                <TableCell>When</TableCell>
+                <TableCell>Who</TableCell>
+                <TableCell>Environment</TableCell>
+                <TableCell>Action</TableCell>
+                <TableCell>Image</TableCell>
+                <TableCell>Revision</TableCell>
+                <TableCell>Dry run</TableCell>
+                <TableCell>Result</TableCell>
                 <TableCell>
-                  <RelativeTime iso={record.createdAt} />
-                </TableCell>
-                <TableCell>
-                  <EntityRefLink
-                    entityRef={record.requestedBy}
-                    defaultKind="user"
-                  />
-                </TableCell>
-                <TableCell>{record.environment}</TableCell>
-                <TableCell>{record.action}</TableCell>
-                <TableCell style={{ wordBreak: 'break-all' }}>
-                  {record.image ? <code>{record.image}</code> : '—'}
-                </TableCell>
-                <TableCell>{record.revision ?? '—'}</TableCell>
-                <TableCell>{record.dryRun ? 'Yes' : 'No'}</TableCell>
-                <TableCell>
-                  {record.result === 'succeeded' ? (
-                    <StatusOK>Succeeded</StatusOK>
-                  ) : (
-                    <StatusError>
-                      Failed{record.error ? `: ${record.error}` : ''}
-                    </StatusError>
-                  )}
-                </TableCell>
-                <TableCell>
-                  {canRollBackTo(record) && (
-                    <GatedButton
-                      size="small"
-                      variant="outlined"
-                      onClick={() => props.onRollback(record)}
-                      disabledReason={props.deniedReason}
-                      tooltip={`Roll ${record.environment} back to revision ${record.revision}`}
-                    >
-                      Rollback
-                    </GatedButton>
-                  )}
+                  <span style={{ position: 'absolute', left: -10000 }}>
+                    Actions
+                  </span>
                 </TableCell>
               </TableRow>
-            ))}
-          </TableBody>
-        </Table>
-      )}
-      {state.error && (
-        <Box mt={2}>
-          <ResponseErrorPanel error={state.error} />
-        </Box>
-      )}
-      {!state.loading && state.nextCursor && (
-        <Box mt={2} display="flex" justifyContent="center">
-          <Button
-            onClick={loadMore}
-            disabled={state.loadingMore}
-            variant="outlined"
-          >
-            {state.loadingMore ? 'Loading…' : 'Load more'}
-          </Button>
-        </Box>
-      )}
-    </InfoCard>
-  );
-}
+            </TableHead>
+            <TableBody>
+              {state.items.map(record => (
+                <TableRow key={record.id}>
+                  <TableCell>
+                    <RelativeTime iso={record.createdAt} />
+                  </TableCell>
+                  <TableCell>
+                    <EntityRefLink
+                      entityRef={record.requestedBy}
+                      defaultKind="user"
+                    />
+                  </TableCell>
+                  <TableCell>{record.environment}</TableCell>
+                  <TableCell>{record.action}</TableCell>
+                  <TableCell style={{ wordBreak: 'break-all' }}>
+                    {record.image ? <code>{record.image}</code> : '—'}
+                  </TableCell>
+                  <TableCell>{record.revision ?? '—'}</TableCell>
+                  <TableCell>{record.dryRun ? 'Yes' : 'No'}</TableCell>
+                  <TableCell>
+                    {record.result === 'succeeded' ? (
+                      <StatusOK>Succeeded</StatusOK>
+                    ) : (
+                      <StatusError>
+                        Failed{record.error ? `: ${record.error}` : ''}
+                      </StatusError>
+                    )}
+                  </TableCell>
+                  <TableCell>
+                    {canRollBackTo(record) && (
+                      <GatedButton
+                        size="small"
+                        variant="outlined"
+                        onClick={() => props.onRollback(record)}
+                        disabledReason={props.deniedReason}
+                        tooltip={`Roll ${record.environment} back to revision ${record.revision}`}
+                      >
+                        Rollback
+                      </GatedButton>
+                    )}
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+        {state.error && (
+          <Box mt={2}>
+            <ResponseErrorPanel error={state.error} />
+          </Box>
+        )}
+        {!state.loading && state.nextCursor && (
+          <Box mt={2} display="flex" justifyContent="center">
+            <Button
+              onClick={loadMore}
+              disabled={state.loadingMore}
+              variant="outlined"
+            >
+              {state.loadingMore ? 'Loading…' : 'Load more'}
+            </Button>
+          </Box>
+        )}
+      </InfoCard>
+    );
+  },
+);

@@ -7,6 +7,7 @@ import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
+import { makeStyles } from '@material-ui/core/styles';
 
 /** A value of a field, JSON-stringified compactly; "(unset)" when absent. */
 export function formatFieldValue(value: unknown): string {
@@ -19,14 +20,29 @@ const operationColor = {
   create: 'primary',
   update: 'secondary',
   unchanged: 'default',
-  delete: 'secondary',
+  delete: 'default',
 } as const;
+
+const useStyles = makeStyles(
+  theme => ({
+    deleteChip: {
+      backgroundColor: theme.palette.error.main,
+      color: theme.palette.error.contrastText,
+    },
+  }),
+  { name: 'ModelOpsDiffView' },
+);
+
+/** In the order the summary lists them. */
+const OPERATIONS = ['create', 'update', 'delete', 'unchanged'] as const;
 
 /** Per-object result of a (dry-run) apply: operation and changed fields. */
 export function DiffView(props: { diff: ObjectDiff[]; title: string }) {
   const { diff } = props;
-  const counts = (['create', 'update', 'unchanged'] as const)
-    .map(op => [op, diff.filter(d => d.operation === op).length] as const)
+  const classes = useStyles();
+  const counts = OPERATIONS.map(
+    op => [op, diff.filter(d => d.operation === op).length] as const,
+  )
     .filter(([, n]) => n > 0)
     .map(([op, n]) => `${n} ${op === 'unchanged' ? 'unchanged' : `to ${op}`}`);
   return (
@@ -59,6 +75,9 @@ export function DiffView(props: { diff: ObjectDiff[]; title: string }) {
               variant={
                 object.operation === 'unchanged' ? 'outlined' : 'default'
               }
+              className={
+                object.operation === 'delete' ? classes.deleteChip : undefined
+              }
             />
           </Box>
           {object.changes.length > 0 ? (
@@ -88,8 +107,15 @@ export function DiffView(props: { diff: ObjectDiff[]; title: string }) {
             </Table>
           ) : (
             object.operation !== 'create' && (
-              <Typography variant="body2" color="textSecondary">
-                No changes.
+              <Typography
+                variant="body2"
+                color={
+                  object.operation === 'delete' ? 'error' : 'textSecondary'
+                }
+              >
+                {object.operation === 'delete'
+                  ? 'No longer in the manifests: applying deletes it from the cluster.'
+                  : 'No changes.'}
               </Typography>
             )
           )}

@@ -14,7 +14,7 @@ import {
 import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
-import { useCallback, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import {
   ContractProblems,
   EntityEnvironments,
@@ -57,12 +57,17 @@ function DeploymentPanel(props: {
   const [dialog, setDialog] = useState<OpenDialog>();
   const [historyKey, setHistoryKey] = useState(0);
 
-  const names = [
+  const allNames = [
     ...environments.environments.map(e => e.name),
     ...(status.value?.environments
       .map(s => s.environment)
       .filter(n => !environments.environments.some(e => e.name === n)) ?? []),
   ];
+  // The same array while the names stay the same, so that the history card
+  // is not drawn again on every status poll.
+  const namesKey = allNames.join('\n');
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const names = useMemo(() => allNames, [namesKey]);
   const statusOf = useCallback(
     (name: string) => status.byEnvironment.get(name),
     [status.byEnvironment],
@@ -77,6 +82,18 @@ function DeploymentPanel(props: {
       setHistoryKey(k => k + 1);
     },
     [follow],
+  );
+  const openDeploy = useCallback(
+    (environment: string) => setDialog({ kind: 'deploy', environment }),
+    [],
+  );
+  const openPromote = useCallback(
+    (from: string, to: string) => setDialog({ kind: 'promote', from, to }),
+    [],
+  );
+  const openRollback = useCallback(
+    (record: DeploymentRecord) => setDialog({ kind: 'rollback', record }),
+    [],
   );
   const closeDialog = useCallback(() => {
     setDialog(undefined);
@@ -139,10 +156,8 @@ function DeploymentPanel(props: {
             statusLoading={status.loading}
             deniedReason={deniedReason}
             promoteTo={names[index + 1]}
-            onDeploy={() => setDialog({ kind: 'deploy', environment: name })}
-            onPromote={() =>
-              setDialog({ kind: 'promote', from: name, to: names[index + 1] })
-            }
+            onDeploy={openDeploy}
+            onPromote={openPromote}
           />
         </Grid>
       ))}
@@ -152,7 +167,7 @@ function DeploymentPanel(props: {
           environments={names}
           reloadKey={historyKey}
           deniedReason={deniedReason}
-          onRollback={record => setDialog({ kind: 'rollback', record })}
+          onRollback={openRollback}
         />
       </Grid>
       {dialog?.kind === 'deploy' && (

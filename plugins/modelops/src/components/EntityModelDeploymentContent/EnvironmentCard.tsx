@@ -3,6 +3,8 @@ import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import {
   EnvironmentStatus,
   ModelOpsEnvironment,
+  ModelOpsErrorInfo,
+  ServiceStatus,
 } from '@modelops/plugin-modelops-common';
 import Box from '@material-ui/core/Box';
 import Table from '@material-ui/core/Table';
@@ -10,6 +12,7 @@ import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
+import { memo } from 'react';
 import type { ReactNode } from 'react';
 import { GatedButton } from './GatedButton';
 import { splitImageReference } from './imageReference';
@@ -41,8 +44,67 @@ const actionWords = {
   promote: 'Promoted',
 } as const;
 
-/** One environment: live rollout status, problems and the deploy actions. */
-export function EnvironmentCard(props: {
+/** Whether an error says the cluster did not answer. */
+export function isUnreachable(error: ModelOpsErrorInfo): boolean {
+  return (
+    error.lastReachableAt !== undefined ||
+    error.reason === 'ClusterUnreachable' ||
+    error.reason === 'ServiceUnavailableError'
+  );
+}
+
+/** When an unreachable cluster last answered. */
+function LastReachable(props: { error: ModelOpsErrorInfo }) {
+  const { lastReachableAt } = props.error;
+  return (
+    <Typography variant="body2" color="textSecondary">
+      {lastReachableAt ? (
+        <>
+          Last reachable <RelativeTime iso={lastReachableAt} />.
+        </>
+      ) : (
+        'Not reachable since the backend started.'
+      )}
+    </Typography>
+  );
+}
+
+/** The workload's Services: a LoadBalancer's address, or why it has none yet. */
+function Services(props: { services: ServiceStatus[] }) {
+  return (
+    <Box component="ul" m={0} p={0} style={{ listStyle: 'none' }}>
+      {props.services.map(service => (
+        <li key={service.name}>
+          <code>{service.name}</code>{' '}
+          {service.type !== 'LoadBalancer' && `(${service.type})`}
+          {service.type === 'LoadBalancer' &&
+            service.addresses.map((address, i) => (
+              <span key={address}>
+                {i > 0 && ', '}
+                <code>{address}</code>
+              </span>
+            ))}
+          {service.type === 'LoadBalancer' &&
+            service.addresses.length === 0 && (
+              <Typography
+                variant="body2"
+                component="span"
+                color="textSecondary"
+              >
+                address pending{service.pending ? `: ${service.pending}` : ''}
+              </Typography>
+            )}
+        </li>
+      ))}
+    </Box>
+  );
+}
+
+/**
+ * One environment: live rollout status, problems and the deploy actions.
+ * Memoised: a status poll draws again only the environments that changed.
+ */
+export const EnvironmentCard = memo(function EnvironmentCard(props: {
   name: string;
   environment?: ModelOpsEnvironment;
   status?: EnvironmentStatus;
@@ -52,8 +114,8 @@ export function EnvironmentCard(props: {
   deniedReason?: string;
   /** Next environment to promote the running image to. */
   promoteTo?: string;
-  onDeploy: () => void;
-  onPromote: () => void;
+  onDeploy: (environment: string) => void;
+  onPromote: (from: string, to: string) => void;
 }) {
   const { name, environment, status } = props;
   const cluster = environment?.cluster ?? status?.cluster;
@@ -84,7 +146,7 @@ export function EnvironmentCard(props: {
             <GatedButton
               variant="outlined"
               color="primary"
-              onClick={props.onDeploy}
+              onClick={() => props.onDeploy(name)}
               disabledReason={deployDisabledReason}
               aria-label={`Deploy to ${name}`}
             >
@@ -93,7 +155,7 @@ export function EnvironmentCard(props: {
             {props.promoteTo && (
               <GatedButton
                 variant="outlined"
-                onClick={props.onPromote}
+                onClick={() => props.onPromote(name, props.promoteTo!)}
                 disabledReason={promoteDisabledReason}
               >
                 Promote to {props.promoteTo}
@@ -105,6 +167,7 @@ export function EnvironmentCard(props: {
         {errors.map(e => (
           <Box mb={1} key={e.message}>
             <WarningPanel severity="error" title={e.message} />
+            {isUnreachable(e) && <LastReachable error={e} />}
           </Box>
         ))}
         <Table size="small" aria-label={`${name} rollout`}>
@@ -140,6 +203,11 @@ export function EnvironmentCard(props: {
                     ? `${status.replicas.ready}/${status.replicas.desired} ready`
                     : NONE}
                 </Row>
+                {status?.services && status.services.length > 0 && (
+                  <Row label="Services">
+                    <Services services={status.services} />
+                  </Row>
+                )}
                 <Row label="Last deployment">
                   {last ? (
                     <>
@@ -168,4 +236,4 @@ export function EnvironmentCard(props: {
       </InfoCard>
     </Box>
   );
-}
+});

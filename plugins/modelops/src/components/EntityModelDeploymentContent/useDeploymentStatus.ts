@@ -4,7 +4,7 @@ import {
   DeploymentStatusResponse,
   EnvironmentStatus,
 } from '@modelops/plugin-modelops-common';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { modelOpsApiRef } from '../../api';
 
 /** How often the status is polled while a rollout is in progress. */
@@ -42,6 +42,33 @@ export function rolloutOutcome(
   return 'progressing';
 }
 
+/**
+ * The new answer, with the environments that did not change replaced by the
+ * objects of the previous answer, so that their cards need not be drawn again.
+ */
+function keepUnchanged(
+  previous: DeploymentStatusResponse | undefined,
+  next: DeploymentStatusResponse,
+): DeploymentStatusResponse {
+  if (!previous) return next;
+  const before = new Map(
+    previous.environments.map(s => [s.environment, s] as const),
+  );
+  let same = previous.environments.length === next.environments.length;
+  const environments = next.environments.map((s, i) => {
+    const old = before.get(s.environment);
+    if (old && JSON.stringify(old) === JSON.stringify(s)) {
+      same = same && previous.environments[i] === old;
+      return old;
+    }
+    same = false;
+    return s;
+  });
+  return same && previous.entityRef === next.entityRef
+    ? previous
+    : { ...next, environments };
+}
+
 /** A rollout the page follows until it is over, even before it shows as Progressing. */
 export interface FollowedRollout {
   environment: string;
@@ -58,34 +85,52 @@ export function useDeploymentStatus(
   pollIntervalMs: number = DEFAULT_STATUS_POLL_INTERVAL_MS,
 ) {
   const api = useApi(modelOpsApiRef);
-  const [value, setValue] = useState<DeploymentStatusResponse>();
-  const [error, setError] = useState<Error>();
-  const [loading, setLoading] = useState(true);
-  const [generation, setGeneration] = useState(0);
+  // One state object, so that an answer renders once.
+  const [state, setState] = useState<{
+    value?: DeploymentStatusResponse;
+    error?: Error;
+    /** How many answers arrived; a change lets the next poll be scheduled. */
+    answers: number;
+    loading: boolean;
+  }>({ answers: 0, loading: true });
   const [followed, setFollowed] = useState<FollowedRollout>();
+  const latestRequest = useRef(0);
+  // The last answer, to keep the objects of environments that did not change.
+  const stateRef = useRef<DeploymentStatusResponse>();
+  stateRef.current = state.value;
+  const mounted = useRef(true);
+
+  const load = useCallback(() => {
+    const request = ++latestRequest.current;
+    const settle = (next: {
+      value?: DeploymentStatusResponse;
+      error?: Error;
+    }) => {
+      if (!mounted.current || request !== latestRequest.current) return;
+      setState(s => ({
+        value: next.value ?? s.value,
+        error: next.error,
+        answers: s.answers + 1,
+        loading: false,
+      }));
+    };
+    api.getDeploymentStatus({ entityRef }).then(
+      value => settle({ value: keepUnchanged(stateRef.current, value) }),
+      error => settle({ error }),
+    );
+  }, [api, entityRef]);
 
   useEffect(() => {
-    let cancelled = false;
-    setLoading(true);
-    api.getDeploymentStatus({ entityRef }).then(
-      answer => {
-        if (cancelled) return;
-        setValue(answer);
-        setError(undefined);
-        setLoading(false);
-      },
-      e => {
-        if (cancelled) return;
-        setError(e);
-        setLoading(false);
-      },
-    );
+    mounted.current = true;
+    setState(s => (s.loading ? s : { ...s, loading: true }));
+    load();
     return () => {
-      cancelled = true;
+      mounted.current = false;
     };
-  }, [api, entityRef, generation]);
+  }, [load]);
 
-  const refresh = useCallback(() => setGeneration(g => g + 1), []);
+  const refresh = useCallback(() => load(), [load]);
+  const { value, error, answers } = state;
 
   const byEnvironment = useMemo(
     () => new Map(value?.environments.map(s => [s.environment, s]) ?? []),
@@ -101,10 +146,10 @@ export function useDeploymentStatus(
       ) === 'progressing');
 
   useEffect(() => {
-    if (!polling || loading) return undefined;
-    const timer = setTimeout(refresh, pollIntervalMs);
+    if (!polling || answers === 0) return undefined;
+    const timer = setTimeout(load, pollIntervalMs);
     return () => clearTimeout(timer);
-  }, [polling, loading, refresh, pollIntervalMs]);
+  }, [polling, answers, load, pollIntervalMs]);
 
   const follow = useCallback(
     (rollout: FollowedRollout | undefined) => {
@@ -117,7 +162,7 @@ export function useDeploymentStatus(
   return {
     value,
     error,
-    loading: loading && !value && !error,
+    loading: state.loading && !value && !error,
     byEnvironment,
     polling,
     refresh,
