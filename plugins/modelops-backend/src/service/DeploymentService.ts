@@ -72,7 +72,7 @@ interface Attempt {
   target: ModelServiceTarget;
   env: ModelOpsEnvironment;
   record: NewDeployment;
-  /** The objects to render, or why they could not be loaded. */
+  /** Loads the objects to render (parsed and shape-checked once). */
   source: () => Promise<KubeObject[]>;
   image: string | undefined;
   dryRun: boolean;
@@ -301,13 +301,18 @@ export class DeploymentService {
         namespace: env.namespace,
       });
 
+      // A preview shows the revision the next rollout would get.
       let revision: number;
+      let commitRevision: (() => Promise<void>) | undefined;
       if (dryRun) {
         revision = (await store.latestRevision(record)) + 1;
       } else {
         const begun = await store.begin(record);
+        const attemptId = begun.attempt.id;
         revision = begun.nextRevision;
-        reserved = { id: begun.attempt.id, revision };
+        reserved = { id: attemptId, revision };
+        commitRevision = () =>
+          store.commitRevision({ id: attemptId, revision });
       }
       const stamped = resolved.map(r => ({
         ...r,
@@ -328,9 +333,7 @@ export class DeploymentService {
       const applied = await applyObjects(client, stamped, {
         dryRun,
         force: attempt.force,
-        beforeWrite: reserved
-          ? () => store.commitRevision(reserved!)
-          : undefined,
+        beforeWrite: commitRevision,
       });
       const pruned = dryRun
         ? candidates.map(pruneDiff)
