@@ -486,11 +486,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
         ),
       ).toBeInTheDocument();
       expect(
-        await within(dialog).findByText(
-          'Rollout complete',
-          {},
-          { timeout: 3000 },
-        ),
+        await within(dialog).findByText('Rollout complete'),
       ).toBeInTheDocument();
       expect(pollsAfterApply).toBeGreaterThanOrEqual(3);
       expect(bodies).toEqual([
