@@ -160,7 +160,7 @@ describe('GET /api/modelops/environments', () => {
   });
 
   it.each([
-    [{}, 400, 'entityRef: is required'],
+    [{}, 400, "request/query must have required property 'entityRef'"],
     [
       { entityRef: 'not a ref/at/all' },
       400,

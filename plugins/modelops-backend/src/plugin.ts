@@ -2,6 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { ScmIntegrations } from '@backstage/integration';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { modelOpsPermissions } from '@modelops/plugin-modelops-common';
 import {
@@ -95,6 +96,7 @@ export const modelOpsPlugin = createBackendPlugin({
           clusters,
           store,
           urlReader,
+          integrations: ScmIntegrations.fromConfig(rootConfig),
           logger,
         });
         logger.info(

@@ -38,7 +38,12 @@ export interface ModelOpsService {
     options: ModelOpsServiceOptions,
   ): Promise<DeployResponse>;
   rollback(
-    request: { deploymentId: string; dryRun?: boolean; force?: boolean },
+    request: {
+      deploymentId: string;
+      dryRun?: boolean;
+      force?: boolean;
+      prune?: boolean;
+    },
     options: ModelOpsServiceOptions,
   ): Promise<DeployResponse>;
   getDeployments(
@@ -78,7 +83,12 @@ class DefaultModelOpsService implements ModelOpsService {
   }
 
   async rollback(
-    request: { deploymentId: string; dryRun?: boolean; force?: boolean },
+    request: {
+      deploymentId: string;
+      dryRun?: boolean;
+      force?: boolean;
+      prune?: boolean;
+    },
     options: ModelOpsServiceOptions,
   ) {
     return this.api.rollback(request, await this.tokenFor(options));

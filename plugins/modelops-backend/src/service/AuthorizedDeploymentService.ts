@@ -113,6 +113,7 @@ export class AuthorizedDeploymentService {
           manifests: request.manifests,
           dryRun,
           force: request.force ?? false,
+          prune: request.prune ?? false,
           requestedBy: this.principalRef(credentials),
         });
       },
@@ -123,6 +124,7 @@ export class AuthorizedDeploymentService {
     deploymentId: string;
     dryRun?: boolean;
     force?: boolean;
+    prune?: boolean;
     credentials: BackstageCredentials;
     httpRequest?: Request;
   }): Promise<DeployResponse> {
@@ -150,6 +152,7 @@ export class AuthorizedDeploymentService {
           entityRef: target.ref,
           targetDeploymentId: deploymentId,
           dryRun,
+          prune: options.prune ?? false,
         },
       },
       async () => {
@@ -159,6 +162,7 @@ export class AuthorizedDeploymentService {
           deployment,
           dryRun,
           force: options.force ?? false,
+          prune: options.prune ?? false,
           requestedBy: this.principalRef(credentials),
         });
       },

@@ -164,8 +164,10 @@ describe('POST /api/modelops/deployments refusals', () => {
       .get('/api/modelops/deployments')
       .query({ entityRef: good.entityRef });
     expect(history.body.items).toEqual([
-      expect.objectContaining({ result: 'failed', revision: 1, dryRun: false }),
+      expect.objectContaining({ result: 'failed', dryRun: false }),
     ]);
+    // The attempt never reached the cluster, so it took no revision.
+    expect(history.body.items[0].revision).toBeUndefined();
   });
 });
 

@@ -72,6 +72,7 @@ export async function createRouter(
       deploymentId: req.params.id,
       dryRun: body.dryRun,
       force: body.force,
+      prune: body.prune,
       credentials: await credentialsOf(req),
       httpRequest: req,
     });

@@ -41,7 +41,12 @@ export interface ModelOpsApi {
   ): Promise<DeployResponse>;
   /** Re-applies the manifests of a recorded deployment. */
   rollback(
-    request: { deploymentId: string; dryRun?: boolean; force?: boolean },
+    request: {
+      deploymentId: string;
+      dryRun?: boolean;
+      force?: boolean;
+      prune?: boolean;
+    },
     options?: ModelOpsRequestOptions,
   ): Promise<DeployResponse>;
   /** Deployment history, newest first. */
@@ -106,7 +111,12 @@ export class ModelOpsClient implements ModelOpsApi {
   }
 
   async rollback(
-    request: { deploymentId: string; dryRun?: boolean; force?: boolean },
+    request: {
+      deploymentId: string;
+      dryRun?: boolean;
+      force?: boolean;
+      prune?: boolean;
+    },
     options?: ModelOpsRequestOptions,
   ): Promise<DeployResponse> {
     const { deploymentId, ...body } = request;

@@ -65,11 +65,14 @@ export async function environmentStatuses(options: {
         );
         return { ...base, ...live };
       } catch (error) {
+        // An unreachable cluster says when it last answered, for the tab.
+        const { lastReachableAt } = error as { lastReachableAt?: string };
         return {
           ...base,
           error: {
             reason: (error as Error)?.name ?? 'Error',
             message: errorMessage(error),
+            ...(lastReachableAt ? { lastReachableAt } : {}),
           },
         };
       }

@@ -265,7 +265,7 @@ export const spec = {
           revision: {
             type: 'integer',
             description:
-              'Revision within entity and environment; only rollouts that were applied have one.',
+              'Revision within entity and environment, given when the deploy first writes to the cluster; dry runs and refused attempts have none.',
           },
           dryRun: {
             type: 'boolean',
@@ -419,6 +419,12 @@ export const spec = {
           force: {
             type: 'boolean',
             default: false,
+          },
+          prune: {
+            type: 'boolean',
+            default: false,
+            description:
+              'Delete objects of this entity and environment that the current revision has and the one rolled back to does not. A dry run lists them.',
           },
         },
       },

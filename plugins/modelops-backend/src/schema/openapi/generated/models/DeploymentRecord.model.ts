@@ -20,7 +20,7 @@ export interface DeploymentRecord {
   action: DeploymentAction;
   image?: string;
   /**
-   * Revision within entity and environment; only rollouts that were applied have one.
+   * Revision within entity and environment, given when the deploy first writes to the cluster; dry runs and refused attempts have none.
    */
   revision?: number;
   dryRun: boolean;

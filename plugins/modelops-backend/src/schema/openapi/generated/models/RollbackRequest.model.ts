@@ -10,4 +10,8 @@
 export interface RollbackRequest {
   dryRun?: boolean;
   force?: boolean;
+  /**
+   * Delete objects of this entity and environment that the current revision has and the one rolled back to does not. A dry run lists them.
+   */
+  prune?: boolean;
 }
