@@ -1,4 +1,6 @@
 import { Entity } from '@backstage/catalog-model';
+import { imageRepositoryProblem } from './imageReference';
+import { isDnsLabel, isLabelValue } from './names';
 
 /** Workload label value, same meaning as in the Kubernetes plugin. @public */
 export const ANNOTATION_KUBERNETES_ID = 'backstage.io/kubernetes-id';
@@ -67,14 +69,6 @@ export interface ModelServiceContract {
   /** Annotations that are missing or malformed; empty when the contract is complete. */
   problems: ContractProblem[];
 }
-
-// Kubernetes label value: at most 63 characters, alphanumeric at both ends.
-const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-// RFC 1123 label, the rule for namespace names.
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-// An OCI image repository without tag or digest: registry/path components.
-const IMAGE_REPOSITORY =
-  /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 /** SLO keys understood by the health evaluation, with their meaning. @public */
 export const SLO_KEYS = {
@@ -145,7 +139,7 @@ export function readModelServiceContract(entity: Entity): ModelServiceContract {
       annotation: ANNOTATION_KUBERNETES_ID,
       message: 'is required: it names the workload label of the model service',
     });
-  } else if (!LABEL_VALUE.test(kubernetesId)) {
+  } else if (!isLabelValue(kubernetesId)) {
     problems.push({
       annotation: ANNOTATION_KUBERNETES_ID,
       message: `"${kubernetesId}" is not a valid Kubernetes label value (at most 63 letters, digits, "-", "_" or ".", alphanumeric at both ends)`,
@@ -153,7 +147,7 @@ export function readModelServiceContract(entity: Entity): ModelServiceContract {
   }
 
   const namespaceOverride = trimmed(ANNOTATION_KUBERNETES_NAMESPACE);
-  if (namespaceOverride && !DNS_LABEL.test(namespaceOverride)) {
+  if (namespaceOverride && !isDnsLabel(namespaceOverride)) {
     problems.push({
       annotation: ANNOTATION_KUBERNETES_NAMESPACE,
       message: `"${namespaceOverride}" is not a valid namespace name`,
@@ -161,7 +155,7 @@ export function readModelServiceContract(entity: Entity): ModelServiceContract {
   }
 
   const image = trimmed(ANNOTATION_IMAGE);
-  if (image && !IMAGE_REPOSITORY.test(image)) {
+  if (image && imageRepositoryProblem(image) !== undefined) {
     problems.push({
       annotation: ANNOTATION_IMAGE,
       message: `"${image}" is not an image repository (lowercase registry/path, without tag or digest)`,
