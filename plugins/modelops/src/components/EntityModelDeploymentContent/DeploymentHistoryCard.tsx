@@ -48,7 +48,7 @@ export function canRollBackTo(record: DeploymentRecord): boolean {
  * environment. Memoised: it is not drawn again when the status is polled.
  */
 export const DeploymentHistoryCard = memo(
-  function DeploymentHistoryCard(props: {
+  function DeploymentHistoryCardContent(props: {
     entityRef: string;
     environments: string[];
     /** Changes when the history should be loaded again, e.g. after a deploy. */

@@ -104,7 +104,7 @@ function Services(props: { services: ServiceStatus[] }) {
  * One environment: live rollout status, problems and the deploy actions.
  * Memoised: a status poll draws again only the environments that changed.
  */
-export const EnvironmentCard = memo(function EnvironmentCard(props: {
+export const EnvironmentCard = memo(function EnvironmentCardContent(props: {
   name: string;
   environment?: ModelOpsEnvironment;
   status?: EnvironmentStatus;
