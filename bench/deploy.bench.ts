@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createFloor } from './floor.ts';
 
 const BACKEND = process.env.MODELOPS_BACKEND_URL ?? 'http://localhost:7007';
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 15);
@@ -183,9 +184,14 @@ async function main() {
     const objects = liveObjects();
     kubectlApply(dir, withImage(objects, `${REPOSITORY}:bench-warmup-kubectl`));
 
+    const floor = createFloor(KUBECONFIG);
+    await floor.deploy(withImage(objects, `${REPOSITORY}:bench-warmup-floor`));
+
     const api: number[] = [];
     const dry: number[] = [];
     const kubectl: number[] = [];
+    const floorDeploy: number[] = [];
+    const floorPreview: number[] = [];
     for (let i = 0; i < ITERATIONS; i++) {
       api.push((await apiDeploy(auth, `${REPOSITORY}:bench-api-${i}`)).ms);
       dry.push(
@@ -197,11 +203,21 @@ async function main() {
           withImage(objects, `${REPOSITORY}:bench-kubectl-${i}`),
         ),
       );
+      floorDeploy.push(
+        await floor.deploy(
+          withImage(objects, `${REPOSITORY}:bench-floor-${i}`),
+        ),
+      );
+      floorPreview.push(
+        await floor.preview(
+          withImage(objects, `${REPOSITORY}:bench-floor-dry-${i}`),
+        ),
+      );
     }
 
     const fmt = (n: number) => `${n.toFixed(1)} ms`;
     console.log(
-      `deploy of the built-in manifest set (Deployment + Service + HPA) to dev, ${ITERATIONS} runs each, interleaved`,
+      `deploy of the built-in manifest set (Deployment + Service + HPA) to dev, ${ITERATIONS} runs each, interleaved, same service account for every path`,
     );
     console.log(
       `  ModelOps API  POST /deployments        median ${fmt(
@@ -219,8 +235,28 @@ async function main() {
       )}  p90 ${fmt(p90(kubectl))}`,
     );
     console.log(
+      `  floor: client-node, dry runs + applies median ${fmt(
+        median(floorDeploy),
+      )}  p90 ${fmt(p90(floorDeploy))}`,
+    );
+    console.log(
+      `  floor: client-node, dry runs only      median ${fmt(
+        median(floorPreview),
+      )}  p90 ${fmt(p90(floorPreview))}`,
+    );
+    console.log(
       `  ratio API / kubectl (medians)          ${(
         median(api) / median(kubectl)
+      ).toFixed(2)}   (target: under 0.6)`,
+    );
+    console.log(
+      `  ratio API / floor (medians)            ${(
+        median(api) / median(floorDeploy)
+      ).toFixed(2)}   (target: within 2)`,
+    );
+    console.log(
+      `  ratio API dryRun / floor dry runs      ${(
+        median(dry) / median(floorPreview)
       ).toFixed(2)}`,
     );
     console.log(
