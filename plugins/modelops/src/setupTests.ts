@@ -1,12 +1,13 @@
 import '@testing-library/jest-dom';
 import { configure } from '@testing-library/react';
 
-// The component tests render MUI in jsdom. On this project's 2-core CI
-// machines, shared with the backend's integration suites, a test's wall time
-// is its CPU time (0.2-2 s; the first test of a file the most, as it warms
-// the JIT up) times however many processes compete for the cores. Jest's 5 s
-// and Testing Library's 1 s for findBy/waitFor leave no headroom for that.
-// Waits still end as soon as their condition holds, so this costs nothing
-// when the machine is idle; a test that really hangs still fails.
-jest.setTimeout(15_000);
-configure({ asyncUtilTimeout: 5_000 });
+// The component tests render MUI in jsdom: 0.2-2.5 s of CPU per test, the
+// first test of a file the most, as it warms the JIT up. Jest's 5 s and
+// Testing Library's 1 s for findBy/waitFor are wall clock, and on the 2-core
+// CI machines `backstage-cli repo test` runs two workers beside the backend's
+// integration suites, whose clusters and databases want the same cores. With
+// both cores oversubscribed about four times over, the slowest test here took
+// 14 s. Waits end as soon as their condition holds, so these limits cost
+// nothing on an idle machine; a test that really hangs still fails.
+jest.setTimeout(30_000);
+configure({ asyncUtilTimeout: 10_000 });

@@ -241,8 +241,10 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
       expect(
         await within(card('dev')).findByText('Available'),
       ).toBeInTheDocument();
+      // Every card is looked up once: nothing below draws them again.
+      const cards = Object.fromEntries(names.map(name => [name, card(name)]));
       const chip = (name: string, text: string) =>
-        within(card(name)).getByText(text).closest('[aria-label^="Status"]');
+        within(cards[name]).getByText(text).closest('[aria-label^="Status"]');
       expect(chip('dev', 'Available')).toHaveAttribute(
         'aria-label',
         'Status ok',
@@ -265,7 +267,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
       );
 
       // Card title is the environment name; cluster, image, tag, revision, replicas.
-      const dev = card('dev');
+      const dev = cards.dev;
       expect(
         within(dev).getByRole('heading', { name: 'dev' }),
       ).toBeInTheDocument();
@@ -276,16 +278,14 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
       expect(within(dev).getByText('1.4.2')).toBeInTheDocument();
       expect(within(dev).getByText('3')).toBeInTheDocument();
       expect(within(dev).getByText('2/2 ready')).toBeInTheDocument();
-      expect(
-        within(card('staging')).getByText('2/3 ready'),
-      ).toBeInTheDocument();
+      expect(within(cards.staging).getByText('2/3 ready')).toBeInTheDocument();
       // Last deployment: who as an entity link and when.
       const who = within(dev).getByRole('link', { name: /jane\.doe/ });
       expect(who).toHaveAttribute('href', '/catalog/default/user/jane.doe');
       expect(within(dev).getByText('5 minutes ago')).toBeInTheDocument();
 
       // Problems with the proposed fix.
-      const prod = card('prod');
+      const prod = cards.prod;
       expect(
         within(prod).getByText(
           'Back-off pulling image "ghcr.io/acme/fraud-scorer:broken"',
@@ -322,7 +322,7 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
       ).toBeInTheDocument();
 
       // The unreachable cluster is an error in its card only.
-      const eu = card('eu');
+      const eu = cards.eu;
       expect(
         within(eu).getByText(
           'Error: Cluster "eu-cluster" did not answer: connect ECONNREFUSED',

@@ -8,6 +8,7 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { makeStyles } from '@material-ui/core/styles';
+import { memo } from 'react';
 
 /** A value of a field, JSON-stringified compactly; "(unset)" when absent. */
 export function formatFieldValue(value: unknown): string {
@@ -36,8 +37,14 @@ const useStyles = makeStyles(
 /** In the order the summary lists them. */
 const OPERATIONS = ['create', 'update', 'delete', 'unchanged'] as const;
 
-/** Per-object result of a (dry-run) apply: operation and changed fields. */
-export function DiffView(props: { diff: ObjectDiff[]; title: string }) {
+/**
+ * Per-object result of a (dry-run) apply: operation and changed fields.
+ * Memoised: the dialog around it is drawn again on every status poll.
+ */
+export const DiffView = memo(function DiffViewContent(props: {
+  diff: ObjectDiff[];
+  title: string;
+}) {
   const { diff } = props;
   const classes = useStyles();
   const counts = OPERATIONS.map(
@@ -123,4 +130,4 @@ export function DiffView(props: { diff: ObjectDiff[]; title: string }) {
       ))}
     </Box>
   );
-}
+});
