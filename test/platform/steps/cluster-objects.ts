@@ -18,6 +18,25 @@ import { PlatformError, say } from '../lib/output.ts';
 import { waitFor } from '../lib/wait.ts';
 import type { ClusterCtx } from './credentials.ts';
 
+interface DeploymentStatusView {
+  status?: {
+    readyReplicas?: number;
+    conditions?: { type: string; status: string }[];
+  };
+}
+
+/**
+ * A demo Deployment counts as up when it is Available with at least one
+ * ready pod. Its replica count and template belong to whoever deployed it
+ * last (ModelOps), so `up` does not insist on the count it created it with.
+ */
+export function demoDeploymentReady(d: DeploymentStatusView): boolean {
+  const available = d.status?.conditions?.some(
+    c => c.type === 'Available' && c.status === 'True',
+  );
+  return available === true && (d.status?.readyReplicas ?? 0) >= 1;
+}
+
 /** Pod name per `<cluster>/<service>`: the first pod of each demo Deployment (it names the model server in Prometheus' labels). */
 export type PodNames = Record<string, string>;
 
@@ -151,28 +170,28 @@ async function setUpCluster(
     path.join(LOG_DIR, `${c.name}-kwok.log`),
     'kwok did not initialise the fake node; check its stage files',
   );
+  // Only the platform's own demo Deployments, by name: whatever else a user
+  // deployed into the namespace is theirs and must not hold `up` back.
   await waitFor(
     `demo workloads (${c.name})`,
-    'the demo Deployments reaching 2 Ready replicas',
+    `the demo Deployments (${services
+      .map(s => s.id)
+      .join(', ')}) being Available`,
     async () => {
       const r = await k([
         '-n',
         NAMESPACE,
         'get',
         'deployments',
-        '-l',
-        'app.kubernetes.io/managed-by=backstage-modelops',
+        ...services.map(s => s.id),
         '-o',
         'json',
       ]);
-      const items = (
-        JSON.parse(r.out) as {
-          items: { status?: { readyReplicas?: number } }[];
-        }
-      ).items;
+      if (r.code !== 0) return false;
+      const items = (JSON.parse(r.out) as { items: DeploymentStatusView[] })
+        .items;
       return (
-        items.length === services.length &&
-        items.every(d => d.status?.readyReplicas === 2)
+        items.length === services.length && items.every(demoDeploymentReady)
       );
     },
     60_000,

@@ -14,6 +14,7 @@ import {
   CLUSTER_PORTS,
   demoServices,
   requireUp,
+  status,
   STATE_DIR,
   sleep,
   waitUntil,
@@ -49,6 +50,14 @@ function serverPorts(base: 'modelServerBase' | 'trafficControlBase'): string {
 
 let tokenBefore = '';
 
+/** A workload deployed the way the portal does (managed-by label, one replica), beside the demo ones. */
+const USER_DEPLOYMENT = 'user-nginx';
+let userUid = '';
+
+function devKubeconfig(): string {
+  return status().clusters.find(c => c.name === 'dev')!.kubeconfig;
+}
+
 describe(
   'down',
   {
@@ -79,6 +88,49 @@ describe(
       const human = cli(['status']);
       assert.notEqual(human.code, 0);
       assert.match(human.stdout, /DOWN\s+prod-model-server-image-classifier/);
+    });
+
+    test("a user's own workload sits beside the demo ones before down", async () => {
+      const dev = devKubeconfig();
+      kubectlOk(
+        dev,
+        [
+          '-n',
+          'models',
+          'apply',
+          '--server-side',
+          '--field-manager=backstage-modelops',
+          '-f',
+          '-',
+        ],
+        JSON.stringify({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: {
+            name: USER_DEPLOYMENT,
+            namespace: 'models',
+            labels: { 'app.kubernetes.io/managed-by': 'backstage-modelops' },
+          },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: USER_DEPLOYMENT } },
+            template: {
+              metadata: { labels: { app: USER_DEPLOYMENT } },
+              spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] },
+            },
+          },
+        }),
+      );
+      userUid = kubectlOk(dev, [
+        '-n',
+        'models',
+        'get',
+        'deployment',
+        USER_DEPLOYMENT,
+        '-o',
+        'jsonpath={.metadata.uid}',
+      ]);
+      assert.ok(userUid, 'the user Deployment exists');
     });
 
     test('down stops every recorded process and nothing of the platform is left', async () => {
@@ -141,6 +193,35 @@ describe(
         );
         const st = requireUp();
         const dev = st.clusters.find(c => c.name === 'dev')!.kubeconfig;
+        // The user's workload did not hold up back and is still theirs: same object, one replica.
+        const user = JSON.parse(
+          kubectlOk(dev, [
+            '-n',
+            'models',
+            'get',
+            'deployment',
+            USER_DEPLOYMENT,
+            '-o',
+            'json',
+          ]),
+        );
+        assert.equal(
+          user.metadata.uid,
+          userUid,
+          'the user Deployment survived the restart as the same object',
+        );
+        assert.equal(
+          user.spec.replicas,
+          1,
+          'up left the user Deployment as it was',
+        );
+        kubectlOk(dev, [
+          '-n',
+          'models',
+          'delete',
+          'deployment',
+          USER_DEPLOYMENT,
+        ]);
         const name = `after-restart-${Date.now().toString(36)}`;
         kubectlOk(dev, [
           '-n',
