@@ -6,7 +6,7 @@
 # defaults (under $HOME) so later builds reuse them.
 #
 # usage: build.sh [component...]   (default: all)
-#   components: etcd kwok kubectl kube-scheduler kube-controller-manager kube-apiserver
+#   components: etcd kwok kubectl kube-scheduler kube-controller-manager kube-apiserver kubelet
 # env:  MODELOPS_BUILD_P (go build -p, default 2)
 set -euo pipefail
 
@@ -28,13 +28,13 @@ version_of() {
   case "$1" in
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
-    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl) echo "$K8S_VERSION" ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet) echo "$K8S_VERSION" ;;
     *) echo "unknown component: $1" >&2; return 1 ;;
   esac
 }
 
 if [[ "${1:-}" == "--print-versions" ]]; then
-  for c in etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for c in etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet; do
     echo "$c $(version_of "$c")"
   done
   exit 0
