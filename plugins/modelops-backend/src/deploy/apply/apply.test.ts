@@ -1,3 +1,4 @@
+import { ServiceUnavailableError } from '@backstage/errors';
 import { ConflictError } from '@backstage/errors';
 import { ApplyOptions, ClusterClient } from '../../kubernetes/ClusterClient';
 import { errorFromResponse } from '../../kubernetes/errors';
@@ -244,5 +245,33 @@ describe('applyObjects ownership', () => {
     expect(beforeWrite).toHaveBeenCalledTimes(1);
     expect(seen).toEqual([2]); // both dry runs done, nothing written yet
     expect(applied.map(a => a.dryRun)).toEqual([true, true, false, false]);
+  });
+
+  it('names what was applied when a write fails after the dry runs, keeping the cause and its status', async () => {
+    const { client } = fakeClient({});
+    const apply = client.apply as jest.Mock;
+    const unreachable = new ServiceUnavailableError(
+      'Cluster dev at https://127.0.0.1:16443 is unreachable',
+    );
+    apply
+      .mockImplementationOnce(async (_r, object) => object)
+      .mockImplementationOnce(async (_r, object) => object)
+      .mockImplementationOnce(async (_r, object) => object)
+      .mockRejectedValueOnce(unreachable);
+    const error = await applyObjects(
+      client,
+      [
+        { object: desired('ConfigMap', 'c'), resource: configMap },
+        { object: desired('Deployment', 'd'), resource: deployment },
+      ],
+      { dryRun: false },
+    ).catch(e => e);
+    // The name decides the HTTP status (503 here), the cause is kept.
+    expect(error.name).toBe('ServiceUnavailableError');
+    expect(error.cause).toBe(unreachable);
+    expect(error.message).toContain(
+      'Deploy stopped at Deployment "d" after applying ConfigMap "c"',
+    );
+    expect(error.message).toContain('is unreachable');
   });
 });

@@ -1,10 +1,4 @@
-import {
-  ConflictError,
-  InputError,
-  NotAllowedError,
-  NotFoundError,
-  ServiceUnavailableError,
-} from '@backstage/errors';
+import { ConflictError, ForwardedError, InputError } from '@backstage/errors';
 import { AppliedObjectRef, ObjectDiff } from '@modelops/plugin-modelops-common';
 import { ClusterClient } from '../../kubernetes/ClusterClient';
 import { kubernetesFailureOf } from '../../kubernetes/errors';
@@ -232,22 +226,6 @@ function combineFailures(
   return other.error as Error;
 }
 
-/** Re-creates a known error with a longer message, keeping its type. */
-function withContext(error: unknown, prefix: string): Error {
-  const e = error as Error;
-  const message = `${prefix}: ${e.message}`;
-  for (const Type of [
-    InputError,
-    ConflictError,
-    NotAllowedError,
-    NotFoundError,
-    ServiceUnavailableError,
-  ]) {
-    if (e instanceof Type) return new Type(message);
-  }
-  return new Error(message, { cause: e });
-}
-
 /**
  * Server-side applies validated objects. Every object is first read (live
  * state) and checked to belong to the same entity (`checkOwnership`:
@@ -318,13 +296,14 @@ export async function applyObjects(
         const done = ordered
           .slice(0, results.length)
           .map(x => describe(x.object));
-        throw withContext(
-          e,
+        // Keeps the cause's name, so its HTTP status too.
+        throw new ForwardedError(
           `Deploy stopped at ${describe(r.object)}${
             done.length
               ? ` after applying ${done.join(', ')}`
               : ' (nothing was applied)'
           }`,
+          e,
         );
       }
     }
