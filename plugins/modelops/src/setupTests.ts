@@ -10,4 +10,9 @@ import { configure } from '@testing-library/react';
 // 14 s. Waits end as soon as their condition holds, so these limits cost
 // nothing on an idle machine; a test that really hangs still fails.
 jest.setTimeout(30_000);
-configure({ asyncUtilTimeout: 10_000 });
+// Role queries skip the accessibility-tree walk (a getComputedStyle for every
+// ancestor of every candidate), which was most of the CPU of these tests:
+// DeployUi.test.tsx went from 51 s to 32 s on one worker. Every assertion
+// held unchanged: the tests look things up by name inside the card, dialog
+// or menu they act on, where hidden elements do not compete.
+configure({ asyncUtilTimeout: 10_000, defaultHidden: true });
