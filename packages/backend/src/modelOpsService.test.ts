@@ -191,21 +191,17 @@ describe('modelOpsServiceRef', () => {
   });
 
   (platform ? describe : describe.skip)('with the platform up', () => {
-      it(
-      "lets the owner preview a deploy into the platform's dev cluster",
-      async () => {
-        const ada = { credentials: mockCredentials.user('user:default/ada') };
-        const result = await modelOps!.deploy(request, ada);
-        expect(result.deployment).toMatchObject({
-          entityRef: 'component:default/fraud-detector',
-          environment: 'dev',
-          dryRun: true,
-          result: 'succeeded',
-          requestedBy: 'user:default/ada',
-        });
-        expect(result.diff.map(d => d.kind)).toContain('Deployment');
-      },
-      30_000,
-    );
+    it("lets the owner preview a deploy into the platform's dev cluster", async () => {
+      const ada = { credentials: mockCredentials.user('user:default/ada') };
+      const result = await modelOps!.deploy(request, ada);
+      expect(result.deployment).toMatchObject({
+        entityRef: 'component:default/fraud-detector',
+        environment: 'dev',
+        dryRun: true,
+        result: 'succeeded',
+        requestedBy: 'user:default/ada',
+      });
+      expect(result.diff.map(d => d.kind)).toContain('Deployment');
+    }, 30_000);
   });
 });
