@@ -1,4 +1,5 @@
 import { Entity } from '@backstage/catalog-model';
+import type { ContractProblem, ModelRuntime } from './types';
 import { imageRepositoryProblem } from './imageReference';
 import { isDnsLabel, isLabelValue } from './names';
 
@@ -25,15 +26,13 @@ export const ANNOTATION_SOURCE_LOCATION = 'backstage.io/source-location';
 /** The `spec.type` of a model service component. @public */
 export const MODEL_SERVICE_TYPE = 'model-service';
 
-/** Metric families a model server can speak. @public */
-export const MODEL_RUNTIMES = [
+/** Metric families a model server can speak (the API's `ModelRuntime`). @public */
+export const MODEL_RUNTIMES: readonly ModelRuntime[] = [
   'kserve',
   'seldon',
   'triton',
   'generic',
-] as const;
-/** @public */
-export type ModelRuntime = (typeof MODEL_RUNTIMES)[number];
+];
 
 /** Built-in manifest templates. @public */
 export const BUILTIN_MANIFEST_TEMPLATES = ['deployment', 'kserve'] as const;
@@ -48,12 +47,6 @@ export function isModelService(entity: Entity): boolean {
     typeof entity.spec?.type === 'string' &&
     entity.spec.type.toLocaleLowerCase('en-US') === MODEL_SERVICE_TYPE
   );
-}
-
-/** A problem with one annotation of a model service. @public */
-export interface ContractProblem {
-  annotation: string;
-  message: string;
 }
 
 /** The parsed ModelOps contract of an entity. @public */

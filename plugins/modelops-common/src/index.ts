@@ -22,12 +22,7 @@ export {
   parseSlo,
   readModelServiceContract,
 } from './annotations';
-export type {
-  ContractProblem,
-  ModelRuntime,
-  ModelServiceContract,
-  SloKey,
-} from './annotations';
+export type { ModelServiceContract, SloKey } from './annotations';
 export {
   MAX_IMAGE_REFERENCE_LENGTH,
   imageInRepository,
@@ -53,6 +48,7 @@ export {
 } from './permissions';
 export type {
   AppliedObjectRef,
+  ContractProblem,
   DeploymentAction,
   DeploymentHistoryPage,
   DeploymentRecord,
@@ -64,14 +60,18 @@ export type {
   EnvironmentStatus,
   FieldChange,
   ModelOpsEnvironment,
+  ModelOpsEnvironmentNamespaceSourceEnum,
   ModelOpsErrorInfo,
+  ModelRuntime,
   ObjectDiff,
+  ObjectDiffOperationEnum,
   ObjectOperation,
   ReplicaCounts,
   RollbackRequest,
   RolloutCondition,
   RolloutPhase,
   ServiceStatus,
+  ServiceStatusTypeEnum,
   WorkloadProblem,
   WorkloadProblemFix,
 } from './types';

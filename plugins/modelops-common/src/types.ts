@@ -4,17 +4,13 @@
  * gives them their public names. To change a type, edit the spec and run
  * `yarn generate` in plugins/modelops-backend.
  */
-import type {
-  DeploymentAction as GeneratedDeploymentAction,
-  DeploymentResult as GeneratedDeploymentResult,
-  ObjectDiffOperationEnum,
-  RolloutPhase as GeneratedRolloutPhase,
-} from './schema/openapi/generated/models';
-
 export type {
   AppliedObjectRef,
+  ContractProblem,
+  DeploymentAction,
   DeploymentHistoryPage,
   DeploymentRecord,
+  DeploymentResult,
   DeploymentStatusResponse,
   DeployRequest,
   DeployResponse,
@@ -22,21 +18,22 @@ export type {
   EnvironmentStatus,
   FieldChange,
   ModelOpsEnvironment,
+  ModelOpsEnvironmentNamespaceSourceEnum,
   ModelOpsErrorInfo,
+  ModelRuntime,
   ObjectDiff,
+  ObjectDiffOperationEnum,
   ReplicaCounts,
   RollbackRequest,
   RolloutCondition,
+  RolloutPhase,
   ServiceStatus,
+  ServiceStatusTypeEnum,
   WorkloadProblem,
   WorkloadProblemFix,
 } from './schema/openapi/generated/models';
 
-/** What a deployment record did. @public */
-export type DeploymentAction = GeneratedDeploymentAction;
-/** Outcome of a deployment attempt; `pending` while it is being applied. @public */
-export type DeploymentResult = GeneratedDeploymentResult;
-/** Rollout phase of one environment. @public */
-export type RolloutPhase = GeneratedRolloutPhase;
+import type { ObjectDiffOperationEnum } from './schema/openapi/generated/models';
+
 /** What a (dry-run) apply does to one object. @public */
 export type ObjectOperation = ObjectDiffOperationEnum;

@@ -13,5 +13,6 @@ export {
   ModelHealthOverviewPage,
 } from './plugin';
 export { modelOpsApiRef } from './api';
+export type { EntityModelDeploymentContentProps } from './components/EntityModelDeploymentContent/EntityModelDeploymentContent';
 export { isModelService } from '@modelops/plugin-modelops-common';
 export type { ModelOpsApi } from '@modelops/plugin-modelops-common';

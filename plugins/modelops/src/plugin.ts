@@ -9,6 +9,7 @@ import {
 import { ModelOpsClient } from '@modelops/plugin-modelops-common';
 import { modelOpsApiRef } from './api';
 import { deploymentRouteRef, monitoringRouteRef, rootRouteRef } from './routes';
+import type { EntityModelDeploymentContentProps } from './components/EntityModelDeploymentContent/EntityModelDeploymentContent';
 
 /**
  * The ModelOps frontend plugin.
@@ -31,22 +32,25 @@ export const modelOpsPlugin = createPlugin({
  * The health overview of every model service in the catalog.
  * @public
  */
-export const ModelHealthOverviewPage = modelOpsPlugin.provide(
-  createRoutableExtension({
-    name: 'ModelHealthOverviewPage',
-    component: () =>
-      import('./components/ModelHealthOverviewPage').then(
-        m => m.ModelHealthOverviewPage,
-      ),
-    mountPoint: rootRouteRef,
-  }),
-);
+export const ModelHealthOverviewPage: () => JSX.Element =
+  modelOpsPlugin.provide(
+    createRoutableExtension({
+      name: 'ModelHealthOverviewPage',
+      component: () =>
+        import('./components/ModelHealthOverviewPage').then(
+          m => m.ModelHealthOverviewPage,
+        ),
+      mountPoint: rootRouteRef,
+    }),
+  );
 
 /**
  * The Model deployment tab of a model service.
  * @public
  */
-export const EntityModelDeploymentContent = modelOpsPlugin.provide(
+export const EntityModelDeploymentContent: (
+  props: EntityModelDeploymentContentProps,
+) => JSX.Element = modelOpsPlugin.provide(
   createRoutableExtension({
     name: 'EntityModelDeploymentContent',
     component: () =>
@@ -61,22 +65,23 @@ export const EntityModelDeploymentContent = modelOpsPlugin.provide(
  * The Monitoring tab of a model service.
  * @public
  */
-export const EntityModelMonitoringContent = modelOpsPlugin.provide(
-  createRoutableExtension({
-    name: 'EntityModelMonitoringContent',
-    component: () =>
-      import('./components/EntityModelMonitoringContent').then(
-        m => m.EntityModelMonitoringContent,
-      ),
-    mountPoint: monitoringRouteRef,
-  }),
-);
+export const EntityModelMonitoringContent: () => JSX.Element =
+  modelOpsPlugin.provide(
+    createRoutableExtension({
+      name: 'EntityModelMonitoringContent',
+      component: () =>
+        import('./components/EntityModelMonitoringContent').then(
+          m => m.EntityModelMonitoringContent,
+        ),
+      mountPoint: monitoringRouteRef,
+    }),
+  );
 
 /**
  * A card for the entity overview: contract and environments of a model service.
  * @public
  */
-export const EntityModelHealthCard = modelOpsPlugin.provide(
+export const EntityModelHealthCard: () => JSX.Element = modelOpsPlugin.provide(
   createComponentExtension({
     name: 'EntityModelHealthCard',
     component: {

@@ -34,7 +34,7 @@ import {
   useDeploymentStatus,
 } from './useDeploymentStatus';
 
-/** Props of {@link EntityModelDeploymentContent}. */
+/** Props of {@link EntityModelDeploymentContent}. @public */
 export interface EntityModelDeploymentContentProps {
   /** How often to poll the rollout status while a rollout is in progress; 5 s by default. */
   statusPollIntervalMs?: number;
