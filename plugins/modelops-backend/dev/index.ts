@@ -6,10 +6,6 @@
  * `start` script points it at app-config.yaml and the local platform's
  * .platform/app-config.platform.yaml (its clusters and Prometheus).
  */
-/* eslint-disable @backstage/no-undeclared-imports -- the backend-defaults,
- * auth, catalog and permission backends are the portal's (packages/backend),
- * resolved from the workspace; this file is never published. Declaring them as
- * devDependencies here needs a lockfile update. */
 import {
   coreServices,
   createBackendModule,

@@ -7,10 +7,6 @@
  * /catalog/default/component/fraud-detector/model-deployment for the Model
  * deployment tab of a demo service, or /model-health for the overview page.
  */
-/* eslint-disable @backstage/no-undeclared-imports -- frontend-defaults, the
- * app and catalog plugins are the portal's (packages/app), resolved from the
- * workspace; this file is never published. Declaring them as devDependencies
- * here needs a lockfile update. */
 import ReactDOM from 'react-dom/client';
 import { SignInPage } from '@backstage/core-components';
 import { createFrontendModule } from '@backstage/frontend-plugin-api';
