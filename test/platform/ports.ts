@@ -21,6 +21,12 @@ export interface ClusterPorts {
   readonly modelServerBase: number;
   /** First traffic-generator control port; service i uses trafficControlBase + i. */
   readonly trafficControlBase: number;
+  /** The real node's kubelet API (on the pod bridge's host address, for the API server). */
+  readonly kubelet: number;
+  /** The kubelet's /healthz (127.0.0.1). */
+  readonly kubeletHealthz: number;
+  /** containerd's CRI streaming server (exec, attach, port-forward; 127.0.0.1). */
+  readonly containerdStream: number;
 }
 
 /** The unshifted ports; the lowest is 12379, the highest 28183. */
@@ -34,6 +40,9 @@ const BASE_PORTS: Readonly<Record<'dev' | 'prod', ClusterPorts>> = {
     kwok: 16247,
     modelServerBase: 18081,
     trafficControlBase: 18181,
+    kubelet: 16250,
+    kubeletHealthz: 16248,
+    containerdStream: 16251,
   },
   prod: {
     etcdClient: 22379,
@@ -44,10 +53,14 @@ const BASE_PORTS: Readonly<Record<'dev' | 'prod', ClusterPorts>> = {
     kwok: 26247,
     modelServerBase: 28081,
     trafficControlBase: 28181,
+    kubelet: 26250,
+    kubeletHealthz: 26248,
+    containerdStream: 26251,
   },
 };
 
 const BASE_PROMETHEUS_PORT = 19090;
+const BASE_REGISTRY_PORT = 15000;
 const LOWEST = 12379;
 const HIGHEST = 28183; // prod traffic control of the third demo service
 
@@ -79,6 +92,9 @@ function shift(p: ClusterPorts): ClusterPorts {
     kwok: p.kwok + PORT_OFFSET,
     modelServerBase: p.modelServerBase + PORT_OFFSET,
     trafficControlBase: p.trafficControlBase + PORT_OFFSET,
+    kubelet: p.kubelet + PORT_OFFSET,
+    kubeletHealthz: p.kubeletHealthz + PORT_OFFSET,
+    containerdStream: p.containerdStream + PORT_OFFSET,
   };
 }
 
@@ -88,5 +104,8 @@ export const CLUSTER_PORTS: Readonly<Record<'dev' | 'prod', ClusterPorts>> = {
 };
 
 export const PROMETHEUS_PORT = BASE_PROMETHEUS_PORT + PORT_OFFSET;
+
+/** The local image registry (distribution v2, plain HTTP on 127.0.0.1). */
+export const REGISTRY_PORT = BASE_REGISTRY_PORT + PORT_OFFSET;
 
 export const HOST = '127.0.0.1';

@@ -4,22 +4,27 @@ import path from 'node:path';
 import {
   APP_CONFIG,
   CLUSTERS,
+  IMAGES_DIR,
   MERGED_KUBECONFIG,
   PROMETHEUS_DIR,
+  REGISTRY_DIR,
   STATE_DIR,
 } from '../lib/layout.ts';
 import { say } from '../lib/output.ts';
 import { loadState, removeState } from '../lib/state.ts';
 import { isRunning, stopProcesses } from '../lib/supervisor.ts';
+import { cleanUpRealNodes } from '../steps/real-node.ts';
 
 /** Wipes the cluster data (etcd, PKI, tokens) and Prometheus data. */
 function purge(): void {
   for (const c of CLUSTERS)
     rmSync(path.join(STATE_DIR, c), { recursive: true, force: true });
   rmSync(PROMETHEUS_DIR, { recursive: true, force: true });
+  rmSync(REGISTRY_DIR, { recursive: true, force: true });
+  rmSync(IMAGES_DIR, { recursive: true, force: true });
   rmSync(MERGED_KUBECONFIG, { force: true });
   say(
-    'purged cluster data (etcd, PKI, tokens) and Prometheus data: the next up starts from scratch.',
+    'purged cluster data (etcd, PKI, tokens), Prometheus data, built images and registry data: the next up starts from scratch.',
   );
 }
 
@@ -28,6 +33,7 @@ export async function down(purgeData: boolean): Promise<number> {
   if (!state) {
     say('not up (no state file); nothing to stop.');
     rmSync(APP_CONFIG, { force: true });
+    await cleanUpRealNodes();
     if (purgeData) purge();
     return 0;
   }
@@ -40,6 +46,12 @@ export async function down(purgeData: boolean): Promise<number> {
         .map(p => `${p.name} (pid ${p.pid})`)
         .join(', ')}\n`,
     );
+    return 1;
+  }
+  // What the real nodes leave without a pid of their own: containers, shims, mounts, the bridges, host settings.
+  const problems = await cleanUpRealNodes();
+  if (problems.length > 0) {
+    process.stderr.write(`[platform] left behind: ${problems.join('; ')}\n`);
     return 1;
   }
   removeState();

@@ -10,6 +10,7 @@ import {
   APP_CONFIG,
   LOG_DIR,
   MERGED_KUBECONFIG,
+  REAL_NODES,
   REPO_ROOT,
   loadDemoServices,
 } from '../lib/layout.ts';
@@ -39,6 +40,14 @@ import { prepareClusters } from '../steps/credentials.ts';
 import { startModelServers } from '../steps/model-servers.ts';
 import { preflight } from '../steps/preflight.ts';
 import { startPrometheus } from '../steps/prometheus.ts';
+import { ensureImages } from '../steps/images.ts';
+import {
+  cleanUpRealNodes,
+  dropRealNodes,
+  startRealNodes,
+  taintKwokNode,
+} from '../steps/real-node.ts';
+import { startRegistry } from '../steps/registry.ts';
 
 /** True when a complete platform already runs; stops a half-running one first. */
 async function alreadyUp(): Promise<boolean> {
@@ -98,6 +107,16 @@ export async function up(): Promise<number> {
     // 3. per-cluster PKI, tokens, kubeconfigs
     const ctxs = prepareClusters();
 
+    // 3b. real nodes: the registry, then the images built and pushed while the control plane starts
+    let imagesReady: Promise<unknown> = Promise.resolve(undefined);
+    if (REAL_NODES) {
+      await startRegistry(launcher);
+      imagesReady = ensureImages(services).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    }
+
     // 4. etcd, 5. kube-apiserver
     await startEtcd(launcher, ctxs, bin);
     checkInterrupted();
@@ -118,6 +137,18 @@ export async function up(): Promise<number> {
     // 6. controller-manager, scheduler, kwok
     await startControllers(launcher, ctxs, bin);
     checkInterrupted();
+
+    // 6b. a real node per cluster (containerd + kubelet); kwok's node only for pods that tolerate it
+    if (REAL_NODES) {
+      await taintKwokNode(ctxs, bin);
+      const imgErr = await imagesReady;
+      if (imgErr) throw imgErr;
+      checkInterrupted();
+      await startRealNodes(launcher, ctxs, bin);
+      checkInterrupted();
+    } else {
+      await dropRealNodes(ctxs, bin);
+    }
 
     // 7. cluster objects: namespaces, fake node, CRD, RBAC, the modelops identity, demo workloads
     const podNames = await applyClusterObjects(ctxs, bin('kubectl'), services);
@@ -172,6 +203,7 @@ export async function up(): Promise<number> {
       );
       await stopProcesses(launcher.started.map(s => s.rec));
     }
+    if (REAL_NODES) await cleanUpRealNodes();
     removeState();
     rmSync(APP_CONFIG, { force: true });
     return 1;

@@ -28,6 +28,21 @@ export const MANIFESTS_DIR = path.join(PLATFORM_DIR, 'manifests');
 export const STAGES_DIR = path.join(PLATFORM_DIR, 'stages');
 const DEMO_SERVICES_FILE = path.join(PLATFORM_DIR, 'demo-services.json');
 
+/**
+ * MODELOPS_REAL_NODES=1: each cluster also gets a real node (containerd +
+ * kubelet) whose pods run the demo images from the local registry; kwok's node
+ * is then tainted so only pods that tolerate it land there.
+ */
+export const REAL_NODES = process.env.MODELOPS_REAL_NODES === '1';
+/** Images built here (builder storage), the registry's data, the base rootfs cache. */
+export const IMAGES_DIR = path.join(STATE_DIR, 'images');
+export const REGISTRY_DIR = path.join(STATE_DIR, 'registry');
+export const IMAGE_SOURCES_DIR = path.join(PLATFORM_DIR, 'images');
+/** The real node's name in each cluster. */
+export const REAL_NODE = 'node-0';
+/** The host-side values `up` found before it started a kubelet; `down` puts them back. */
+export const HOST_SETTINGS_FILE = path.join(STATE_DIR, 'host-settings.json');
+
 export const CLUSTERS = ['dev', 'prod'] as const;
 export type ClusterName = (typeof CLUSTERS)[number];
 export const NAMESPACE = 'models';

@@ -3,7 +3,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run, which } from '../lib/exec.ts';
-import { BUILD_SCRIPT, CACHE_DIR, LOG_DIR } from '../lib/layout.ts';
+import {
+  BUILD_SCRIPT,
+  CACHE_DIR,
+  LOG_DIR,
+  REAL_NODES,
+} from '../lib/layout.ts';
 import { PlatformError, say } from '../lib/output.ts';
 
 export const BINARIES = [
@@ -13,6 +18,7 @@ export const BINARIES = [
   'kube-scheduler',
   'kubectl',
   'kwok',
+  'kubelet',
 ] as const;
 export type Binary = (typeof BINARIES)[number];
 export type Versions = Record<Binary, string>;
@@ -34,7 +40,10 @@ export function binPath(name: Binary, versions: Versions): string {
 
 /** Builds missing binaries, streaming build.sh's progress. */
 export async function ensureBinaries(versions: Versions): Promise<void> {
-  const missing = BINARIES.filter(b => !existsSync(binPath(b, versions)));
+  // The kubelet is only needed for real nodes (MODELOPS_REAL_NODES=1).
+  const missing = BINARIES.filter(
+    b => (b !== 'kubelet' || REAL_NODES) && !existsSync(binPath(b, versions)),
+  );
   if (missing.length === 0) {
     say(`binaries cached in ${path.join(CACHE_DIR, 'bin')}`);
     return;
@@ -59,6 +68,7 @@ export async function ensureBinaries(versions: Versions): Promise<void> {
     'kube-scheduler',
     'kube-controller-manager',
     'kube-apiserver',
+    'kubelet',
   ];
   for (const b of order.filter(x => missing.includes(x))) {
     const started = Date.now();

@@ -18,6 +18,7 @@ import { CLUSTER_PORTS, HOST, type ClusterPorts } from '../ports.ts';
 import { kubeconfig } from '../lib/documents.ts';
 import {
   CLUSTERS,
+  REAL_NODE,
   REPO_ROOT,
   STATE_DIR,
   type ClusterName,
@@ -31,7 +32,10 @@ export interface ClusterCtx {
   pki: string;
   server: string;
   ca: string;
-  tokens: Record<'admin' | 'controllerManager' | 'scheduler' | 'kwok', string>;
+  tokens: Record<
+    'admin' | 'controllerManager' | 'scheduler' | 'kwok' | 'kubelet',
+    string
+  >;
   adminKubeconfig: string;
   modelopsKubeconfig: string;
   /** The modelops service account's token, once the controller-manager has filled it in. */
@@ -55,6 +59,7 @@ function newContexts(): ClusterCtx[] {
         controllerManager: tok(),
         scheduler: tok(),
         kwok: tok(),
+        kubelet: tok(),
       },
       adminKubeconfig: path.join(dir, 'admin.kubeconfig'),
       modelopsKubeconfig: path.join(dir, 'modelops.kubeconfig'),
@@ -170,7 +175,9 @@ function reusePki(c: ClusterCtx): boolean {
   const sched = byUser.get('system:kube-scheduler');
   const kwok = byUser.get('kwok');
   if (!admin || !kcm || !sched || !kwok) return false;
-  c.tokens = { admin, controllerManager: kcm, scheduler: sched, kwok };
+  // The real node's kubelet came later: a kept cluster without its token gets a new one.
+  const kubelet = byUser.get(`system:node:${REAL_NODE}`) ?? c.tokens.kubelet;
+  c.tokens = { admin, controllerManager: kcm, scheduler: sched, kwok, kubelet };
   c.ca = readFileSync(path.join(c.pki, 'ca.crt'), 'utf8');
   return true;
 }
@@ -182,6 +189,7 @@ function tokensCsv(c: ClusterCtx): string {
     `${c.tokens.controllerManager},system:kube-controller-manager,uid-kcm`,
     `${c.tokens.scheduler},system:kube-scheduler,uid-scheduler`,
     `${c.tokens.kwok},kwok,uid-kwok,"system:masters"`,
+    `${c.tokens.kubelet},system:node:${REAL_NODE},uid-${REAL_NODE},"system:nodes"`,
     '',
   ].join('\n');
 }
@@ -226,6 +234,11 @@ export function prepareClusters(): ClusterCtx[] {
       c.tokens.scheduler,
     );
     write(path.join(c.dir, 'kwok.kubeconfig'), 'kwok', c.tokens.kwok);
+    write(
+      path.join(c.dir, 'kubelet.kubeconfig'),
+      `system:node:${REAL_NODE}`,
+      c.tokens.kubelet,
+    );
   }
   return ctxs;
 }

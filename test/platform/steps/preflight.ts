@@ -1,12 +1,18 @@
 /** Before anything starts: every port free, openssl there, the model server sources present. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { CLUSTER_PORTS, HOST, PROMETHEUS_PORT } from '../ports.ts';
+import {
+  CLUSTER_PORTS,
+  HOST,
+  PROMETHEUS_PORT,
+  REGISTRY_PORT,
+} from '../ports.ts';
 import { which } from '../lib/exec.ts';
 import { portTaken } from '../lib/http.ts';
 import {
   CLUSTERS,
   MODEL_SERVER,
+  REAL_NODES,
   REPO_ROOT,
   TRAFFIC,
   type DemoService,
@@ -16,8 +22,14 @@ import { PlatformError, say } from '../lib/output.ts';
 /** Every port the platform will listen on, with who will listen there. */
 function wantedPorts(services: DemoService[]): [number, string][] {
   const wanted: [number, string][] = [[PROMETHEUS_PORT, 'prometheus']];
+  if (REAL_NODES) wanted.push([REGISTRY_PORT, 'image registry']);
   for (const c of CLUSTERS) {
     const p = CLUSTER_PORTS[c];
+    if (REAL_NODES)
+      wanted.push(
+        [p.kubeletHealthz, `${c} kubelet (healthz)`],
+        [p.containerdStream, `${c} containerd (CRI streaming)`],
+      );
     wanted.push(
       [p.etcdClient, `${c} etcd (client)`],
       [p.etcdPeer, `${c} etcd (peer)`],

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  hasRealNodes,
+  ON_KWOK,
   kubectl,
   kubectlOk,
   requireUp,
@@ -34,6 +36,7 @@ function deployment(
       template: {
         metadata: { labels: podLabels },
         spec: {
+          ...ON_KWOK,
           containers: [{ name: 'main', image: 'example.invalid/test:1' }],
         },
       },
@@ -93,24 +96,42 @@ describe('clusters', () => {
     assert.notEqual(st.clusters[0]!.server, st.clusters[1]!.server);
   });
 
-  test('each cluster has one Ready fake node and the product namespaces', () => {
+  test('each cluster has one Ready fake node (and its real node) and the product namespaces', () => {
+    const real = hasRealNodes(st);
     for (const kc of [dev, prod]) {
       const nodes = JSON.parse(
         kubectlOk(kc, ['get', 'nodes', '-o', 'json']),
       ) as { items: any[] };
-      assert.equal(nodes.items.length, 1);
-      const node = nodes.items[0];
-      assert.equal(node.metadata.annotations['kwok.x-k8s.io/node'], 'fake');
-      assert.ok(
-        node.status.conditions.some(
+      assert.equal(nodes.items.length, real ? 2 : 1);
+      const ready = (n: any): boolean =>
+        n.status.conditions.some(
           (c: any) => c.type === 'Ready' && c.status === 'True',
-        ),
-        'node Ready',
-      );
-      assert.ok(
-        !(node.spec.taints ?? []).some((t: any) => t.effect === 'NoSchedule'),
-        'node has no NoSchedule taint',
-      );
+        );
+      const node = nodes.items.find(n => n.metadata.name === 'kwok-node-0');
+      assert.equal(node.metadata.annotations['kwok.x-k8s.io/node'], 'fake');
+      assert.ok(ready(node), 'node Ready');
+      const taints = (node.spec.taints ?? []) as any[];
+      if (real) {
+        // Only pods that tolerate kwok land on it; everything else runs for real.
+        assert.ok(
+          taints.some(
+            t => t.key === 'kwok.x-k8s.io/node' && t.effect === 'NoExecute',
+          ),
+          'kwok node tainted',
+        );
+        const realNode = nodes.items.find(n => n.metadata.name === 'node-0');
+        assert.ok(realNode && ready(realNode), 'real node Ready');
+        assert.match(realNode.status.nodeInfo.kubeletVersion, /^v1\.3\d\.\d+$/);
+        assert.match(
+          realNode.status.nodeInfo.containerRuntimeVersion,
+          /^containerd:\/\//,
+        );
+      } else {
+        assert.ok(
+          !taints.some((t: any) => t.effect === 'NoSchedule'),
+          'node has no NoSchedule taint',
+        );
+      }
       for (const n of ['models', 'modelops-builds', 'modelops-system'])
         kubectlOk(kc, ['get', 'namespace', n]);
       kubectlOk(kc, ['get', 'crd', 'inferenceservices.serving.kserve.io']);
@@ -187,16 +208,30 @@ describe('clusters', () => {
   });
 
   test('a Job completes (its pod ends Succeeded)', async () => {
-    kubectlOk(dev, [
-      '-n',
-      ns,
-      'create',
-      'job',
-      'build-1',
-      '--image=example.invalid/kaniko:1',
-      '--',
-      '/kaniko/executor',
-    ]);
+    kubectlOk(
+      dev,
+      ['-n', ns, 'apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'build-1' },
+        spec: {
+          template: {
+            spec: {
+              ...ON_KWOK,
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'build-1',
+                  image: 'example.invalid/kaniko:1',
+                  command: ['/kaniko/executor'],
+                },
+              ],
+            },
+          },
+        },
+      }),
+    );
     const r = kubectl(dev, [
       '-n',
       ns,
@@ -359,6 +394,7 @@ describe('clusters', () => {
         template: {
           metadata: { labels: { 'modelops-test/chaos': 'fail' } },
           spec: {
+            ...ON_KWOK,
             restartPolicy: 'Never',
             containers: [{ name: 'build', image: 'example.invalid/kaniko:1' }],
           },

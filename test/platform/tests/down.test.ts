@@ -12,6 +12,7 @@ import {
   cli,
   kubectlOk,
   CLUSTER_PORTS,
+  ON_KWOK,
   demoServices,
   requireUp,
   status,
@@ -223,15 +224,26 @@ describe(
           USER_DEPLOYMENT,
         ]);
         const name = `after-restart-${Date.now().toString(36)}`;
-        kubectlOk(dev, [
-          '-n',
-          'models',
-          'create',
-          'deployment',
-          name,
-          '--image=example.invalid/x:1',
-          '--replicas=2',
-        ]);
+        kubectlOk(
+          dev,
+          ['-n', 'models', 'apply', '-f', '-'],
+          JSON.stringify({
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name },
+            spec: {
+              replicas: 2,
+              selector: { matchLabels: { app: name } },
+              template: {
+                metadata: { labels: { app: name } },
+                spec: {
+                  ...ON_KWOK,
+                  containers: [{ name: 'x', image: 'example.invalid/x:1' }],
+                },
+              },
+            },
+          }),
+        );
         try {
           await waitUntil(
             '2 ready replicas after restart',

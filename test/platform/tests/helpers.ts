@@ -233,3 +233,18 @@ export async function testNamespace(
   );
   return ns;
 }
+
+/** True when the platform under test runs a real node (containerd + kubelet) per cluster. */
+export function hasRealNodes(s: Status): boolean {
+  return s.components.some(c => c.component === 'kubelet');
+}
+
+/**
+ * Pod spec fields that put a test pod on kwok's node: the tests of kwok's
+ * stages (Ready, Job completion, chaos) use images that exist nowhere, which
+ * only kwok runs. With real nodes kwok's node is tainted; these tolerate it.
+ */
+export const ON_KWOK = {
+  nodeSelector: { type: 'kwok' },
+  tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists' }],
+} as const;

@@ -10,10 +10,12 @@ import { createModelServer, DEFAULT_CONFIG } from './app.ts';
 import {
   integerOption,
   logLine,
+  numberOption,
   option,
   parseCommandLine,
   UsageError,
 } from './cli-args.ts';
+import { MAX_INJECTED_LATENCY_MS } from './faults.ts';
 import { isRuntime, RUNTIMES } from './runtime-metrics.ts';
 
 const USAGE = `Usage: node src/server.ts [options]
@@ -44,6 +46,8 @@ const USAGE = `Usage: node src/server.ts [options]
   --max-queue <n>        queued requests before 503              (MODEL_MAX_QUEUE, default ${
     DEFAULT_CONFIG.maxQueue
   })
+  --latency-ms <n>       fault from the start: ms added per inference (MODEL_FAULT_LATENCY_MS, default 0)
+  --error-rate <p>       fault from the start: share of inferences failing 0..1 (MODEL_FAULT_ERROR_RATE, default 0)
 `;
 
 async function main(): Promise<void> {
@@ -58,6 +62,8 @@ async function main(): Promise<void> {
       'drift-window',
       'max-concurrency',
       'max-queue',
+      'latency-ms',
+      'error-rate',
     ],
     switches: ['help'],
   });
@@ -143,6 +149,27 @@ async function main(): Promise<void> {
     },
     (event, fields) => logLine('model-server', event, fields),
   );
+
+  // A release can be built to misbehave from its first request (the slow or
+  // failing demo versions); the control API can still change it later.
+  server.faults.update({
+    latencyMs: numberOption(
+      args,
+      'latency-ms',
+      'MODEL_FAULT_LATENCY_MS',
+      0,
+      0,
+      MAX_INJECTED_LATENCY_MS,
+    ),
+    errorRate: numberOption(
+      args,
+      'error-rate',
+      'MODEL_FAULT_ERROR_RATE',
+      0,
+      0,
+      1,
+    ),
+  });
 
   const url = await server.listen();
   process.stdout.write(
