@@ -5,15 +5,7 @@ import {
   createServiceFactory,
   createServiceRef,
 } from '@backstage/backend-plugin-api';
-import {
-  DeploymentHistoryPage,
-  DeploymentStatusResponse,
-  DeployRequest,
-  DeployResponse,
-  EntityEnvironmentsResponse,
-  ModelOpsApi,
-  ModelOpsClient,
-} from '@modelops/plugin-modelops-common';
+import { ModelOpsApi, ModelOpsClient } from '@modelops/plugin-modelops-common';
 
 /** Who a call is made for: the credentials of the user or service asking. @public */
 export interface ModelOpsServiceOptions {
@@ -22,44 +14,19 @@ export interface ModelOpsServiceOptions {
 
 /**
  * The ModelOps operations for other backend plugins and modules (scaffolder
- * actions, agents' actions): each call is made with the caller's credentials,
- * so the portal's permission policy holds exactly as for a user of the
- * Model deployment tab. Refusals surface as `ResponseError`s with the
- * backend's status and message (403 for a user who may not deploy).
+ * actions, agents' actions): the methods of the API client, each made with
+ * the caller's credentials instead of a token, so the portal's permission
+ * policy holds exactly as for a user of the Model deployment tab. Refusals
+ * surface as `ResponseError`s with the backend's status and message (403 for
+ * a user who may not deploy).
  * @public
  */
-export interface ModelOpsService {
-  getEnvironments(
-    request: { entityRef: string },
+export type ModelOpsService = {
+  [Method in keyof ModelOpsApi]: (
+    request: Parameters<ModelOpsApi[Method]>[0],
     options: ModelOpsServiceOptions,
-  ): Promise<EntityEnvironmentsResponse>;
-  deploy(
-    request: DeployRequest,
-    options: ModelOpsServiceOptions,
-  ): Promise<DeployResponse>;
-  rollback(
-    request: {
-      deploymentId: string;
-      dryRun?: boolean;
-      force?: boolean;
-      prune?: boolean;
-    },
-    options: ModelOpsServiceOptions,
-  ): Promise<DeployResponse>;
-  getDeployments(
-    request: {
-      entityRef: string;
-      environment?: string;
-      limit?: number;
-      cursor?: string;
-    },
-    options: ModelOpsServiceOptions,
-  ): Promise<DeploymentHistoryPage>;
-  getDeploymentStatus(
-    request: { entityRef: string },
-    options: ModelOpsServiceOptions,
-  ): Promise<DeploymentStatusResponse>;
-}
+  ) => ReturnType<ModelOpsApi[Method]>;
+};
 
 /**
  * Calls the ModelOps backend through its HTTP API, with a plugin request
@@ -71,47 +38,22 @@ class DefaultModelOpsService implements ModelOpsService {
     private readonly api: ModelOpsApi,
   ) {}
 
-  async getEnvironments(
-    request: { entityRef: string },
-    options: ModelOpsServiceOptions,
-  ) {
-    return this.api.getEnvironments(request, await this.tokenFor(options));
-  }
+  getEnvironments: ModelOpsService['getEnvironments'] = async (req, opts) =>
+    this.api.getEnvironments(req, await this.tokenFor(opts));
 
-  async deploy(request: DeployRequest, options: ModelOpsServiceOptions) {
-    return this.api.deploy(request, await this.tokenFor(options));
-  }
+  deploy: ModelOpsService['deploy'] = async (req, opts) =>
+    this.api.deploy(req, await this.tokenFor(opts));
 
-  async rollback(
-    request: {
-      deploymentId: string;
-      dryRun?: boolean;
-      force?: boolean;
-      prune?: boolean;
-    },
-    options: ModelOpsServiceOptions,
-  ) {
-    return this.api.rollback(request, await this.tokenFor(options));
-  }
+  rollback: ModelOpsService['rollback'] = async (req, opts) =>
+    this.api.rollback(req, await this.tokenFor(opts));
 
-  async getDeployments(
-    request: {
-      entityRef: string;
-      environment?: string;
-      limit?: number;
-      cursor?: string;
-    },
-    options: ModelOpsServiceOptions,
-  ) {
-    return this.api.getDeployments(request, await this.tokenFor(options));
-  }
+  getDeployments: ModelOpsService['getDeployments'] = async (req, opts) =>
+    this.api.getDeployments(req, await this.tokenFor(opts));
 
-  async getDeploymentStatus(
-    request: { entityRef: string },
-    options: ModelOpsServiceOptions,
-  ) {
-    return this.api.getDeploymentStatus(request, await this.tokenFor(options));
-  }
+  getDeploymentStatus: ModelOpsService['getDeploymentStatus'] = async (
+    req,
+    opts,
+  ) => this.api.getDeploymentStatus(req, await this.tokenFor(opts));
 
   private tokenFor(options: ModelOpsServiceOptions): Promise<{
     token: string;
