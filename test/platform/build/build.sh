@@ -6,7 +6,7 @@
 # defaults (under $HOME) so later builds reuse them.
 #
 # usage: build.sh [component...]   (default: all)
-#   components: etcd kwok kubectl kube-scheduler kube-controller-manager kube-apiserver kubelet
+#   components: etcd kwok kubectl kube-scheduler kube-controller-manager kube-apiserver kubelet prometheus
 # env:  MODELOPS_BUILD_P (go build -p, default 2)
 set -euo pipefail
 
@@ -23,18 +23,23 @@ modver() { # <go.mod> <module path>
 K8S_VERSION="$(modver "$here/kubernetes/go.mod" k8s.io/kubernetes)"
 ETCD_VERSION="$(modver "$here/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 KWOK_VERSION="$(modver "$here/kwok/go.mod" sigs.k8s.io/kwok)"
+# Prometheus 3.N.P is published as Go module v0.(300+N).P.
+PROM_MODULE_VERSION="$(modver "$here/prometheus/go.mod" github.com/prometheus/prometheus)"
+prom_minor="${PROM_MODULE_VERSION#v0.}"; prom_minor="${prom_minor%%.*}"
+PROM_VERSION="v3.$((prom_minor - 300)).${PROM_MODULE_VERSION##*.}"
 
 version_of() {
   case "$1" in
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
+    prometheus) echo "$PROM_VERSION" ;;
     kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet) echo "$K8S_VERSION" ;;
     *) echo "unknown component: $1" >&2; return 1 ;;
   esac
 }
 
 if [[ "${1:-}" == "--print-versions" ]]; then
-  for c in etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet; do
+  for c in etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet prometheus; do
     echo "$c $(version_of "$c")"
   done
   exit 0
@@ -54,6 +59,12 @@ build_one() {
     etcd)
       moddir="$here/etcd"; pkg="go.etcd.io/etcd/server/v3"
       ldflags="-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=${ver}" ;;
+    prometheus)
+      # Debian's build leaves out Kubernetes service discovery; the web UI's assets are not
+      # in the module (no builtinassets tag): the API and /metrics work, the UI pages do not.
+      moddir="$here/prometheus"; pkg="github.com/prometheus/prometheus/cmd/prometheus"
+      local pv="github.com/prometheus/common/version"
+      ldflags="-s -w -X $pv.Version=${ver#v} -X $pv.Revision=${PROM_MODULE_VERSION} -X $pv.Branch=release -X $pv.BuildUser=modelops -X $pv.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)" ;;
     kwok)
       moddir="$here/kwok"; pkg="sigs.k8s.io/kwok/cmd/kwok"
       ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${ver#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${K8S_VERSION#v}" ;;

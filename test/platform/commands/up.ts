@@ -37,7 +37,10 @@ import {
   startEtcd,
 } from '../steps/control-plane.ts';
 import { prepareClusters } from '../steps/credentials.ts';
-import { startModelServers } from '../steps/model-servers.ts';
+import {
+  startModelServers,
+  startTrafficToPods,
+} from '../steps/model-servers.ts';
 import { preflight } from '../steps/preflight.ts';
 import { startPrometheus } from '../steps/prometheus.ts';
 import { ensureImages } from '../steps/images.ts';
@@ -125,10 +128,10 @@ export async function up(): Promise<number> {
     await clearKwokLeases(ctxs, bin);
 
     // 6a. the model servers and traffic generators need no cluster: boot them while the controllers start
-    const modelServersReady: Promise<unknown> = startModelServers(
-      launcher,
-      ctxs,
-      services,
+    const modelServersReady: Promise<unknown> = (
+      REAL_NODES
+        ? Promise.resolve()
+        : startModelServers(launcher, ctxs, services)
     ).then(
       () => undefined,
       (e: unknown) => e,
@@ -169,11 +172,19 @@ export async function up(): Promise<number> {
     // 8. model servers and traffic generators (started earlier, in the background)
     const msErr = await modelServersReady;
     if (msErr) throw msErr;
+    if (REAL_NODES) await startTrafficToPods(launcher, ctxs, services);
     saveState(state);
     checkInterrupted();
 
     // 9. Prometheus
-    await startPrometheus(launcher, prometheusBin, services, podNames);
+    // Debian's Prometheus has no Kubernetes discovery; real nodes use the one built from the Go proxy.
+    await startPrometheus(
+      launcher,
+      REAL_NODES ? bin('prometheus') : prometheusBin,
+      services,
+      podNames,
+      ctxs,
+    );
 
     // 10. the Backstage config
     writeFileSync(

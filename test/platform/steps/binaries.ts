@@ -3,12 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run, which } from '../lib/exec.ts';
-import {
-  BUILD_SCRIPT,
-  CACHE_DIR,
-  LOG_DIR,
-  REAL_NODES,
-} from '../lib/layout.ts';
+import { BUILD_SCRIPT, CACHE_DIR, LOG_DIR, REAL_NODES } from '../lib/layout.ts';
 import { PlatformError, say } from '../lib/output.ts';
 
 export const BINARIES = [
@@ -19,6 +14,7 @@ export const BINARIES = [
   'kubectl',
   'kwok',
   'kubelet',
+  'prometheus',
 ] as const;
 export type Binary = (typeof BINARIES)[number];
 export type Versions = Record<Binary, string>;
@@ -40,9 +36,11 @@ export function binPath(name: Binary, versions: Versions): string {
 
 /** Builds missing binaries, streaming build.sh's progress. */
 export async function ensureBinaries(versions: Versions): Promise<void> {
-  // The kubelet is only needed for real nodes (MODELOPS_REAL_NODES=1).
+  // The kubelet and a Prometheus with Kubernetes discovery are only needed for real nodes (MODELOPS_REAL_NODES=1).
   const missing = BINARIES.filter(
-    b => (b !== 'kubelet' || REAL_NODES) && !existsSync(binPath(b, versions)),
+    b =>
+      ((b !== 'kubelet' && b !== 'prometheus') || REAL_NODES) &&
+      !existsSync(binPath(b, versions)),
   );
   if (missing.length === 0) {
     say(`binaries cached in ${path.join(CACHE_DIR, 'bin')}`);
@@ -69,6 +67,7 @@ export async function ensureBinaries(versions: Versions): Promise<void> {
     'kube-controller-manager',
     'kube-apiserver',
     'kubelet',
+    'prometheus',
   ];
   for (const b of order.filter(x => missing.includes(x))) {
     const started = Date.now();

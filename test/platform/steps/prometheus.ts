@@ -3,10 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HOST, PROMETHEUS_PORT } from '../ports.ts';
-import { prometheusConfig } from '../lib/documents.ts';
+import { prometheusConfig, prometheusPodConfig } from '../lib/documents.ts';
+import { podNetwork } from '../lib/network.ts';
+import type { ClusterCtx } from './credentials.ts';
 import { which } from '../lib/exec.ts';
 import { httpOk } from '../lib/http.ts';
-import { PROMETHEUS_DIR, type DemoService } from '../lib/layout.ts';
+import { PROMETHEUS_DIR, REAL_NODES, type DemoService } from '../lib/layout.ts';
 import { PlatformError, say } from '../lib/output.ts';
 import type { Launcher } from '../lib/supervisor.ts';
 
@@ -16,11 +18,28 @@ export async function startPrometheus(
   prometheusBin: string,
   services: DemoService[],
   podNames: Record<string, string>,
+  ctxs: ClusterCtx[],
 ): Promise<void> {
   say(`starting Prometheus on ${HOST}:${PROMETHEUS_PORT} ...`);
   mkdirSync(path.join(PROMETHEUS_DIR, 'data'), { recursive: true });
   const promConfig = path.join(PROMETHEUS_DIR, 'prometheus.yml');
-  writeFileSync(promConfig, prometheusConfig(services, podNames));
+  writeFileSync(
+    promConfig,
+    REAL_NODES
+      ? prometheusPodConfig(
+          ctxs.map(c => {
+            const net = podNetwork(c.name);
+            return {
+              cluster: c.name,
+              kubeconfig: c.adminKubeconfig,
+              podIpRegex: `${net.cidr
+                .slice(0, net.cidr.lastIndexOf('.'))
+                .replace(/\./g, '\\.')}\\.\\d+`,
+            };
+          }),
+        )
+      : prometheusConfig(services, podNames),
+  );
   const promtool = which('promtool');
   if (promtool) {
     const r = spawnSync(promtool, ['check', 'config', promConfig], {

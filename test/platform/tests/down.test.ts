@@ -8,10 +8,12 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
+import { podNetwork } from '../lib/network.ts';
 import {
   cli,
   kubectlOk,
   CLUSTER_PORTS,
+  hasRealNodes,
   ON_KWOK,
   demoServices,
   requireUp,
@@ -88,7 +90,11 @@ describe(
       );
       const human = cli(['status']);
       assert.notEqual(human.code, 0);
-      assert.match(human.stdout, /DOWN\s+prod-model-server-image-classifier/);
+      // With real nodes the host runs only the traffic generator of each demo service.
+      assert.match(
+        human.stdout,
+        /DOWN\s+prod-(model-server|traffic)-image-classifier/,
+      );
     });
 
     test("a user's own workload sits beside the demo ones before down", async () => {
@@ -141,8 +147,14 @@ describe(
         'utf8',
       );
       const pids: number[] = before.components.map((c: any) => c.pid);
+      const real = hasRealNodes(before);
+      const hostSettings = real
+        ? (JSON.parse(
+            readFileSync(path.join(STATE_DIR, 'host-settings.json'), 'utf8'),
+          ) as { sysctls: Record<string, string> })
+        : undefined;
       assert.ok(
-        pids.length >= 23,
+        pids.length >= (real ? 22 : 23),
         `expected the whole platform recorded, got ${pids.length}`,
       );
       const r = cli(['down']);
@@ -174,6 +186,42 @@ describe(
         [],
         'traffic generators on the platform ports',
       );
+      if (hostSettings) {
+        // The kernel settings the kubelet changed are back to what up found.
+        for (const [k, v] of Object.entries(hostSettings.sysctls))
+          assert.equal(
+            readFileSync(path.join('/proc/sys', k), 'utf8').trim(),
+            v,
+            `${k} restored`,
+          );
+        for (const name of ['kubelet', 'containerd'])
+          assert.deepEqual(
+            pgrep(`^[^ ]*/${name} .*${STATE_DIR}/`),
+            [],
+            `${name} processes using ${STATE_DIR} still running`,
+          );
+        assert.deepEqual(
+          pgrep(`containerd-shim.* -address ${STATE_DIR}/`),
+          [],
+          'containerd shims of the platform',
+        );
+        const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+          .split('\n')
+          .filter(l => l.includes(` ${STATE_DIR}/`));
+        assert.deepEqual(mounts, [], 'mounts under the platform dir');
+        for (const c of ['dev', 'prod'] as const) {
+          const r = spawnSync('ip', ['link', 'show', podNetwork(c).bridge]);
+          assert.notEqual(
+            r.status,
+            0,
+            `bridge ${podNetwork(c).bridge} removed`,
+          );
+        }
+        assert.equal(
+          readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
+          '0',
+        );
+      }
       const st = cli(['status', '--json']);
       assert.equal(st.code, 3);
       assert.equal(JSON.parse(st.stdout).up, false);

@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { demoServices, requireUp, waitUntil, type Status } from './helpers.ts';
+import {
+  demoServices,
+  hasRealNodes,
+  requireUp,
+  waitUntil,
+  type Status,
+} from './helpers.ts';
 
 let st: Status;
 
@@ -30,6 +36,9 @@ async function query(
   return body.data.result;
 }
 
+/** Targets per demo service and cluster: the host model server, or each of the 2 demo pods on a real node. */
+const perService = (): number => (hasRealNodes(st) ? 2 : 1);
+
 describe('prometheus', () => {
   test('is ready', async () => {
     const res = await fetch(new URL('/-/ready', st.prometheus!.url));
@@ -44,7 +53,10 @@ describe('prometheus', () => {
           `up{${sel}} == 1`,
           async () => {
             const r = await query(`up{${sel}}`);
-            return r.length === 1 && r[0]!.value[1] === '1' ? r : undefined;
+            // One target per model server: the host process, or each demo pod on a real node.
+            return r.length === perService() && r.every(x => x.value[1] === '1')
+              ? r
+              : undefined;
           },
           30_000,
           1000,

@@ -47,6 +47,12 @@ export interface TrafficOptions {
   readonly controlHost: string;
   /** Port of the control server; 0 picks a free one. */
   readonly controlPort: number;
+  /**
+   * When set, each request goes to the `ip:port` this returns (a Service's
+   * ready endpoints, see endpoints.ts) instead of `target`; undefined means
+   * no endpoint is ready and the tick is counted as dropped.
+   */
+  readonly nextEndpoint?: () => string | undefined;
 }
 
 export const DEFAULT_TRAFFIC: Omit<TrafficOptions, 'target' | 'controlPort'> = {
@@ -134,7 +140,9 @@ export function createTrafficGenerator(
     controlPort: 0,
     ...options,
   };
-  const base = parseLoopbackTarget(config.target);
+  const base = config.nextEndpoint
+    ? new URL('http://endpointslices.invalid')
+    : parseLoopbackTarget(config.target);
   if (!(config.rps > 0 && config.rps <= MAX_RPS))
     throw new Error(`rps must be in (0, ${MAX_RPS}]`);
   if (
@@ -192,10 +200,10 @@ export function createTrafficGenerator(
         }
       : { instances: rows };
 
-  async function send(): Promise<void> {
+  async function send(to: URL): Promise<void> {
     sent += 1;
     try {
-      const res = await fetch(endpoint, {
+      const res = await fetch(to, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(requestBody(sampleBatch())),
@@ -221,7 +229,16 @@ export function createTrafficGenerator(
       dropped += 1;
       return;
     }
-    const request = send().finally(() => pending.delete(request));
+    let to = endpoint;
+    if (config.nextEndpoint) {
+      const ep = config.nextEndpoint();
+      if (ep === undefined) {
+        dropped += 1;
+        return;
+      }
+      to = new URL(endpoint.pathname, `http://${ep}`);
+    }
+    const request = send(to).finally(() => pending.delete(request));
     pending.add(request);
   };
 
@@ -279,7 +296,7 @@ export function createTrafficGenerator(
 
   function state(): TrafficState {
     return {
-      target: base.origin,
+      target: config.nextEndpoint ? config.target : base.origin,
       model: config.modelName,
       runtime: config.runtime,
       protocol,

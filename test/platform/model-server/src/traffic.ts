@@ -17,6 +17,7 @@ import {
   UsageError,
 } from './cli-args.ts';
 import { isRuntime, RUNTIMES } from './runtime-metrics.ts';
+import { EndpointSource } from './endpoints.ts';
 import {
   createTrafficGenerator,
   DEFAULT_TRAFFIC,
@@ -46,6 +47,13 @@ const USAGE = `Usage: node src/traffic.ts --target <url> [options]
   --seed <n>             sampling seed                           (TRAFFIC_SEED, default ${
     DEFAULT_TRAFFIC.seed
   })
+Instead of --target, follow a Kubernetes Service's ready endpoints (EndpointSlices):
+  --service <ns/name>    the Service                             (TRAFFIC_SERVICE)
+  --api-server <url>     its cluster's API server, https on 127.0.0.0/8 (TRAFFIC_API_SERVER)
+  --ca-file <path>       the cluster CA                          (TRAFFIC_CA_FILE)
+  --token-file <path>    a bearer token that may list endpointslices (TRAFFIC_TOKEN_FILE)
+  --pod-cidr <cidr>      only endpoints inside it are used       (TRAFFIC_POD_CIDR)
+  --port-name <name>     the Service port                        (TRAFFIC_PORT_NAME, default http)
 `;
 
 async function main(): Promise<void> {
@@ -60,6 +68,12 @@ async function main(): Promise<void> {
       'duration',
       'max-requests',
       'seed',
+      'service',
+      'api-server',
+      'ca-file',
+      'token-file',
+      'pod-cidr',
+      'port-name',
     ],
     switches: ['help'],
   });
@@ -69,8 +83,40 @@ async function main(): Promise<void> {
   }
   if (args.positionals.length > 0)
     throw new UsageError(`Unexpected argument: ${args.positionals[0]}`);
-  const target = option(args, 'target', 'TRAFFIC_TARGET', '');
-  if (target === '') throw new UsageError('--target is required');
+  const service = option(args, 'service', 'TRAFFIC_SERVICE', '');
+  let source: EndpointSource | undefined;
+  if (service !== '') {
+    const [namespace, name] = service.split('/');
+    if (!namespace || !name)
+      throw new UsageError(
+        `--service must be <namespace>/<name>, got "${service}"`,
+      );
+    const need = (flag: string, env: string): string => {
+      const v = option(args, flag, env, '');
+      if (v === '')
+        throw new UsageError(`--${flag} is required with --service`);
+      return v;
+    };
+    try {
+      source = new EndpointSource({
+        apiServer: need('api-server', 'TRAFFIC_API_SERVER'),
+        caFile: need('ca-file', 'TRAFFIC_CA_FILE'),
+        tokenFile: need('token-file', 'TRAFFIC_TOKEN_FILE'),
+        podCidr: need('pod-cidr', 'TRAFFIC_POD_CIDR'),
+        portName: option(args, 'port-name', 'TRAFFIC_PORT_NAME', 'http'),
+        namespace,
+        service: name,
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    await source.start();
+  }
+  const target = source
+    ? `endpointslices:${service}`
+    : option(args, 'target', 'TRAFFIC_TARGET', '');
+  if (target === '')
+    throw new UsageError('--target (or --service) is required');
   const runtime = option(
     args,
     'runtime',
@@ -86,6 +132,7 @@ async function main(): Promise<void> {
   try {
     generator = createTrafficGenerator({
       target,
+      ...(source ? { nextEndpoint: () => source.next() } : {}),
       runtime,
       modelName: option(args, 'model', 'MODEL_NAME', DEFAULT_TRAFFIC.modelName),
       rps: numberOption(
@@ -155,6 +202,7 @@ async function main(): Promise<void> {
 
   const stop = (signal: string): void => {
     logLine('traffic', 'shutdown', { signal });
+    source?.stop();
     void generator.stop();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));

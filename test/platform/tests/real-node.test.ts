@@ -1,0 +1,305 @@
+/**
+ * The real nodes (MODELOPS_REAL_NODES=1): the demo pods run the images built
+ * here and answer on their pod IPs, a new version replaces the pods and
+ * Prometheus follows, a missing tag and a crashing image fail the way
+ * Kubernetes reports them, and the pod network stays on its bridge.
+ * Skipped when the platform under test runs kwok only.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { podNetwork } from '../lib/network.ts';
+import {
+  hasRealNodes,
+  kubectl,
+  kubectlOk,
+  status,
+  STATE_DIR,
+  waitUntil,
+  type Status,
+} from './helpers.ts';
+
+const st: Status = status();
+const enabled = st.up && hasRealNodes(st);
+
+interface PodView {
+  metadata: { name: string; labels: Record<string, string> };
+  spec: { nodeName?: string };
+  status: {
+    podIP?: string;
+    phase?: string;
+    containerStatuses?: {
+      ready: boolean;
+      state: { waiting?: { reason?: string } };
+    }[];
+  };
+}
+
+function pods(kc: string, selector: string): PodView[] {
+  return (
+    JSON.parse(
+      kubectlOk(kc, [
+        '-n',
+        'models',
+        'get',
+        'pods',
+        '-l',
+        selector,
+        '-o',
+        'json',
+      ]),
+    ) as { items: PodView[] }
+  ).items;
+}
+
+/** Refuses (throws) unless the host's route to `ip` is the cluster's bridge. */
+function routedToBridge(cluster: 'dev' | 'prod', ip: string): void {
+  const r = spawnSync('ip', ['-o', 'route', 'get', ip], { encoding: 'utf8' });
+  const dev = /\bdev (\S+)/.exec(r.stdout)?.[1];
+  assert.equal(
+    dev,
+    podNetwork(cluster).bridge,
+    `route to ${ip} must be the platform bridge, is ${r.stdout.trim()}`,
+  );
+}
+
+async function promQuery(
+  q: string,
+): Promise<{ metric: Record<string, string> }[]> {
+  const u = new URL('/api/v1/query', st.prometheus!.url);
+  u.searchParams.set('query', q);
+  const body = (await (await fetch(u)).json()) as {
+    data: { result: { metric: Record<string, string> }[] };
+  };
+  return body.data.result;
+}
+
+describe(
+  'real nodes',
+  {
+    skip: enabled
+      ? false
+      : 'the platform runs kwok only (MODELOPS_REAL_NODES unset)',
+  },
+  () => {
+    let dev = '';
+    const made: string[] = [];
+    before(() => {
+      dev = st.clusters.find(c => c.name === 'dev')!.kubeconfig;
+    });
+    after(() => {
+      for (const name of made)
+        kubectl(dev, [
+          '-n',
+          'models',
+          'delete',
+          'deployment',
+          name,
+          '--ignore-not-found',
+          '--wait=false',
+        ]);
+    });
+
+    test('the demo pods run on the real node and their model server answers on the pod IP', async () => {
+      const running = pods(dev, 'backstage.io/kubernetes-id=fraud-detector');
+      assert.ok(running.length >= 1);
+      for (const p of running) {
+        assert.equal(p.spec.nodeName, 'node-0');
+        const ip = p.status.podIP!;
+        routedToBridge('dev', ip);
+        const res = await fetch(`http://${ip}:8080/v2/health/ready`, {
+          signal: AbortSignal.timeout(5000),
+        });
+        assert.equal(res.status, 200, `model server on ${ip}`);
+        const meta = (await (
+          await fetch(`http://${ip}:8080/v2/models/fraud-detector`, {
+            signal: AbortSignal.timeout(5000),
+          })
+        ).json()) as { name: string };
+        assert.equal(meta.name, 'fraud-detector');
+      }
+    });
+
+    test('the pod network: routes on the bridge, no forwarding, no NAT, pods without a default route', () => {
+      assert.equal(
+        spawnSync('sysctl', ['-n', 'net.ipv4.ip_forward'], {
+          encoding: 'utf8',
+        }).stdout.trim(),
+        '0',
+      );
+      const nat = spawnSync('iptables-save', ['-t', 'nat'], {
+        encoding: 'utf8',
+      }).stdout;
+      assert.doesNotMatch(nat, /MASQUERADE|SNAT|DNAT|KUBE-|CNI-/);
+      const filter = spawnSync('iptables-save', [], {
+        encoding: 'utf8',
+      }).stdout;
+      assert.doesNotMatch(filter, /KUBE-|CNI-/);
+      for (const cluster of ['dev', 'prod'] as const) {
+        const netnsDir = path.join(
+          STATE_DIR,
+          cluster,
+          'node',
+          'containerd',
+          'state',
+          'io.containerd.grpc.v1.cri',
+          'netns',
+        );
+        assert.ok(existsSync(netnsDir), `${netnsDir} exists`);
+        const namespaces = readdirSync(netnsDir);
+        assert.ok(namespaces.length > 0, 'pods have network namespaces');
+        for (const ns of namespaces) {
+          const routes = spawnSync(
+            'nsenter',
+            [`--net=${path.join(netnsDir, ns)}`, 'ip', '-4', 'route'],
+            { encoding: 'utf8' },
+          ).stdout;
+          assert.doesNotMatch(
+            routes,
+            /default/,
+            `pod netns ${ns} has no default route`,
+          );
+          assert.match(
+            routes,
+            new RegExp(podNetwork(cluster).cidr.replace(/\./g, '\\.')),
+          );
+        }
+      }
+    });
+
+    test('a new version replaces the pods and Prometheus shows series for the new pods within two scrape intervals', async () => {
+      const name = 'fraud-detector';
+      const before = new Set(
+        pods(dev, `backstage.io/kubernetes-id=${name}`).map(
+          p => p.metadata.name,
+        ),
+      );
+      kubectlOk(dev, [
+        '-n',
+        'models',
+        'set',
+        'image',
+        `deployment/${name}`,
+        'model-server=registry.modelops.local/risk/fraud-detector:0.1.1',
+      ]);
+      try {
+        kubectlOk(dev, [
+          '-n',
+          'models',
+          'rollout',
+          'status',
+          `deployment/${name}`,
+          '--timeout=120s',
+        ]);
+        const fresh = await waitUntil(
+          'only new pods, all ready',
+          () => {
+            const now = pods(dev, `backstage.io/kubernetes-id=${name}`);
+            return now.length === 2 &&
+              now.every(
+                p =>
+                  !before.has(p.metadata.name) &&
+                  p.status.containerStatuses?.[0]?.ready,
+              )
+              ? now.map(p => p.metadata.name)
+              : undefined;
+          },
+          60_000,
+        );
+        const t0 = Date.now();
+        await waitUntil(
+          'up == 1 for each new pod',
+          async () => {
+            const r = await promQuery(
+              `up{cluster="dev",namespace="models",backstage_io_kubernetes_id="${name}"} == 1`,
+            );
+            const seen = new Set(r.map(s => s.metric.pod));
+            return fresh.every(p => seen.has(p)) ? r : undefined;
+          },
+          10_000 + 10_000, // two scrape intervals (5 s) after discovery, plus discovery's own refresh
+          500,
+        );
+        const r = await promQuery(
+          `up{cluster="dev",backstage_io_kubernetes_id="${name}",pod="${fresh[0]}"}`,
+        );
+        assert.equal(r[0]!.metric.job, `models/${name}`);
+        assert.equal(r[0]!.metric.container, 'model-server');
+        assert.ok(Date.now() - t0 < 20_000);
+      } finally {
+        kubectlOk(dev, [
+          '-n',
+          'models',
+          'set',
+          'image',
+          `deployment/${name}`,
+          'model-server=registry.modelops.local/risk/fraud-detector:0.1.0',
+        ]);
+        kubectl(dev, [
+          '-n',
+          'models',
+          'rollout',
+          'status',
+          `deployment/${name}`,
+          '--timeout=120s',
+        ]);
+      }
+    });
+
+    const oneOff = (name: string, image: string): string =>
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace: 'models' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: { containers: [{ name: 'model-server', image }] },
+          },
+        },
+      });
+
+    test('a tag that does not exist: ErrImagePull / ImagePullBackOff', async () => {
+      const name = `missing-tag-${Date.now().toString(36)}`;
+      made.push(name);
+      kubectlOk(
+        dev,
+        ['apply', '-f', '-'],
+        oneOff(name, 'registry.modelops.local/risk/fraud-detector:9.9.9'),
+      );
+      const reason = await waitUntil(
+        'ErrImagePull or ImagePullBackOff',
+        () => {
+          const r = pods(dev, `app=${name}`)[0]?.status.containerStatuses?.[0]
+            ?.state.waiting?.reason;
+          return r === 'ErrImagePull' || r === 'ImagePullBackOff'
+            ? r
+            : undefined;
+        },
+        60_000,
+      );
+      assert.match(reason, /^(ErrImagePull|ImagePullBackOff)$/);
+    });
+
+    test('an image whose server exits: CrashLoopBackOff', async () => {
+      const name = `crashing-${Date.now().toString(36)}`;
+      made.push(name);
+      kubectlOk(
+        dev,
+        ['apply', '-f', '-'],
+        oneOff(name, 'registry.modelops.local/risk/fraud-detector:0.1.4'),
+      );
+      await waitUntil(
+        'CrashLoopBackOff',
+        () =>
+          pods(dev, `app=${name}`)[0]?.status.containerStatuses?.[0]?.state
+            .waiting?.reason === 'CrashLoopBackOff',
+        90_000,
+        1000,
+      );
+    });
+  },
+);
