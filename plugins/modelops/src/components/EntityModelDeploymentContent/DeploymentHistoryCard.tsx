@@ -185,7 +185,7 @@ export const DeploymentHistoryCard = memo(
                   </TableCell>
                   <TableCell>{record.environment}</TableCell>
                   <TableCell>{record.action}</TableCell>
-                  <TableCell style={{ wordBreak: 'break-all' }}>
+                  <TableCell style={{ overflowWrap: 'anywhere' }}>
                     {record.image ? <code>{record.image}</code> : '—'}
                   </TableCell>
                   <TableCell>{record.revision ?? '—'}</TableCell>

@@ -104,7 +104,7 @@ export const DiffView = memo(function DiffViewContent(props: {
                     <TableCell>
                       <code>{change.path}</code>
                     </TableCell>
-                    <TableCell style={{ wordBreak: 'break-all' }}>
+                    <TableCell style={{ overflowWrap: 'anywhere' }}>
                       <code>{formatFieldValue(change.before)}</code> →{' '}
                       <code>{formatFieldValue(change.after)}</code>
                     </TableCell>

@@ -30,7 +30,9 @@ function Row(props: { label: string; children: ReactNode }) {
       >
         {props.label}
       </TableCell>
-      <TableCell style={{ wordBreak: 'break-all' }}>{props.children}</TableCell>
+      <TableCell style={{ overflowWrap: 'anywhere' }}>
+        {props.children}
+      </TableCell>
     </TableRow>
   );
 }
