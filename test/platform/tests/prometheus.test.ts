@@ -5,8 +5,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import {
+  CLUSTER_PORTS,
+  HOST,
   demoServices,
   hasRealNodes,
+  kubectlOk,
   requireUp,
   waitUntil,
   type Status,
@@ -36,8 +39,35 @@ async function query(
   return body.data.result;
 }
 
-/** Targets per demo service and cluster: the host model server, or each of the 2 demo pods on a real node. */
-const perService = (): number => (hasRealNodes(st) ? 2 : 1);
+/** The ready pods of a demo service, by name and IP. */
+function demoPods(env: string, id: string): { name: string; ip: string }[] {
+  const kc = st.clusters.find(c => c.name === env)!.kubeconfig;
+  const list = JSON.parse(
+    kubectlOk(kc, [
+      '-n',
+      'models',
+      'get',
+      'pods',
+      '-l',
+      `backstage.io/kubernetes-id=${id}`,
+      '-o',
+      'json',
+    ]),
+  ) as {
+    items: {
+      metadata: { name: string };
+      status: {
+        podIP?: string;
+        conditions?: { type: string; status: string }[];
+      };
+    }[];
+  };
+  return list.items
+    .filter(p =>
+      p.status.conditions?.some(c => c.type === 'Ready' && c.status === 'True'),
+    )
+    .map(p => ({ name: p.metadata.name, ip: p.status.podIP ?? '' }));
+}
 
 describe('prometheus', () => {
   test('is ready', async () => {
@@ -53,10 +83,32 @@ describe('prometheus', () => {
           `up{${sel}} == 1`,
           async () => {
             const r = await query(`up{${sel}}`);
-            // One target per model server: the host process, or each demo pod on a real node.
-            return r.length === perService() && r.every(x => x.value[1] === '1')
-              ? r
-              : undefined;
+            if (!hasRealNodes(st)) {
+              // The host model server's static target (series from a run with real nodes
+              // can still be inside Prometheus' lookback).
+              const port =
+                CLUSTER_PORTS[env as 'dev' | 'prod'].modelServerBase +
+                demoServices().findIndex(d => d.id === svc.id);
+              const own = r.filter(
+                x => x.metric.instance === `${HOST}:${port}`,
+              );
+              return own.length === 1 && own[0]!.value[1] === '1'
+                ? own
+                : undefined;
+            }
+            // Real nodes: one target per demo pod, named and addressed like the pod. Series of
+            // pods (or pod IPs) from before a restart stay visible for Prometheus' lookback.
+            const current = demoPods(env, svc.id);
+            const hits = r.filter(
+              x =>
+                x.value[1] === '1' &&
+                current.some(
+                  p =>
+                    p.name === x.metric.pod &&
+                    `${p.ip}:8080` === x.metric.instance,
+                ),
+            );
+            return current.length === 2 && hits.length === 2 ? hits : undefined;
           },
           30_000,
           1000,
