@@ -7,7 +7,7 @@ import path from 'node:path';
 import { HOST } from '../ports.ts';
 import { kubectl } from '../lib/exec.ts';
 import { httpOk } from '../lib/http.ts';
-import { LOG_DIR, STAGE_FILES, STAGES_DIR } from '../lib/layout.ts';
+import { LOG_DIR, REAL_NODES, STAGE_FILES, STAGES_DIR } from '../lib/layout.ts';
 import { PlatformError, say } from '../lib/output.ts';
 import type { Launcher, Started } from '../lib/supervisor.ts';
 import type { Binary } from './binaries.ts';
@@ -88,6 +88,9 @@ export async function startApiservers(
         `--service-account-signing-key-file=${path.join(c.pki, 'sa.key')}`,
         '--service-cluster-ip-range=10.0.0.0/24',
         '--allow-privileged=true',
+        // The real node's kubelet is reached at its InternalIP (the pod bridge's host address);
+        // the default tries the node name first, which would be a DNS lookup off the machine.
+        ...(REAL_NODES ? ['--kubelet-preferred-address-types=InternalIP'] : []),
         '--profiling=false',
         '--v=0',
       ],
