@@ -7,7 +7,7 @@ import path from 'node:path';
 import { HOST } from '../ports.ts';
 import { kubectl } from '../lib/exec.ts';
 import { httpOk } from '../lib/http.ts';
-import { LOG_DIR, REAL_NODES, STAGE_FILES, STAGES_DIR } from '../lib/layout.ts';
+import { LOG_DIR, STAGE_FILES, STAGES_DIR } from '../lib/layout.ts';
 import { PlatformError, say } from '../lib/output.ts';
 import type { Launcher, Started } from '../lib/supervisor.ts';
 import type { Binary } from './binaries.ts';
@@ -88,9 +88,10 @@ export async function startApiservers(
         `--service-account-signing-key-file=${path.join(c.pki, 'sa.key')}`,
         '--service-cluster-ip-range=10.0.0.0/24',
         '--allow-privileged=true',
-        // The real node's kubelet is reached at its InternalIP (the pod bridge's host address);
-        // the default tries the node name first, which would be a DNS lookup off the machine.
-        ...(REAL_NODES ? ['--kubelet-preferred-address-types=InternalIP'] : []),
+        // Kubelets are reached at their InternalIP only: the real node's is the pod bridge's
+        // host address, kwok's is loopback. The default tries the node name first, which
+        // would be a DNS lookup off the machine (e.g. for `kubectl logs` of any pod).
+        '--kubelet-preferred-address-types=InternalIP',
         '--profiling=false',
         '--v=0',
       ],
@@ -219,7 +220,9 @@ export async function startControllers(
         '--manage-all-nodes=false',
         '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
         '--cidr=10.244.0.1/16',
-        '--node-ip=10.244.0.1',
+        // The fake node's address: loopback, so anything the API server sends to "its
+        // kubelet" (logs, exec) is refused on this machine instead of routed out of it.
+        '--node-ip=127.0.0.1',
         '--node-lease-duration-seconds=40',
         `--server-address=${HOST}:${c.ports.kwok}`,
         ...stageArgs,
