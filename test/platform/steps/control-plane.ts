@@ -111,31 +111,52 @@ export async function startApiservers(
 }
 
 /**
- * A cluster kept from an earlier run still has kwok's node Lease, held by the old kwok
- * process: a new kwok would wait for it to expire (40 s) before it manages the node.
+ * Runs one kubectl command against every cluster (admin credentials), in parallel; a
+ * failure is a PlatformError of that cluster's kubectl, saying what could not be done.
  */
-export async function clearKwokLeases(
+export async function kubectlInEach(
   ctxs: ClusterCtx[],
   bin: BinPath,
+  args: string[],
+  failure: { what: string; hint: string },
 ): Promise<void> {
   await Promise.all(
     ctxs.map(async c => {
-      const r = await kubectl(bin('kubectl'), c.adminKubeconfig, [
-        '-n',
-        'kube-node-lease',
-        'delete',
-        'lease',
-        'kwok-node-0',
-        '--ignore-not-found',
-      ]);
+      const r = await kubectl(bin('kubectl'), c.adminKubeconfig, args);
       if (r.code !== 0)
         throw new PlatformError(
           `kubectl (${c.name})`,
-          `could not clear kwok's old node lease: ${r.err.trim()}`,
+          `${failure.what}: ${r.err.trim()}`,
           path.join(LOG_DIR, `${c.name}-kube-apiserver.log`),
-          '`down --purge` and `up` start the cluster from scratch',
+          failure.hint,
         );
     }),
+  );
+}
+
+/**
+ * A cluster kept from an earlier run still has kwok's node Lease, held by the old kwok
+ * process: a new kwok would wait for it to expire (40 s) before it manages the node.
+ */
+export function clearKwokLeases(
+  ctxs: ClusterCtx[],
+  bin: BinPath,
+): Promise<void> {
+  return kubectlInEach(
+    ctxs,
+    bin,
+    [
+      '-n',
+      'kube-node-lease',
+      'delete',
+      'lease',
+      'kwok-node-0',
+      '--ignore-not-found',
+    ],
+    {
+      what: "could not clear kwok's old node lease",
+      hint: '`down --purge` and `up` start the cluster from scratch',
+    },
   );
 }
 

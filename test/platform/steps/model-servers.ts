@@ -113,16 +113,7 @@ export async function startModelServers(
       });
     });
   }
-  await Promise.all(
-    traffic.map(([st, what, control]) =>
-      launcher.waitReady(
-        st,
-        what,
-        () => httpOk(`http://${HOST}:${control}/healthz`),
-        'run the traffic generator by hand to see the error',
-      ),
-    ),
-  );
+  await trafficGeneratorsReady(launcher, traffic);
 }
 
 /**
@@ -192,7 +183,15 @@ export async function startTrafficToPods(
       });
     });
   }
-  await Promise.all(
+  await trafficGeneratorsReady(launcher, traffic);
+}
+
+/** Waits until every started traffic generator answers on its control port. */
+function trafficGeneratorsReady(
+  launcher: Launcher,
+  traffic: [Started, string, number][],
+): Promise<unknown> {
+  return Promise.all(
     traffic.map(([st, what, control]) =>
       launcher.waitReady(
         st,

@@ -43,7 +43,7 @@ import {
 import { PlatformError, say } from '../lib/output.ts';
 import type { Launcher } from '../lib/supervisor.ts';
 import { sleep, waitFor } from '../lib/wait.ts';
-import type { BinPath } from './control-plane.ts';
+import { kubectlInEach, type BinPath } from './control-plane.ts';
 import type { ClusterCtx } from './credentials.ts';
 import { PAUSE_IMAGE, REGISTRY_HOST } from './images.ts';
 
@@ -361,27 +361,18 @@ export async function startRealNodes(
 }
 
 /** kwok's node takes only pods that tolerate it once a real node is there. */
-export async function taintKwokNode(
-  ctxs: ClusterCtx[],
-  bin: BinPath,
-): Promise<void> {
-  await Promise.all(
-    ctxs.map(async c => {
-      const r = await kubectl(bin('kubectl'), c.adminKubeconfig, [
-        'taint',
-        'node',
-        'kwok-node-0',
-        'kwok.x-k8s.io/node=fake:NoExecute',
-        '--overwrite',
-      ]);
-      if (r.code !== 0)
-        throw new PlatformError(
-          `kubectl (${c.name})`,
-          `could not taint kwok-node-0: ${r.err.trim()}`,
-          path.join(LOG_DIR, `${c.name}-kube-apiserver.log`),
-          'look at the apiserver log',
-        );
-    }),
+export function taintKwokNode(ctxs: ClusterCtx[], bin: BinPath): Promise<void> {
+  return kubectlInEach(
+    ctxs,
+    bin,
+    [
+      'taint',
+      'node',
+      'kwok-node-0',
+      'kwok.x-k8s.io/node=fake:NoExecute',
+      '--overwrite',
+    ],
+    { what: 'could not taint kwok-node-0', hint: 'look at the apiserver log' },
   );
 }
 
