@@ -29,11 +29,12 @@ export const STAGES_DIR = path.join(PLATFORM_DIR, 'stages');
 const DEMO_SERVICES_FILE = path.join(PLATFORM_DIR, 'demo-services.json');
 
 /**
- * MODELOPS_REAL_NODES=1: each cluster also gets a real node (containerd +
- * kubelet) whose pods run the demo images from the local registry; kwok's node
- * is then tainted so only pods that tolerate it land there.
+ * By default each cluster also gets a real node (containerd + kubelet) whose
+ * pods run the demo images from the local registry; kwok's node is then tainted
+ * so only pods that tolerate it land there. MODELOPS_REAL_NODES=0 keeps the
+ * clusters kwok-only (every pod turns Ready whatever image it names).
  */
-export const REAL_NODES = process.env.MODELOPS_REAL_NODES === '1';
+export const REAL_NODES = process.env.MODELOPS_REAL_NODES !== '0';
 /** Images built here (builder storage), the registry's data, the base rootfs cache. */
 export const IMAGES_DIR = path.join(STATE_DIR, 'images');
 export const REGISTRY_DIR = path.join(STATE_DIR, 'registry');

@@ -19,6 +19,10 @@ import { waitFor } from '../lib/wait.ts';
 import type { ClusterCtx } from './credentials.ts';
 
 interface DeploymentStatusView {
+  metadata?: { name?: string };
+  spec?: {
+    template?: { spec?: { containers?: { name: string; image?: string }[] } };
+  };
   status?: {
     readyReplicas?: number;
     conditions?: { type: string; status: string }[];
@@ -35,6 +39,20 @@ export function demoDeploymentReady(d: DeploymentStatusView): boolean {
     c => c.type === 'Available' && c.status === 'True',
   );
   return available === true && (d.status?.readyReplicas ?? 0) >= 1;
+}
+
+/**
+ * Whether `up` waits for a demo Deployment: only while it runs the image the
+ * platform created it with. Once a user deployed another release (perhaps one
+ * that does not start), it is theirs, and `up` reports it instead of failing.
+ */
+export function runsDemoImage(
+  d: DeploymentStatusView,
+  service: DemoService,
+): boolean {
+  return (d.spec?.template?.spec?.containers ?? []).some(
+    c => c.image === service.image,
+  );
 }
 
 /** Pod name per `<cluster>/<service>`: the first pod of each demo Deployment (it names the model server in Prometheus' labels). */
@@ -170,8 +188,10 @@ async function setUpCluster(
     path.join(LOG_DIR, `${c.name}-kwok.log`),
     'kwok did not initialise the fake node; check its stage files',
   );
-  // Only the platform's own demo Deployments, by name: whatever else a user
-  // deployed into the namespace is theirs and must not hold `up` back.
+  // Only the platform's own demo Deployments, by name, and only while they run
+  // the demo image: whatever else a user deployed is theirs and must not hold
+  // `up` back.
+  let changed: string[] = [];
   await waitFor(
     `demo workloads (${c.name})`,
     `the demo Deployments (${services
@@ -190,14 +210,23 @@ async function setUpCluster(
       if (r.code !== 0) return false;
       const items = (JSON.parse(r.out) as { items: DeploymentStatusView[] })
         .items;
-      return (
-        items.length === services.length && items.every(demoDeploymentReady)
-      );
+      if (items.length !== services.length) return false;
+      changed = [];
+      return items.every(d => {
+        const svc = services.find(s => s.id === d.metadata?.name)!;
+        if (runsDemoImage(d, svc)) return demoDeploymentReady(d);
+        if (!demoDeploymentReady(d)) changed.push(svc.id);
+        return true;
+      });
     },
     60_000,
     path.join(LOG_DIR, `${c.name}-kwok.log`),
     'check the scheduler and kwok logs',
   );
+  for (const id of changed)
+    say(
+      `note: ${id} (${c.name}) runs a release deployed after the demo's own and is not Available; up leaves it as it is`,
+    );
   const pods = JSON.parse(
     await must([
       '-n',

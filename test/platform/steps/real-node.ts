@@ -115,7 +115,12 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 `;
 }
 
-/** registry.modelops.local -> the local registry (plain HTTP on 127.0.0.1); no other registry is configured. */
+/**
+ * registry.modelops.local -> the local registry (plain HTTP on 127.0.0.1). The
+ * same file is containerd's `_default`: every other registry (docker.io,
+ * ghcr.io, ...) resolves to the local one too, so `nginx:1.27` is a 404 there
+ * (ErrImagePull) instead of a connection to the internet.
+ */
 function registryHosts(): string {
   const url = `http://${HOST}:${REGISTRY_PORT}`;
   return `server = ${q(url)}\n[host.${q(
@@ -265,14 +270,16 @@ export async function startRealNodes(
         d.podLogs,
         d.cniConfDir,
         path.join(d.root, 'containerd', 'certs.d', REGISTRY_HOST),
+        path.join(d.root, 'containerd', 'certs.d', '_default'),
       ])
         mkdirSync(dir, { recursive: true });
       const cfg = path.join(d.root, 'containerd', 'config.toml');
       writeFileSync(cfg, containerdConfig(c, d));
-      writeFileSync(
-        path.join(d.root, 'containerd', 'certs.d', REGISTRY_HOST, 'hosts.toml'),
-        registryHosts(),
-      );
+      for (const host of [REGISTRY_HOST, '_default'])
+        writeFileSync(
+          path.join(d.root, 'containerd', 'certs.d', host, 'hosts.toml'),
+          registryHosts(),
+        );
       writeFileSync(
         path.join(d.cniConfDir, '10-modelops.conflist'),
         cniConfig(net, d),

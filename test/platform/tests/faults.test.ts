@@ -180,7 +180,7 @@ describe(
       );
       assert.match(r.stderr, /likely fix: /);
       // 2 etcd + 2 API servers, and with real nodes the image registry that starts first.
-      const started = process.env.MODELOPS_REAL_NODES === '1' ? 5 : 4;
+      const started = process.env.MODELOPS_REAL_NODES !== '0' ? 5 : 4;
       assert.match(
         r.stderr,
         new RegExp(`tearing down the ${started} processes this run started`),

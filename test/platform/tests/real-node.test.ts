@@ -81,7 +81,7 @@ describe(
   {
     skip: enabled
       ? false
-      : 'the platform runs kwok only (MODELOPS_REAL_NODES unset)',
+      : 'the platform runs kwok only (MODELOPS_REAL_NODES=0)',
   },
   () => {
     let dev = '';
