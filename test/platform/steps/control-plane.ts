@@ -11,7 +11,7 @@ import { LOG_DIR, STAGE_FILES, STAGES_DIR } from '../lib/layout.ts';
 import { PlatformError, say } from '../lib/output.ts';
 import type { Launcher, Started } from '../lib/supervisor.ts';
 import type { Binary } from './binaries.ts';
-import type { ClusterCtx } from './credentials.ts';
+import { KUBELET_CLIENT, type ClusterCtx } from './credentials.ts';
 
 export type BinPath = (b: Binary) => string;
 
@@ -92,6 +92,12 @@ export async function startApiservers(
         // host address, kwok's is loopback. The default tries the node name first, which
         // would be a DNS lookup off the machine (e.g. for `kubectl logs` of any pod).
         '--kubelet-preferred-address-types=InternalIP',
+        // Its identity towards the kubelets (logs, exec): a client certificate of the cluster CA.
+        `--kubelet-client-certificate=${path.join(
+          c.pki,
+          `${KUBELET_CLIENT}.crt`,
+        )}`,
+        `--kubelet-client-key=${path.join(c.pki, `${KUBELET_CLIENT}.key`)}`,
         '--profiling=false',
         '--v=0',
       ],

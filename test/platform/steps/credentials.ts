@@ -67,30 +67,75 @@ function newContexts(): ClusterCtx[] {
   });
 }
 
+function openssl(c: ClusterCtx, ...args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd: c.pki, encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new PlatformError(
+      `pki (${c.name})`,
+      `openssl ${args[0]} failed: ${(r.stderr || String(r.error)).trim()}`,
+      undefined,
+      "install Debian's 'openssl' package",
+    );
+  }
+}
+
+const EC_KEY = [
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:prime256v1',
+  '-nodes',
+];
+
+/** `<name>.key` and `<name>.crt` signed by the cluster's CA, with the given subject and extensions. */
+function issue(
+  c: ClusterCtx,
+  name: string,
+  subject: string,
+  extensions: string[],
+): void {
+  openssl(
+    c,
+    'req',
+    ...EC_KEY,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    subject,
+  );
+  writeFileSync(
+    path.join(c.pki, `${name}.ext`),
+    [...extensions, ''].join('\n'),
+  );
+  openssl(
+    c,
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '3650',
+    '-out',
+    `${name}.crt`,
+    '-extfile',
+    `${name}.ext`,
+  );
+}
+
 function makePki(c: ClusterCtx): void {
   mkdirSync(c.pki, { recursive: true });
-  const o = (...args: string[]): void => {
-    const r = spawnSync('openssl', args, { cwd: c.pki, encoding: 'utf8' });
-    if (r.status !== 0) {
-      throw new PlatformError(
-        `pki (${c.name})`,
-        `openssl ${args[0]} failed: ${(r.stderr || String(r.error)).trim()}`,
-        undefined,
-        "install Debian's 'openssl' package",
-      );
-    }
-  };
-  const ec = [
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-  ];
-  o(
+  openssl(
+    c,
     'req',
     '-x509',
-    ...ec,
+    ...EC_KEY,
     '-keyout',
     'ca.key',
     '-out',
@@ -100,44 +145,14 @@ function makePki(c: ClusterCtx): void {
     '-subj',
     `/CN=modelops-${c.name}-ca`,
   );
-  o(
-    'req',
-    ...ec,
-    '-keyout',
-    'apiserver.key',
-    '-out',
-    'apiserver.csr',
-    '-subj',
-    '/CN=kube-apiserver',
-  );
-  writeFileSync(
-    path.join(c.pki, 'apiserver.ext'),
-    [
-      'basicConstraints=CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
-      '',
-    ].join('\n'),
-  );
-  o(
-    'x509',
-    '-req',
-    '-in',
-    'apiserver.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '3650',
-    '-out',
-    'apiserver.crt',
-    '-extfile',
-    'apiserver.ext',
-  );
-  o(
+  issue(c, 'apiserver', '/CN=kube-apiserver', [
+    'basicConstraints=CA:FALSE',
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local',
+  ]);
+  openssl(
+    c,
     'genpkey',
     '-algorithm',
     'RSA',
@@ -146,8 +161,29 @@ function makePki(c: ClusterCtx): void {
     '-out',
     'sa.key',
   );
-  o('pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
+  openssl(c, 'pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
   c.ca = readFileSync(path.join(c.pki, 'ca.crt'), 'utf8');
+}
+
+/**
+ * The API server's client certificate towards kubelets (logs, exec,
+ * port-forward). The kubelet trusts the cluster CA for client certificates and
+ * asks the API server whether this user may use its API: as a member of
+ * system:masters it may. Also made for a kept cluster that predates it.
+ */
+export const KUBELET_CLIENT = 'apiserver-kubelet-client';
+function ensureKubeletClientCert(c: ClusterCtx): void {
+  if (existsSync(path.join(c.pki, `${KUBELET_CLIENT}.crt`))) return;
+  issue(
+    c,
+    KUBELET_CLIENT,
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=clientAuth',
+    ],
+  );
 }
 
 const PKI_FILES = [
@@ -214,6 +250,7 @@ export function prepareClusters(): ClusterCtx[] {
       rmSync(c.dir, { recursive: true, force: true }); // new keys invalidate any old etcd data
       makePki(c);
     }
+    ensureKubeletClientCert(c);
     const secret = { mode: 0o600 };
     writeFileSync(path.join(c.pki, 'tokens.csv'), tokensCsv(c), secret);
     const write = (file: string, user: string, token: string): void =>
