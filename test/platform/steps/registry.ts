@@ -2,7 +2,8 @@
  * The local image registry: Debian's docker-registry (distribution v2) on
  * 127.0.0.1, plain HTTP, its blobs under .platform/registry (kept across
  * `down`/`up`, dropped by `down --purge`). containerd on the real nodes
- * resolves registry.modelops.local to it.
+ * resolves registry.modelops.local to it; pods reach it at their bridge's host
+ * address through a relay (the registry itself listens on 127.0.0.1 only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,8 @@ import { stringify } from 'yaml';
 import { HOST, REGISTRY_PORT } from '../ports.ts';
 import { which } from '../lib/exec.ts';
 import { httpOk } from '../lib/http.ts';
-import { REGISTRY_DIR } from '../lib/layout.ts';
+import { PLATFORM_DIR, REGISTRY_DIR, type ClusterName } from '../lib/layout.ts';
+import { podNetwork } from '../lib/network.ts';
 import { PlatformError, say } from '../lib/output.ts';
 import type { Launcher } from '../lib/supervisor.ts';
 
@@ -55,5 +57,40 @@ export async function startRegistry(launcher: Launcher): Promise<void> {
     'image registry',
     () => httpOk(`${REGISTRY_URL}/v2/`),
     'look at the log; the config is .platform/registry/config.yml',
+  );
+}
+
+/** Where pods of a cluster reach the registry: its bridge's host address. */
+export function registryOnBridge(cluster: ClusterName): string {
+  return `${podNetwork(cluster).hostIp}:${REGISTRY_PORT}`;
+}
+
+/** Starts the relay from each cluster's bridge address to the registry; the bridges must exist. */
+export async function startRegistryRelay(
+  launcher: Launcher,
+  clusters: ClusterName[],
+): Promise<void> {
+  const listen = clusters.map(registryOnBridge);
+  say(`relaying the registry to the pod bridges (${listen.join(', ')}) ...`);
+  const relay = launcher.start({
+    name: 'registry-relay',
+    component: 'registry-relay',
+    exe: process.execPath,
+    url: `http://${listen[0]}`,
+    args: [
+      path.join(PLATFORM_DIR, 'relay', 'relay.ts'),
+      '--target',
+      `${HOST}:${REGISTRY_PORT}`,
+      ...listen.flatMap(l => ['--listen', l]),
+    ],
+  });
+  await launcher.waitReady(
+    relay,
+    'registry relay',
+    async () =>
+      (
+        await Promise.all(listen.map(l => httpOk(`http://${l}/v2/`)))
+      ).every(Boolean),
+    'look at the log; the registry itself must answer on 127.0.0.1 first',
   );
 }
