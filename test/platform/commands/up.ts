@@ -46,11 +46,12 @@ import { startPrometheus } from '../steps/prometheus.ts';
 import { ensureImages } from '../steps/images.ts';
 import {
   cleanUpRealNodes,
+  forgetImages,
   dropRealNodes,
   startRealNodes,
   taintKwokNode,
 } from '../steps/real-node.ts';
-import { startRegistry } from '../steps/registry.ts';
+import { startRegistry, startRegistryRelay } from '../steps/registry.ts';
 
 /** True when a complete platform already runs; stops a half-running one first. */
 async function alreadyUp(): Promise<boolean> {
@@ -112,10 +113,14 @@ export async function up(): Promise<number> {
 
     // 3b. real nodes: the registry, then the images built and pushed while the control plane starts
     let imagesReady: Promise<unknown> = Promise.resolve(undefined);
+    let pushed: string[] = [];
     if (REAL_NODES) {
       await startRegistry(launcher);
       imagesReady = ensureImages(services).then(
-        () => undefined,
+        refs => {
+          pushed = refs;
+          return undefined;
+        },
         (e: unknown) => e,
       );
     }
@@ -148,6 +153,12 @@ export async function up(): Promise<number> {
       if (imgErr) throw imgErr;
       checkInterrupted();
       await startRealNodes(launcher, ctxs, bin);
+      // A tag pushed anew names new content: the nodes must not keep the old one.
+      forgetImages(ctxs, pushed);
+      await startRegistryRelay(
+        launcher,
+        ctxs.map(c => c.name),
+      );
       checkInterrupted();
     } else {
       await dropRealNodes(ctxs, bin);

@@ -52,7 +52,8 @@ export interface DemoImageVersion {
   description: string;
   latencyMs?: number;
   errorRate?: number;
-  runtime?: string;
+  /** Non-empty: the server exits at start with this message. */
+  startFailure?: string;
 }
 
 export function demoImageVersions(): DemoImageVersion[] {
@@ -376,10 +377,11 @@ export async function ensureImages(services: DemoService[]): Promise<string[]> {
           {
             NODE_IMAGE: nodeImage.name,
             MODEL_NAME: svc.id,
-            MODEL_RUNTIME: v.runtime ?? svc.runtime,
+            MODEL_RUNTIME: svc.runtime,
             MODEL_VERSION: v.tag,
             MODEL_FAULT_LATENCY_MS: String(v.latencyMs ?? 0),
             MODEL_FAULT_ERROR_RATE: String(v.errorRate ?? 0),
+            MODEL_START_FAILURE: v.startFailure ?? '',
           },
           msParts,
         );

@@ -177,7 +177,8 @@ function kubeletConfig(c: ClusterCtx, net: PodNetwork, d: NodeDirs): string {
     authentication: {
       anonymous: { enabled: false },
       webhook: { enabled: true },
-      x509: {},
+      // The API server's client certificate (logs, exec) is signed by the cluster CA.
+      x509: { clientCAFile: path.join(c.pki, 'ca.crt') },
     },
     authorization: { mode: 'Webhook' },
     containerRuntimeEndpoint: `unix://${d.containerdSocket}`,
@@ -539,4 +540,38 @@ export async function dropRealNodes(
       ]);
     }),
   );
+}
+
+/**
+ * Drops the given image references from each node's containerd (the CRI's
+ * `k8s.io` namespace). `up` calls it for the tags it has just pushed with new
+ * content: pods pull IfNotPresent, so a node would otherwise keep running what
+ * the tag named before. Pods already running keep their image until restarted.
+ */
+export function forgetImages(ctxs: ClusterCtx[], refs: string[]): void {
+  if (!refs.length) return;
+  for (const c of ctxs) {
+    const d = nodeDirs(c.name);
+    const r = spawnSync(
+      'ctr',
+      [
+        '--address',
+        d.containerdSocket,
+        '-n',
+        'k8s.io',
+        'images',
+        'rm',
+        ...refs,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    // "not found" is fine: that node never pulled it.
+    if (r.status !== 0 && !/not found/i.test(r.stderr))
+      throw new PlatformError(
+        `real node (${c.name})`,
+        `could not drop the re-pushed images from containerd: ${r.stderr.trim()}`,
+        path.join(LOG_DIR, `${c.name}-containerd.log`),
+        'look at the containerd log',
+      );
+  }
 }

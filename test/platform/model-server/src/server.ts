@@ -48,9 +48,16 @@ const USAGE = `Usage: node src/server.ts [options]
   })
   --latency-ms <n>       fault from the start: ms added per inference (MODEL_FAULT_LATENCY_MS, default 0)
   --error-rate <p>       fault from the start: share of inferences failing 0..1 (MODEL_FAULT_ERROR_RATE, default 0)
+  MODEL_START_FAILURE    when set, exit with this message at start (an image built to crash)
 `;
 
 async function main(): Promise<void> {
+  // A release built to fail (the demo's CrashLoopBackOff image): exits before
+  // it serves, whatever else its environment says.
+  const startFailure = process.env.MODEL_START_FAILURE;
+  if (startFailure) {
+    throw new Error(`this release does not start: ${startFailure}`);
+  }
   const args = parseCommandLine(process.argv.slice(2), {
     values: [
       'port',

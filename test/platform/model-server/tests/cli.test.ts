@@ -242,3 +242,21 @@ describe('server, traffic generator and control CLI', () => {
     assert.match(server.stderr(), /"event":"stopped"/);
   });
 });
+
+describe('a release built to crash (MODEL_START_FAILURE)', () => {
+  it('exits 1 at start with the message, before it listens', async () => {
+    const r = await runCli(
+      'server.ts',
+      ['--port', '0', '--host', '127.0.0.1'],
+      {
+        MODEL_START_FAILURE: 'a defect in this release',
+      },
+    );
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /this release does not start: a defect in this release/,
+    );
+    assert.doesNotMatch(r.stdout, /listening/);
+  });
+});

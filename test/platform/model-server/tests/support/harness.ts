@@ -162,9 +162,11 @@ export function startCli(script: string, args: readonly string[]): Cli {
 export async function runCli(
   script: string,
   args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [`${SRC_DIR}${script}`, ...args], {
     stdio: 'pipe',
+    env: { ...process.env, ...env },
   });
   let stdout = '';
   let stderr = '';
