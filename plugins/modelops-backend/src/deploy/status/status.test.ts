@@ -132,6 +132,78 @@ describe('computeRolloutStatus', () => {
     expect(status.phase).toBe('Failed');
   });
 
+  describe('a pod of the current release that cannot start', () => {
+    const rollingOut = {
+      observedGeneration: 2,
+      replicas: 3,
+      updatedReplicas: 1,
+      readyReplicas: 2,
+      availableReplicas: 2,
+      conditions: [
+        { type: 'Available', status: 'True' },
+        { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' },
+      ],
+    };
+    const pod = (image: string, reason: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `p-${reason}`, namespace: 'models' },
+      spec: { containers: [{ name: 'model-server', image }] },
+      status: {
+        containerStatuses: [
+          { name: 'model-server', state: { waiting: { reason } } },
+        ],
+      },
+    });
+
+    it.each(['ImagePullBackOff', 'CrashLoopBackOff', 'InvalidImageName'])(
+      'fails the rollout at once when it is in %s',
+      reason => {
+        const status = computeRolloutStatus(
+          [deployment({ status: rollingOut })],
+          [],
+          [],
+          undefined,
+          [pod('registry.local/m/d:3', reason)],
+        );
+        expect(status.phase).toBe('Failed');
+      },
+    );
+
+    it('keeps it Progressing on a first pull error (ErrImagePull is retried)', () => {
+      const status = computeRolloutStatus(
+        [deployment({ status: rollingOut })],
+        [],
+        [],
+        undefined,
+        [pod('registry.local/m/d:3', 'ErrImagePull')],
+      );
+      expect(status.phase).toBe('Progressing');
+    });
+
+    it('ignores stuck pods of an earlier image', () => {
+      const status = computeRolloutStatus(
+        [deployment({ status: rollingOut })],
+        [],
+        [],
+        undefined,
+        [pod('registry.local/m/d:2', 'CrashLoopBackOff')],
+      );
+      expect(status.phase).toBe('Progressing');
+    });
+
+    it('ignores them once the rollout is complete', () => {
+      const status = computeRolloutStatus(
+        [deployment({ status: healthy })],
+        [],
+        [],
+        undefined,
+        [pod('registry.local/m/d:3', 'CrashLoopBackOff')],
+      );
+      expect(status.phase).toBe('Available');
+    });
+  });
+
   it('follows InferenceService Ready conditions', () => {
     const isvc = (ready: Record<string, string>): KubeObject => ({
       apiVersion: 'serving.kserve.io/v1beta1',

@@ -133,12 +133,46 @@ function revisionOf(object: KubeObject | undefined): number | undefined {
   return Number(value);
 }
 
+/**
+ * Container waiting reasons that do not clear up by themselves: the image does
+ * not exist (or may not be pulled), or the container keeps crashing. The
+ * kubelet keeps retrying, so the Deployment only says so when its progress
+ * deadline (10 minutes by default) has passed; a pod of the current release in
+ * one of these states fails the rollout at once.
+ */
+export const STUCK_WAITING_REASONS: ReadonlySet<string> = new Set([
+  'ImagePullBackOff',
+  'ErrImageNeverPull',
+  'InvalidImageName',
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+]);
+
+/** Pods running `image` with a container stuck in one of STUCK_WAITING_REASONS. */
+function stuckPods(pods: readonly KubeObject[], image: string): KubeObject[] {
+  return pods.filter(pod => {
+    const spec = (pod.spec ?? {}) as any;
+    const runsImage = ((spec.containers ?? []) as any[]).some(
+      c => c?.image === image,
+    );
+    const statuses = ((pod.status as any)?.containerStatuses ?? []) as any[];
+    return (
+      runsImage &&
+      statuses.some(cs =>
+        STUCK_WAITING_REASONS.has(String(cs?.state?.waiting?.reason)),
+      )
+    );
+  });
+}
+
 /** Decides the phase from already-read objects (the pure part). */
 export function computeRolloutStatus(
   deployments: readonly KubeObject[],
   inferenceServices: readonly KubeObject[],
   problems: WorkloadProblem[],
   imageRepository?: string,
+  pods: readonly KubeObject[] = [],
 ): RolloutStatus {
   if (!deployments.length && !inferenceServices.length) {
     return { phase: 'NotDeployed', conditions: [], problems };
@@ -206,13 +240,16 @@ export function computeRolloutStatus(
       ['Ready', 'PredictorReady', 'IngressReady'].includes(c.type),
     ),
   ];
+  const currentImage = main && modelImage(main, imageRepository);
+  if (progressing && currentImage && stuckPods(pods, currentImage).length) {
+    failed = true;
+  }
   let phase: RolloutPhase = 'Available';
   if (failed) phase = 'Failed';
   else if (progressing) phase = 'Progressing';
 
   const result: RolloutStatus = { phase, conditions, problems };
-  const image =
-    (main && modelImage(main, imageRepository)) ?? (isvc && isvcImage(isvc));
+  const image = currentImage ?? (isvc && isvcImage(isvc));
   if (image) result.image = image;
   const revision = revisionOf(main) ?? revisionOf(isvc);
   if (revision !== undefined) result.revision = revision;
@@ -229,7 +266,8 @@ export function computeRolloutStatus(
 /**
  * Reads the Deployment(s), InferenceService(s), Services and pods labelled
  * `backstage.io/kubernetes-id=<id>` and reports the rollout phase:
- * NotDeployed (nothing found), Failed (progress deadline exceeded, or an
+ * NotDeployed (nothing found), Failed (progress deadline exceeded, a pod of
+ * the current release stuck pulling its image or crash-looping, or an
  * InferenceService failing), Progressing (not yet observed, updated or
  * ready), Available otherwise; with pod problems from the Kubernetes
  * plugin's error detection.
@@ -282,6 +320,7 @@ export async function readRolloutStatus(
     isvcs,
     problems,
     options.imageRepository,
+    pods,
   );
   if (services.length) {
     status.services = serviceStatuses(services, { cluster: client.name });
