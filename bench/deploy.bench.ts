@@ -16,6 +16,17 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 const ENTITY_REF = 'component:default/fraud-detector';
 const ID = 'fraud-detector';
 const REPOSITORY = 'registry.modelops.local/risk/fraud-detector';
+/**
+ * Two releases that exist in the platform's registry and behave the same
+ * (test/platform/demo-images.json): every apply flips the image between them,
+ * so each one is a real change and the pods it rolls out really start.
+ */
+const RELEASES = [`${REPOSITORY}:0.1.0`, `${REPOSITORY}:0.1.1`] as const;
+let live: string = RELEASES[0];
+/** The release that is not running: what the next apply (or preview) sets. */
+const other = (): string => (live === RELEASES[0] ? RELEASES[1] : RELEASES[0]);
+/** Flips to the other release and returns it (for an apply). */
+const flip = (): string => (live = other());
 const CACHE =
   process.env.MODELOPS_CACHE ?? path.join(os.homedir(), '.cache', 'modelops');
 
@@ -180,12 +191,13 @@ async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'modelops-bench-'));
   try {
     // Warm-up: both paths once (the API's discovery cache, kubectl's disk cache).
-    await apiDeploy(auth, `${REPOSITORY}:bench-warmup`);
+    if (original === RELEASES[1]) live = RELEASES[1];
+    await apiDeploy(auth, flip());
     const objects = liveObjects();
-    kubectlApply(dir, withImage(objects, `${REPOSITORY}:bench-warmup-kubectl`));
+    kubectlApply(dir, withImage(objects, flip()));
 
     const floor = createFloor(KUBECONFIG);
-    await floor.deploy(withImage(objects, `${REPOSITORY}:bench-warmup-floor`));
+    await floor.deploy(withImage(objects, flip()));
 
     const api: number[] = [];
     const dry: number[] = [];
@@ -193,26 +205,11 @@ async function main() {
     const floorDeploy: number[] = [];
     const floorPreview: number[] = [];
     for (let i = 0; i < ITERATIONS; i++) {
-      api.push((await apiDeploy(auth, `${REPOSITORY}:bench-api-${i}`)).ms);
-      dry.push(
-        (await apiDeploy(auth, `${REPOSITORY}:bench-dry-${i}`, true)).ms,
-      );
-      kubectl.push(
-        kubectlApply(
-          dir,
-          withImage(objects, `${REPOSITORY}:bench-kubectl-${i}`),
-        ),
-      );
-      floorDeploy.push(
-        await floor.deploy(
-          withImage(objects, `${REPOSITORY}:bench-floor-${i}`),
-        ),
-      );
-      floorPreview.push(
-        await floor.preview(
-          withImage(objects, `${REPOSITORY}:bench-floor-dry-${i}`),
-        ),
-      );
+      api.push((await apiDeploy(auth, flip())).ms);
+      dry.push((await apiDeploy(auth, other(), true)).ms);
+      kubectl.push(kubectlApply(dir, withImage(objects, flip())));
+      floorDeploy.push(await floor.deploy(withImage(objects, flip())));
+      floorPreview.push(await floor.preview(withImage(objects, other())));
     }
 
     const fmt = (n: number) => `${n.toFixed(1)} ms`;

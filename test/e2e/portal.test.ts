@@ -72,7 +72,8 @@ describe('the portal in a real browser, signed in as the demo user', () => {
   });
 
   it('deploys from the tab and follows the rollout to Available', async () => {
-    const tag = `e2e-${Date.now()}`;
+    // A release that exists in the platform's registry: the pods really run it.
+    const tag = '0.1.1';
     const image = `registry.modelops.local/risk/fraud-detector:${tag}`;
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     const dialog = page.getByRole('dialog');

@@ -54,7 +54,7 @@ function serverPorts(base: 'modelServerBase' | 'trafficControlBase'): string {
 let tokenBefore = '';
 
 /** A workload deployed the way the portal does (managed-by label, one replica), beside the demo ones. */
-const USER_DEPLOYMENT = 'user-nginx';
+const USER_DEPLOYMENT = 'user-model';
 let userUid = '';
 
 function devKubeconfig(): string {
@@ -123,7 +123,15 @@ describe(
             selector: { matchLabels: { app: USER_DEPLOYMENT } },
             template: {
               metadata: { labels: { app: USER_DEPLOYMENT } },
-              spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] },
+              // A release that never becomes ready (the tag does not exist): it must not hold up `up`.
+              spec: {
+                containers: [
+                  {
+                    name: 'model-server',
+                    image: 'registry.modelops.local/risk/fraud-detector:0.2.0',
+                  },
+                ],
+              },
             },
           },
         }),

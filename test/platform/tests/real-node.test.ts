@@ -11,6 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { podNetwork } from '../lib/network.ts';
+import { REGISTRY_PORT } from '../ports.ts';
 import {
   hasRealNodes,
   kubectl,
@@ -120,6 +121,110 @@ describe(
         ).json()) as { name: string };
         assert.equal(meta.name, 'fraud-detector');
       }
+    });
+
+    test('kubectl logs reaches the kubelet (the API server has a client certificate it trusts)', () => {
+      const [pod] = pods(dev, 'backstage.io/kubernetes-id=fraud-detector');
+      const logs = kubectlOk(dev, [
+        '-n',
+        'models',
+        'logs',
+        pod!.metadata.name,
+        '-c',
+        'model-server',
+      ]);
+      assert.match(logs, /"listening"/);
+    });
+
+    test('a pod reaches the image registry at its bridge address (the registry itself listens on loopback only)', async () => {
+      const bridge = `${podNetwork('dev').hostIp}:${REGISTRY_PORT}`;
+      const name = `registry-probe-${Date.now().toString(36)}`;
+      kubectlOk(
+        dev,
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace: 'models' },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'probe',
+                image: 'registry.modelops.local/risk/fraud-detector:0.1.0',
+                command: [
+                  '/usr/local/bin/node',
+                  '-e',
+                  `fetch('http://${bridge}/v2/_catalog').then(r => r.text()).then(t => console.log(t))`,
+                ],
+              },
+            ],
+          },
+        }),
+      );
+      try {
+        await waitUntil(
+          'the probe pod Succeeded',
+          () => {
+            const phase = kubectlOk(dev, [
+              '-n',
+              'models',
+              'get',
+              'pod',
+              name,
+              '-o',
+              'jsonpath={.status.phase}',
+            ]);
+            assert.notEqual(phase, 'Failed', 'the probe pod failed');
+            return phase === 'Succeeded' || undefined;
+          },
+          60_000,
+          1000,
+        );
+        const out = kubectlOk(dev, ['-n', 'models', 'logs', name]);
+        assert.match(out, /"risk\/fraud-detector"/);
+        const listening = spawnSync(
+          'ss',
+          ['-Hltn', `sport = :${REGISTRY_PORT}`],
+          {
+            encoding: 'utf8',
+          },
+        ).stdout;
+        for (const line of listening.trim().split('\n')) {
+          const local = line.trim().split(/\s+/)[3] ?? '';
+          assert.ok(
+            local.startsWith('127.') ||
+              local.startsWith(podNetwork('dev').hostIp) ||
+              local.startsWith(podNetwork('prod').hostIp),
+            `port ${REGISTRY_PORT} listens on loopback or a pod bridge only, not ${local}`,
+          );
+        }
+      } finally {
+        kubectl(dev, ['-n', 'models', 'delete', 'pod', name, '--wait=false']);
+      }
+    });
+
+    test('an image of any other registry resolves to the local one, never to the internet', () => {
+      // Pulled by ctr in a network namespace of its own with loopback only, so
+      // even a broken configuration could not send a packet anywhere.
+      const d = path.join(STATE_DIR, 'dev', 'node', 'containerd');
+      const r = spawnSync(
+        'unshare',
+        [
+          '--net',
+          'sh',
+          '-c',
+          `ip link set lo up && exec ctr --timeout 15s --address "$1" images pull --hosts-dir "$2" docker.io/library/nginx:1.27`,
+          'pull',
+          path.join(d, 'containerd.sock'),
+          path.join(d, 'certs.d'),
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      const out = `${r.stdout}${r.stderr}`;
+      assert.notEqual(r.status, 0);
+      assert.match(out, new RegExp(`127\\.0\\.0\\.1:${REGISTRY_PORT}`));
+      assert.doesNotMatch(out, /registry-1\.docker\.io/);
     });
 
     test('the pod network: routes on the bridge, no forwarding, no NAT, pods without a default route', () => {

@@ -54,7 +54,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
   it('applies the builtin deployment template and the rollout becomes Available with 2 ready pods', async () => {
     const id = newId('app');
     const t0 = Date.now();
-    const applied = await deploy(builtin(id), { id, image: `${REPO}:1.0.0` });
+    const applied = await deploy(builtin(id), { id, image: `${REPO}:0.1.0` });
     const applyMs = Date.now() - t0;
     expect(applied.map(a => [a.ref.kind, a.diff.operation])).toEqual([
       ['Service', 'create'],
@@ -64,7 +64,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
 
     // The cluster itself, through the admin identity.
     const dep = await kubectlGet(CLUSTER, NS, 'deployment', id);
-    expect(dep.spec.template.spec.containers[0].image).toBe(`${REPO}:1.0.0`);
+    expect(dep.spec.template.spec.containers[0].image).toBe(`${REPO}:0.1.0`);
     expect(dep.metadata.labels).toMatchObject({
       'backstage.io/kubernetes-id': id,
       'app.kubernetes.io/managed-by': 'backstage-modelops',
@@ -90,7 +90,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
     const totalMs = Date.now() - t0;
     expect(status.timedOut).toBe(false);
     expect(status.phase).toBe('Available');
-    expect(status.image).toBe(`${REPO}:1.0.0`);
+    expect(status.image).toBe(`${REPO}:0.1.0`);
     expect(status.revision).toBe(1);
     expect(status.replicas).toMatchObject({ desired: 2, ready: 2 });
     expect(status.problems).toEqual([]);
@@ -119,7 +119,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
     // Re-applying the same thing changes nothing but the revision annotation.
     const again = await deploy(builtin(id), {
       id,
-      image: `${REPO}:1.0.0`,
+      image: `${REPO}:0.1.0`,
       revision: 1,
       dryRun: true,
     });
@@ -133,7 +133,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
     const t1 = Date.now();
     const dry = await deploy(builtin(id), {
       id,
-      image: `${REPO}:2.0.0`,
+      image: `${REPO}:0.1.1`,
       revision: 2,
       dryRun: true,
     });
@@ -142,8 +142,8 @@ describeIfPlatform('deploy engine against the local platform', () => {
     expect(depDiff.operation).toBe('update');
     expect(depDiff.changes).toContainEqual({
       path: 'spec.template.spec.containers[0].image',
-      before: `${REPO}:1.0.0`,
-      after: `${REPO}:2.0.0`,
+      before: `${REPO}:0.1.0`,
+      after: `${REPO}:0.1.1`,
     });
     expect(depDiff.changes).toContainEqual({
       path: 'metadata.annotations["modelops/revision"]',
@@ -151,7 +151,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
       after: '2',
     });
     const after = await kubectlGet(CLUSTER, NS, 'deployment', id);
-    expect(after.spec.template.spec.containers[0].image).toBe(`${REPO}:1.0.0`);
+    expect(after.spec.template.spec.containers[0].image).toBe(`${REPO}:0.1.0`);
     expect(after.metadata.annotations['modelops/revision']).toBe('1');
     expect(after.metadata.generation).toBe(dep.metadata.generation);
     // eslint-disable-next-line no-console
@@ -175,7 +175,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
         spec: {
           template: {
             spec: {
-              containers: [{ name: 'model-server', image: `${REPO}:hotfix` }],
+              containers: [{ name: 'model-server', image: `${REPO}:0.1.3` }],
             },
           },
         },
@@ -184,7 +184,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
     expect(other.stderr).toBe('');
     const conflict = await deploy(builtin(id), {
       id,
-      image: `${REPO}:2.0.0`,
+      image: `${REPO}:0.1.1`,
       revision: 2,
     }).catch(e => e);
     expect(conflict).toBeInstanceOf(ConflictError);
@@ -195,11 +195,11 @@ describeIfPlatform('deploy engine against the local platform', () => {
     expect(
       (await kubectlGet(CLUSTER, NS, 'deployment', id)).spec.template.spec
         .containers[0].image,
-    ).toBe(`${REPO}:hotfix`);
+    ).toBe(`${REPO}:0.1.3`);
 
     const forced = await deploy(builtin(id), {
       id,
-      image: `${REPO}:2.0.0`,
+      image: `${REPO}:0.1.1`,
       revision: 2,
       force: true,
     });
@@ -207,11 +207,11 @@ describeIfPlatform('deploy engine against the local platform', () => {
       forced.find(a => a.ref.kind === 'Deployment')!.diff.changes,
     ).toContainEqual({
       path: 'spec.template.spec.containers[0].image',
-      before: `${REPO}:hotfix`,
-      after: `${REPO}:2.0.0`,
+      before: `${REPO}:0.1.3`,
+      after: `${REPO}:0.1.1`,
     });
     const taken = await kubectlGet(CLUSTER, NS, 'deployment', id);
-    expect(taken.spec.template.spec.containers[0].image).toBe(`${REPO}:2.0.0`);
+    expect(taken.spec.template.spec.containers[0].image).toBe(`${REPO}:0.1.1`);
     expect(taken.metadata.annotations['modelops/revision']).toBe('2');
     const done = await waitForRollout(client, {
       namespace: NS,
@@ -220,7 +220,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
       intervalMs: 500,
     });
     expect(done.phase).toBe('Available');
-    expect(done.image).toBe(`${REPO}:2.0.0`);
+    expect(done.image).toBe(`${REPO}:0.1.1`);
 
     // The autoscaler (here: kubectl scale) owns the replica count: a deploy
     // neither conflicts with it nor resets it.
@@ -234,7 +234,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
     expect(scaled.code).toBe(0);
     const redeploy = await deploy(builtin(id), {
       id,
-      image: `${REPO}:3.0.0`,
+      image: `${REPO}:0.1.2`,
       revision: 3,
     });
     expect(
@@ -253,7 +253,7 @@ describeIfPlatform('deploy engine against the local platform', () => {
     });
     expect(three).toMatchObject({
       phase: 'Available',
-      image: `${REPO}:3.0.0`,
+      image: `${REPO}:0.1.2`,
       revision: 3,
       replicas: { desired: 3, ready: 3 },
     });

@@ -53,7 +53,10 @@ function target(name: string): ModelServiceTarget {
   };
 }
 
-/** The seed pair: a 1-replica nginx on port 80 and a LoadBalancer in front. */
+/** The image the seed pair names: the demo model server in the platform's registry. */
+const SEED_IMAGE = 'registry.modelops.local/risk/fraud-detector:0.1.0';
+
+/** The seed pair: a 1-replica model server on port 8080 and a LoadBalancer in front. */
 function seedManifests(name: string): string {
   return `apiVersion: apps/v1
 kind: Deployment
@@ -68,10 +71,10 @@ spec:
       labels: { app: ${name} }
     spec:
       containers:
-        - name: nginx
-          image: nginx:1.27
+        - name: model-server
+          image: ${SEED_IMAGE}
           ports:
-            - containerPort: 80
+            - containerPort: 8080
 ---
 apiVersion: v1
 kind: Service
@@ -82,7 +85,7 @@ spec:
   selector: { app: ${name} }
   ports:
     - port: 80
-      targetPort: 80
+      targetPort: 8080
 `;
 }
 
@@ -188,21 +191,21 @@ describeIfPlatform('the deploy path against the local platform', () => {
       requestedBy: 'user:default/ada',
     });
 
-  it('deploys nginx behind a LoadBalancer inline to dev with no image; the status shows the Service pending an address', async () => {
+  it('deploys a model server behind a LoadBalancer inline to dev with no image; the status shows the Service pending an address', async () => {
     const t = newTarget('seed');
     const name = t.contract.kubernetesId!;
     const result = await deploy(t, seedManifests(name));
     expect(result.deployment).toMatchObject({
       revision: 1,
       result: 'succeeded',
-      image: 'nginx:1.27',
+      image: SEED_IMAGE,
     });
     expect(result.diff.map(d => [d.kind, d.operation])).toEqual([
       ['Service', 'create'],
       ['Deployment', 'create'],
     ]);
     const live = await kubectlGet('dev', NS, 'deployment', name);
-    expect(live.spec.template.spec.containers[0].image).toBe('nginx:1.27');
+    expect(live.spec.template.spec.containers[0].image).toBe(SEED_IMAGE);
     expect((await kubectlGet('dev', NS, 'service', name)).spec.type).toBe(
       'LoadBalancer',
     );
@@ -212,7 +215,7 @@ describeIfPlatform('the deploy path against the local platform', () => {
       const env = status.environments.find(e => e.environment === 'dev')!;
       return env.phase === 'Available' ? env : undefined;
     });
-    expect(dev.image).toBe('nginx:1.27');
+    expect(dev.image).toBe(SEED_IMAGE);
     expect(dev.services).toEqual([
       {
         name,

@@ -1,6 +1,6 @@
 /*
  * The demo portal's deploy settings (app-config.yaml's modelops block) on the
- * local platform, through the HTTP API: the seed pair (nginx behind a
+ * local platform, through the HTTP API: the seed pair (a model server behind a
  * LoadBalancer) deploys inline to dev with no image; prod keeps the defaults.
  */
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
@@ -46,10 +46,12 @@ const entity: Entity = {
 
 const seed = fs
   .readFileSync(
-    path.join(REPO_ROOT, 'examples', 'manifests', 'nginx-loadbalancer.yaml'),
+    path.join(REPO_ROOT, 'examples', 'manifests', 'loadbalancer.yaml'),
     'utf8',
   )
-  .replaceAll('nginx-demo', id);
+  .replaceAll('model-demo', id);
+/** The image the example's manifests name (they are deployed with no image of the request's). */
+const SEED_IMAGE = 'registry.modelops.local/risk/fraud-detector:0.1.0';
 
 describeIfPlatform(
   "the demo portal's dev environment on the local platform",
@@ -99,14 +101,14 @@ describeIfPlatform(
       return res.body.environments.find((e: any) => e.environment === 'dev');
     };
 
-    it('deploys nginx behind a LoadBalancer inline to dev with no image; the Service is pending an address', async () => {
+    it('deploys a model server behind a LoadBalancer inline to dev with no image; the Service is pending an address', async () => {
       const res = await deploy({ manifests: seed });
       expect(res.body.error).toBeUndefined();
       expect(res.status).toBe(201);
       expect(res.body.deployment).toMatchObject({
         revision: 1,
         result: 'succeeded',
-        image: 'nginx:1.27',
+        image: SEED_IMAGE,
       });
 
       const deadline = Date.now() + 60_000;
@@ -117,7 +119,7 @@ describeIfPlatform(
       }
       expect(status).toMatchObject({
         phase: 'Available',
-        image: 'nginx:1.27',
+        image: SEED_IMAGE,
         revision: 1,
         replicas: { desired: 1, ready: 1 },
       });

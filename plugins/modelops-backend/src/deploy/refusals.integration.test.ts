@@ -133,7 +133,7 @@ spec:
   selector: { matchLabels: { app: ${id} } }
   template:
     metadata: { labels: { app: ${id} } }
-    spec: { containers: [{ name: model-server, image: "${REPO}:1" }] }
+    spec: { containers: [{ name: model-server, image: "${REPO}:0.1.0" }] }
 `);
     const error = await engine.deploy(objects, { id }).catch(e => e);
     expect(error).toBeInstanceOf(InputError);

@@ -14,6 +14,7 @@ import {
   platformAvailable,
   uniqueId,
 } from '../deploy/testUtils/platform';
+import { REPO } from '../deploy/testUtils/engine';
 import { modelOpsPlugin } from '../plugin';
 
 // Deploys through the HTTP API into the local platform's real clusters (dev
@@ -26,7 +27,8 @@ const describeIfPlatform = platformAvailable() ? describe : describe.skip;
 if (!platformAvailable()) explainSkip('deployments.integration');
 
 const id = uniqueId('it-svc');
-const repo = 'registry.modelops.local/it/model';
+// The demo model server's repository: pods run on the real node, so the tags must exist (testUtils/engine.ts).
+const repo = REPO;
 const entityRef = `component:default/${id}`;
 
 const entity: Entity = {
@@ -199,7 +201,7 @@ describeIfPlatform(
     let firstDeploymentId: string;
 
     it('previews a first deploy without creating anything', async () => {
-      const res = await deploy({ image: `${repo}:1.0.0`, dryRun: true });
+      const res = await deploy({ image: `${repo}:0.1.0`, dryRun: true });
       expect(res.status).toBe(200);
       expect(res.body.deployment).toMatchObject({
         dryRun: true,
@@ -217,7 +219,7 @@ describeIfPlatform(
     });
 
     it('deploys and the rollout completes', async () => {
-      const res = await deploy({ image: `${repo}:1.0.0` });
+      const res = await deploy({ image: `${repo}:0.1.0` });
       expect(res.status).toBe(201);
       expect(res.body.deployment).toMatchObject({
         revision: 1,
@@ -227,12 +229,12 @@ describeIfPlatform(
       firstDeploymentId = res.body.deployment.id;
 
       const s = await waitAvailable('dev', 1);
-      expect(s.image).toBe(`${repo}:1.0.0`);
+      expect(s.image).toBe(`${repo}:0.1.0`);
       expect(s.replicas.ready).toBeGreaterThanOrEqual(1);
       expect(s.lastDeployment.id).toBe(firstDeploymentId);
 
       const live = await liveDeployment();
-      expect(live.spec.template.spec.containers[0].image).toBe(`${repo}:1.0.0`);
+      expect(live.spec.template.spec.containers[0].image).toBe(`${repo}:0.1.0`);
       expect(live.metadata.annotations['modelops/revision']).toBe('1');
       expect(live.metadata.labels['app.kubernetes.io/managed-by']).toBe(
         'backstage-modelops',
@@ -244,7 +246,7 @@ describeIfPlatform(
 
     it('shows the image change in a dry run, changing nothing', async () => {
       const before = await liveDeployment();
-      const res = await deploy({ image: `${repo}:2.0.0`, dryRun: true });
+      const res = await deploy({ image: `${repo}:0.1.1`, dryRun: true });
       expect(res.status).toBe(200);
       const deployment = res.body.diff.find(
         (d: any) => d.kind === 'Deployment',
@@ -254,8 +256,8 @@ describeIfPlatform(
         expect.arrayContaining([
           {
             path: 'spec.template.spec.containers[0].image',
-            before: `${repo}:1.0.0`,
-            after: `${repo}:2.0.0`,
+            before: `${repo}:0.1.0`,
+            after: `${repo}:0.1.1`,
           },
         ]),
       );
@@ -266,13 +268,13 @@ describeIfPlatform(
     });
 
     it('deploys a second revision, then rolls back to the first', async () => {
-      const second = await deploy({ image: `${repo}:2.0.0` });
+      const second = await deploy({ image: `${repo}:0.1.1` });
       expect(second.status).toBe(201);
       expect(second.body.deployment.revision).toBe(2);
       await waitAvailable('dev', 2);
       expect(
         (await liveDeployment()).spec.template.spec.containers[0].image,
-      ).toBe(`${repo}:2.0.0`);
+      ).toBe(`${repo}:0.1.1`);
 
       const rollback = await request(server)
         .post(`/api/modelops/deployments/${firstDeploymentId}/rollback`)
@@ -282,11 +284,11 @@ describeIfPlatform(
         action: 'rollback',
         revision: 3,
         sourceDeploymentId: firstDeploymentId,
-        image: `${repo}:1.0.0`,
+        image: `${repo}:0.1.0`,
       });
       await waitAvailable('dev', 3);
       const live = await liveDeployment();
-      expect(live.spec.template.spec.containers[0].image).toBe(`${repo}:1.0.0`);
+      expect(live.spec.template.spec.containers[0].image).toBe(`${repo}:0.1.0`);
       expect(live.metadata.annotations['modelops/revision']).toBe('3');
     });
 
@@ -298,13 +300,13 @@ describeIfPlatform(
         action: 'promote',
         environment: 'prod',
         cluster: 'prod',
-        image: `${repo}:1.0.0`,
+        image: `${repo}:0.1.0`,
         revision: 1,
       });
       await waitAvailable('prod', 1);
       expect(
         (await liveDeployment('prod')).spec.template.spec.containers[0].image,
-      ).toBe(`${repo}:1.0.0`);
+      ).toBe(`${repo}:0.1.0`);
     });
 
     it('refuses invalid manifests and leaves the cluster unchanged', async () => {
@@ -353,7 +355,7 @@ describeIfPlatform(
         spec: {
           template: {
             spec: {
-              containers: [{ name: 'model-server', image: `${repo}:hotfix` }],
+              containers: [{ name: 'model-server', image: `${repo}:0.1.3` }],
             },
           },
         },
@@ -372,17 +374,17 @@ describeIfPlatform(
       );
       expect(applied.stderr).toBe('');
 
-      const conflict = await deploy({ image: `${repo}:3.0.0` });
+      const conflict = await deploy({ image: `${repo}:0.1.2` });
       expect(conflict.status).toBe(409);
       expect(conflict.body.error.message).toContain('someone-else');
 
-      const forced = await deploy({ image: `${repo}:3.0.0`, force: true });
+      const forced = await deploy({ image: `${repo}:0.1.2`, force: true });
       expect(forced.status).toBe(201);
       const live = await liveDeployment();
-      expect(live.spec.template.spec.containers[0].image).toBe(`${repo}:3.0.0`);
+      expect(live.spec.template.spec.containers[0].image).toBe(`${repo}:0.1.2`);
     });
 
-    it('reports a rollout whose pods never become ready as failed', async () => {
+    it('reports a rollout whose pods never become ready as failed, past its progress deadline', async () => {
       const failing = `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -394,20 +396,24 @@ spec:
     matchLabels: { app: ${id}-canary }
   template:
     metadata:
-      labels: { app: ${id}-canary, modelops-test/chaos: fail }
+      labels: { app: ${id}-canary }
     spec:
       containers:
         - name: model-server
-          image: ${repo}:4.0.0
+          image: ${repo}:0.2.0
 `;
-      const res = await deploy({ image: `${repo}:4.0.0`, manifests: failing });
+      // 0.2.0 does not exist: the pod never starts.
+      const res = await deploy({ image: `${repo}:0.2.0`, manifests: failing });
       expect(res.body.error).toBeUndefined();
       expect(res.status).toBe(201);
       const s = await waitFor(
         'the rollout to fail',
         async () => {
           const current = await status('dev');
-          return current.phase === 'Failed' ? current : undefined;
+          const deadline = current.conditions?.some(
+            (c: any) => c.reason === 'ProgressDeadlineExceeded',
+          );
+          return current.phase === 'Failed' && deadline ? current : undefined;
         },
         90_000,
       );

@@ -14,7 +14,13 @@ import { kubectl, platformClusters, uniqueId } from './platform';
 export const CLUSTER = 'dev';
 export const NS = 'models';
 export const ENTITY_REF = 'component:default/integration-test';
-export const REPO = 'registry.local/modelops-it/model';
+/**
+ * The demo model server's repository in the platform's registry. Pods run on
+ * the cluster's real node, so the tags must exist: 0.1.0 and 0.1.1 serve, 0.1.2
+ * is slow, 0.1.3 fails a share of requests, 0.1.4 crashes at start, any other
+ * tag cannot be pulled (test/platform/demo-images.json).
+ */
+export const REPO = 'registry.modelops.local/risk/fraud-detector';
 
 /** Options of `EngineHarness.deploy`. */
 export interface EngineDeployOptions {
