@@ -8,7 +8,7 @@ modelops_system_packages() {
   [ -n "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] || missing+=(postgresql)
   command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-  # The local platform's real nodes and images (MODELOPS_REAL_NODES=1): the
+  # The local platform's real nodes and images (left out with MODELOPS_REAL_NODES=0): the
   # container runtime, the CNI plugins, the image registry and builder.
   command -v containerd >/dev/null 2>&1 || missing+=(containerd)
   command -v runc >/dev/null 2>&1 || missing+=(runc)

@@ -1,7 +1,8 @@
 /**
  * The local ModelOps platform on loopback: two real Kubernetes control planes
- * (dev, prod: etcd + kube-apiserver + kube-controller-manager + kube-scheduler,
- * kwok as the kubelet), Prometheus, and the demo model servers with traffic.
+ * (dev, prod: etcd + kube-apiserver + kube-controller-manager + kube-scheduler),
+ * each with a real node (containerd + kubelet) and a kwok node, a local image
+ * registry, Prometheus, and the demo model servers as pods, with traffic.
  *
  *   node test/platform/cli.ts up            start everything (idempotent; builds binaries if needed)
  *   node test/platform/cli.ts down          stop exactly what `up` started (--purge: also wipe cluster + Prometheus data)

@@ -49,7 +49,6 @@ import {
   forgetImages,
   dropRealNodes,
   startRealNodes,
-  taintKwokNode,
 } from '../steps/real-node.ts';
 import { startRegistry, startRegistryRelay } from '../steps/registry.ts';
 
@@ -148,7 +147,6 @@ export async function up(): Promise<number> {
 
     // 6b. a real node per cluster (containerd + kubelet); kwok's node only for pods that tolerate it
     if (REAL_NODES) {
-      await taintKwokNode(ctxs, bin);
       const imgErr = await imagesReady;
       if (imgErr) throw imgErr;
       checkInterrupted();

@@ -36,7 +36,7 @@ export function binPath(name: Binary, versions: Versions): string {
 
 /** Builds missing binaries, streaming build.sh's progress. */
 export async function ensureBinaries(versions: Versions): Promise<void> {
-  // The kubelet and a Prometheus with Kubernetes discovery are only needed for real nodes (MODELOPS_REAL_NODES=1).
+  // The kubelet and a Prometheus with Kubernetes discovery are only needed for real nodes (left out with MODELOPS_REAL_NODES=0).
   const missing = BINARIES.filter(
     b =>
       ((b !== 'kubelet' && b !== 'prometheus') || REAL_NODES) &&

@@ -11,12 +11,14 @@ import {
   BUILDS_NAMESPACE,
   LOG_DIR,
   MANIFESTS_DIR,
+  REAL_NODES,
   NAMESPACE,
   type DemoService,
 } from '../lib/layout.ts';
 import { PlatformError, say } from '../lib/output.ts';
 import { waitFor } from '../lib/wait.ts';
 import type { ClusterCtx } from './credentials.ts';
+import { KWOK_TAINT } from './real-node.ts';
 
 interface DeploymentStatusView {
   metadata?: { name?: string };
@@ -86,6 +88,16 @@ async function setUpCluster(
     '-f',
     path.join(MANIFESTS_DIR, '10-inferenceservice-crd.yaml'),
   ]);
+  // With real nodes, kwok's node takes only pods that tolerate it: tainted
+  // before any demo pod exists, so none of them is ever placed there.
+  if (REAL_NODES)
+    await must([
+      'taint',
+      'node',
+      'kwok-node-0',
+      `${KWOK_TAINT}:NoExecute`,
+      '--overwrite',
+    ]);
   await waitFor(
     `kube-controller-manager (${c.name})`,
     'serviceaccount/default in the product namespaces',

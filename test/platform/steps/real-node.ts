@@ -43,7 +43,7 @@ import {
 import { PlatformError, say } from '../lib/output.ts';
 import type { Launcher } from '../lib/supervisor.ts';
 import { sleep, waitFor } from '../lib/wait.ts';
-import { kubectlInEach, type BinPath } from './control-plane.ts';
+import type { BinPath } from './control-plane.ts';
 import type { ClusterCtx } from './credentials.ts';
 import { PAUSE_IMAGE, REGISTRY_HOST } from './images.ts';
 
@@ -368,21 +368,8 @@ export async function startRealNodes(
   );
 }
 
-/** kwok's node takes only pods that tolerate it once a real node is there. */
-export function taintKwokNode(ctxs: ClusterCtx[], bin: BinPath): Promise<void> {
-  return kubectlInEach(
-    ctxs,
-    bin,
-    [
-      'taint',
-      'node',
-      'kwok-node-0',
-      'kwok.x-k8s.io/node=fake:NoExecute',
-      '--overwrite',
-    ],
-    { what: 'could not taint kwok-node-0', hint: 'look at the apiserver log' },
-  );
-}
+/** The taint that keeps pods off kwok's node unless they tolerate it (with real nodes). */
+export const KWOK_TAINT = 'kwok.x-k8s.io/node=fake';
 
 /** `readFileSync` of /proc/self/mountinfo: the mount points under `dir`, deepest first. */
 export function mountsUnder(dir: string): string[] {
@@ -511,7 +498,7 @@ export async function dropRealNodes(
         '-o',
         'jsonpath={.spec.taints[*].key}',
       ]);
-      if (taints.code === 0 && taints.out.includes('kwok.x-k8s.io/node'))
+      if (taints.code === 0 && taints.out.includes(KWOK_TAINT.split('=')[0]!))
         await k(['taint', 'node', 'kwok-node-0', 'kwok.x-k8s.io/node-']);
       const del = await k([
         'delete',

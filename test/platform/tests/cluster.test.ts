@@ -1,6 +1,6 @@
 /**
- * The two clusters behave like Kubernetes: Deployments get Ready pods (kwok plays
- * the kubelet), Jobs complete, dev and prod are separate, the chaos label works.
+ * The two clusters behave like Kubernetes: Deployments get Ready pods (here on
+ * kwok's node, which these pods tolerate), Jobs complete, dev and prod are separate, the chaos label works.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

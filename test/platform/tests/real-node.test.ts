@@ -1,5 +1,5 @@
 /**
- * The real nodes (MODELOPS_REAL_NODES=1): the demo pods run the images built
+ * The real nodes (the default; MODELOPS_REAL_NODES=0 leaves them out): the demo pods run the images built
  * here and answer on their pod IPs, a new version replaces the pods and
  * Prometheus follows, a missing tag and a crashing image fail the way
  * Kubernetes reports them, and the pod network stays on its bridge.
