@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { demoManifests } from '../lib/documents.ts';
 import { podNetwork } from '../lib/network.ts';
 import { REGISTRY_PORT } from '../ports.ts';
 import {
@@ -96,7 +97,7 @@ describe(
           '-n',
           'models',
           'delete',
-          'deployment',
+          'deployment,service',
           name,
           '--ignore-not-found',
           '--wait=false',
@@ -275,81 +276,76 @@ describe(
     });
 
     test('a new version replaces the pods and Prometheus shows series for the new pods within two scrape intervals', async () => {
-      const name = 'fraud-detector';
+      // A workload of its own, shaped like the demo ones: the demo Deployments'
+      // fields belong to ModelOps (field manager backstage-modelops), and a
+      // kubectl edit here would make the portal's next deploy a conflict.
+      const name = `rollout-probe-${Date.now().toString(36)}`;
+      made.push(name);
+      const manifests = (tag: string) =>
+        demoManifests([
+          {
+            id: name,
+            runtime: 'kserve',
+            image: `registry.modelops.local/risk/fraud-detector:${tag}`,
+          },
+        ]);
+      kubectlOk(dev, ['apply', '-f', '-'], manifests('0.1.0'));
+      kubectlOk(dev, [
+        '-n',
+        'models',
+        'rollout',
+        'status',
+        `deployment/${name}`,
+        '--timeout=120s',
+      ]);
       const before = new Set(
         pods(dev, `backstage.io/kubernetes-id=${name}`).map(
           p => p.metadata.name,
         ),
       );
+      kubectlOk(dev, ['apply', '-f', '-'], manifests('0.1.1'));
       kubectlOk(dev, [
         '-n',
         'models',
-        'set',
-        'image',
+        'rollout',
+        'status',
         `deployment/${name}`,
-        'model-server=registry.modelops.local/risk/fraud-detector:0.1.1',
+        '--timeout=120s',
       ]);
-      try {
-        kubectlOk(dev, [
-          '-n',
-          'models',
-          'rollout',
-          'status',
-          `deployment/${name}`,
-          '--timeout=120s',
-        ]);
-        const fresh = await waitUntil(
-          'only new pods, all ready',
-          () => {
-            const now = pods(dev, `backstage.io/kubernetes-id=${name}`);
-            return now.length === 2 &&
-              now.every(
-                p =>
-                  !before.has(p.metadata.name) &&
-                  p.status.containerStatuses?.[0]?.ready,
-              )
-              ? now.map(p => p.metadata.name)
-              : undefined;
-          },
-          60_000,
-        );
-        const t0 = Date.now();
-        await waitUntil(
-          'up == 1 for each new pod',
-          async () => {
-            const r = await promQuery(
-              `up{cluster="dev",namespace="models",backstage_io_kubernetes_id="${name}"} == 1`,
-            );
-            const seen = new Set(r.map(s => s.metric.pod));
-            return fresh.every(p => seen.has(p)) ? r : undefined;
-          },
-          10_000 + 10_000, // two scrape intervals (5 s) after discovery, plus discovery's own refresh
-          500,
-        );
-        const r = await promQuery(
-          `up{cluster="dev",backstage_io_kubernetes_id="${name}",pod="${fresh[0]}"}`,
-        );
-        assert.equal(r[0]!.metric.job, `models/${name}`);
-        assert.equal(r[0]!.metric.container, 'model-server');
-        assert.ok(Date.now() - t0 < 20_000);
-      } finally {
-        kubectlOk(dev, [
-          '-n',
-          'models',
-          'set',
-          'image',
-          `deployment/${name}`,
-          'model-server=registry.modelops.local/risk/fraud-detector:0.1.0',
-        ]);
-        kubectl(dev, [
-          '-n',
-          'models',
-          'rollout',
-          'status',
-          `deployment/${name}`,
-          '--timeout=120s',
-        ]);
-      }
+      const fresh = await waitUntil(
+        'only new pods, all ready',
+        () => {
+          const now = pods(dev, `backstage.io/kubernetes-id=${name}`);
+          return now.length === 2 &&
+            now.every(
+              p =>
+                !before.has(p.metadata.name) &&
+                p.status.containerStatuses?.[0]?.ready,
+            )
+            ? now.map(p => p.metadata.name)
+            : undefined;
+        },
+        60_000,
+      );
+      const t0 = Date.now();
+      await waitUntil(
+        'up == 1 for each new pod',
+        async () => {
+          const r = await promQuery(
+            `up{cluster="dev",namespace="models",backstage_io_kubernetes_id="${name}"} == 1`,
+          );
+          const seen = new Set(r.map(s => s.metric.pod));
+          return fresh.every(p => seen.has(p)) ? r : undefined;
+        },
+        10_000 + 10_000, // two scrape intervals (5 s) after discovery, plus discovery's own refresh
+        500,
+      );
+      const r = await promQuery(
+        `up{cluster="dev",backstage_io_kubernetes_id="${name}",pod="${fresh[0]}"}`,
+      );
+      assert.equal(r[0]!.metric.job, `models/${name}`);
+      assert.equal(r[0]!.metric.container, 'model-server');
+      assert.ok(Date.now() - t0 < 20_000);
     });
 
     const oneOff = (name: string, image: string): string =>
