@@ -47,10 +47,45 @@ describe('readModelServiceContract', () => {
       buildContext: 'url:https://example.com/repo',
       manifests: 'builtin:deployment',
       metricsSelector: undefined,
+      metricsMatchers: [],
       runtime: 'kserve',
       slo: { 'latency-p95-ms': 250, 'error-rate': 0.01 },
       problems: [],
     });
+  });
+
+  it('parses modelops/metrics-selector into matchers', () => {
+    const contract = readModelServiceContract(
+      entity({
+        'backstage.io/kubernetes-id': 'fraud-detector',
+        'modelops/metrics-selector': 'team="risk", shadow!="true"',
+      }),
+    );
+    expect(contract.problems).toEqual([]);
+    expect(contract.metricsMatchers).toEqual([
+      { name: 'team', op: '=', value: 'risk' },
+      { name: 'shadow', op: '!=', value: 'true' },
+    ]);
+  });
+
+  it.each([
+    'team="risk"} or vector(1) or {a="',
+    'team=~".*"',
+    'team="risk"\nor up',
+  ])('reports a metrics selector that is not plain matchers: %j', selector => {
+    const contract = readModelServiceContract(
+      entity({
+        'backstage.io/kubernetes-id': 'fraud-detector',
+        'modelops/metrics-selector': selector,
+      }),
+    );
+    expect(contract.metricsMatchers).toEqual([]);
+    expect(contract.problems).toEqual([
+      {
+        annotation: 'modelops/metrics-selector',
+        message: expect.stringContaining('is not a list of label matchers'),
+      },
+    ]);
   });
 
   it('reports a missing kubernetes-id', () => {

@@ -2,6 +2,7 @@ import { Entity } from '@backstage/catalog-model';
 import type { ContractProblem, ModelRuntime } from './types';
 import { imageRepositoryProblem } from './imageReference';
 import { isDnsLabel, isLabelValue } from './names';
+import { LabelMatcher, parseLabelMatchers } from './promql';
 
 /** Workload label value, same meaning as in the Kubernetes plugin. @public */
 export const ANNOTATION_KUBERNETES_ID = 'backstage.io/kubernetes-id';
@@ -57,6 +58,8 @@ export interface ModelServiceContract {
   buildContext?: string;
   manifests: string;
   metricsSelector?: string;
+  /** `modelops/metrics-selector` parsed; empty when absent or malformed (then a problem says why). */
+  metricsMatchers: LabelMatcher[];
   runtime: ModelRuntime;
   slo: Record<string, number>;
   /** Annotations that are missing or malformed; empty when the contract is complete. */
@@ -181,6 +184,20 @@ export function readModelServiceContract(entity: Entity): ModelServiceContract {
     });
   }
 
+  const metricsSelector = trimmed(ANNOTATION_METRICS_SELECTOR);
+  let metricsMatchers: LabelMatcher[] = [];
+  if (metricsSelector) {
+    const parsed = parseLabelMatchers(metricsSelector);
+    if (parsed.error !== undefined) {
+      problems.push({
+        annotation: ANNOTATION_METRICS_SELECTOR,
+        message: `is not a list of label matchers such as team="risk", model!="shadow": ${parsed.error}`,
+      });
+    } else {
+      metricsMatchers = parsed.matchers;
+    }
+  }
+
   let slo: Record<string, number> = {};
   const sloValue = trimmed(ANNOTATION_SLO);
   if (sloValue) {
@@ -198,7 +215,8 @@ export function readModelServiceContract(entity: Entity): ModelServiceContract {
     buildContext:
       trimmed(ANNOTATION_BUILD_CONTEXT) ?? trimmed(ANNOTATION_SOURCE_LOCATION),
     manifests,
-    metricsSelector: trimmed(ANNOTATION_METRICS_SELECTOR),
+    metricsSelector,
+    metricsMatchers,
     runtime,
     slo,
     problems,
