@@ -90,10 +90,21 @@ export interface Config {
          */
         bearerToken?: string;
         /**
-         * Per-query timeout in seconds.
+         * Per-query timeout in seconds (default 5). A slower answer makes the
+         * signals it carries `unknown`, with the reason.
          * @visibility backend
          */
         timeoutSeconds?: number;
+        /**
+         * Most series one query may return (default 20000).
+         * @visibility backend
+         */
+        maxSeries?: number;
+        /**
+         * Largest answer accepted from one query, in bytes (default 16 MiB).
+         * @visibility backend
+         */
+        maxResponseBytes?: number;
       };
     };
     /** Deployments. */

@@ -6,7 +6,16 @@ describe('readModelOpsConfig', () => {
     expect(readModelOpsConfig(new ConfigReader({}))).toEqual({
       environments: {},
       builds: { provider: 'kaniko', namespace: 'modelops-builds' },
-      metrics: { source: 'prometheus' },
+      metrics: {
+        source: 'prometheus',
+        window: '5m',
+        slo: {},
+        labels: {
+          cluster: 'cluster',
+          namespace: 'namespace',
+          service: 'backstage_io_kubernetes_id',
+        },
+      },
       deployments: {
         allowInlineManifests: false,
         allowedServiceTypes: ['ClusterIP'],
@@ -31,7 +40,9 @@ describe('readModelOpsConfig', () => {
     expect(Object.keys(config.environments)).toEqual(['dev', 'prod']);
     expect(config.metrics.prometheus).toEqual({
       url: 'http://127.0.0.1:9390',
-      timeoutSeconds: 15,
+      timeoutSeconds: 5,
+      maxSeries: 20_000,
+      maxResponseBytes: 16 * 1024 * 1024,
     });
   });
 

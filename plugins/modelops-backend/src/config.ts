@@ -42,12 +42,58 @@ const modelOpsConfigSchema = z
         source: z.string().trim().min(1).default('prometheus'),
         prometheus: z
           .object({
-            url: z.string().url(),
+            url: z
+              .string()
+              .url()
+              .regex(/^https?:\/\//, 'must be an http(s) URL'),
             bearerToken: z.string().min(1).optional(),
-            timeoutSeconds: z.number().positive().max(300).default(15),
+            timeoutSeconds: z.number().positive().max(300).default(5),
+            maxSeries: z.number().int().positive().default(20_000),
+            maxResponseBytes: z
+              .number()
+              .int()
+              .positive()
+              .default(16 * 1024 * 1024),
           })
           .strict()
           .optional(),
+        // The rate window of every signal.
+        window: z
+          .string()
+          .regex(
+            /^[1-9][0-9]{0,5}(s|m|h)$/,
+            'must be a Prometheus duration such as 5m',
+          )
+          .default('5m'),
+        // SLO thresholds for services whose modelops/slo does not set them.
+        slo: z
+          .object({
+            'latency-p95-ms': z.number().nonnegative().optional(),
+            'latency-p99-ms': z.number().nonnegative().optional(),
+            'error-rate': z.number().min(0).max(1).optional(),
+            'drift-psi': z.number().nonnegative().optional(),
+            'min-ready-ratio': z.number().min(0).max(1).optional(),
+          })
+          .strict()
+          .default({}),
+        // The label names the series carry (a PodMonitor's defaults).
+        labels: z
+          .object({
+            cluster: z
+              .string()
+              .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/)
+              .default('cluster'),
+            namespace: z
+              .string()
+              .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/)
+              .default('namespace'),
+            service: z
+              .string()
+              .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/)
+              .default('backstage_io_kubernetes_id'),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

@@ -20,6 +20,9 @@ import { DeploymentService } from './service/DeploymentService';
 import { EnvironmentService } from './service/EnvironmentService';
 import { ProviderRegistry } from './service/ProviderRegistry';
 import { createRouter } from './service/router';
+import { AuthorizedMonitoringService } from './service/AuthorizedMonitoringService';
+import { HealthService } from './metrics/HealthService';
+import { prometheusClientFor } from './metrics/config';
 
 /**
  * The ModelOps backend plugin: builds, deployments and metrics of model
@@ -109,6 +112,13 @@ export const modelOpsPlugin = createBackendPlugin({
           }`,
         );
 
+        const health = new HealthService({
+          config,
+          environments,
+          deployments,
+          prometheus: prometheusClientFor(config.metrics),
+        });
+
         httpRouter.use(
           await createRouter({
             httpAuth,
@@ -120,6 +130,11 @@ export const modelOpsPlugin = createBackendPlugin({
               environments,
               deployments,
               store,
+            }),
+            monitoring: new AuthorizedMonitoringService({
+              catalog,
+              permissions,
+              health,
             }),
           }),
         );

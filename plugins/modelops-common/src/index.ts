@@ -24,6 +24,16 @@ export {
 } from './annotations';
 export type { ModelServiceContract, SloKey } from './annotations';
 export {
+  MAX_LABEL_VALUE_LENGTH,
+  MAX_SELECTOR_MATCHERS,
+  formatSelector,
+  isMatchableLabelName,
+  labelValueProblem,
+  parseLabelMatchers,
+  quoteLabelValue,
+} from './promql';
+export type { LabelMatcher, ParsedMatchers } from './promql';
+export {
   MAX_IMAGE_REFERENCE_LENGTH,
   imageInRepository,
   imageReferenceProblem,
@@ -57,8 +67,11 @@ export type {
   DeployRequest,
   DeployResponse,
   EntityEnvironmentsResponse,
+  EnvironmentHealth,
   EnvironmentStatus,
   FieldChange,
+  HealthResponse,
+  HealthStatus,
   ModelOpsEnvironment,
   ModelOpsEnvironmentNamespaceSourceEnum,
   ModelOpsErrorInfo,
@@ -72,6 +85,9 @@ export type {
   RolloutPhase,
   ServiceStatus,
   ServiceStatusTypeEnum,
+  SignalHealth,
+  SignalHealthSignalEnum,
+  SignalHealthUnitEnum,
   WorkloadProblem,
   WorkloadProblemFix,
 } from './types';

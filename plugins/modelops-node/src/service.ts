@@ -55,6 +55,9 @@ class DefaultModelOpsService implements ModelOpsService {
     opts,
   ) => this.api.getDeploymentStatus(req, await this.tokenFor(opts));
 
+  getHealth: ModelOpsService['getHealth'] = async (req, opts) =>
+    this.api.getHealth(req, await this.tokenFor(opts));
+
   private tokenFor(options: ModelOpsServiceOptions): Promise<{
     token: string;
   }> {

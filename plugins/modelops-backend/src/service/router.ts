@@ -2,6 +2,7 @@ import { HttpAuthService } from '@backstage/backend-plugin-api';
 import express from 'express';
 import { createOpenApiRouter } from '../schema/openapi';
 import { AuthorizedDeploymentService } from './AuthorizedDeploymentService';
+import { AuthorizedMonitoringService } from './AuthorizedMonitoringService';
 
 /** Largest inline manifest set a deploy request may carry. */
 export const MAX_INLINE_MANIFEST_BYTES = 1024 * 1024;
@@ -9,6 +10,7 @@ export const MAX_INLINE_MANIFEST_BYTES = 1024 * 1024;
 export interface RouterOptions {
   httpAuth: HttpAuthService;
   deployments: AuthorizedDeploymentService;
+  monitoring: AuthorizedMonitoringService;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface RouterOptions {
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { httpAuth, deployments } = options;
+  const { httpAuth, deployments, monitoring } = options;
   const outer = express.Router();
   // Parsed before the spec router, so an oversize body is a 413 with the
   // limit rather than a validation error.
@@ -77,6 +79,15 @@ export async function createRouter(
       httpRequest: req,
     });
     res.status(body.dryRun ? 200 : 201).json(result);
+  });
+
+  router.get('/health', async (req, res) => {
+    res.json(
+      await monitoring.health({
+        entityRef: req.query.entityRef,
+        credentials: await credentialsOf(req),
+      }),
+    );
   });
 
   outer.use(router);

@@ -6,6 +6,7 @@ import {
   DeployRequest,
   DeployResponse,
   EntityEnvironmentsResponse,
+  HealthResponse,
 } from '../types';
 
 /** The subset of Backstage's DiscoveryApi the client needs. @public */
@@ -64,6 +65,11 @@ export interface ModelOpsApi {
     request: { entityRef: string },
     options?: ModelOpsRequestOptions,
   ): Promise<DeploymentStatusResponse>;
+  /** Health per environment: each signal against its thresholds. */
+  getHealth(
+    request: { entityRef: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<HealthResponse>;
 }
 
 /** The body of a successful answer; a Backstage ResponseError otherwise. */
@@ -145,5 +151,12 @@ export class ModelOpsClient implements ModelOpsApi {
     options?: ModelOpsRequestOptions,
   ): Promise<DeploymentStatusResponse> {
     return ok(await this.api.getDeploymentStatus({ query: request }, options));
+  }
+
+  async getHealth(
+    request: { entityRef: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<HealthResponse> {
+    return ok(await this.api.getHealth({ query: request }, options));
   }
 }

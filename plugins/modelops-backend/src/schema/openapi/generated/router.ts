@@ -30,6 +30,9 @@ export const spec = {
     {
       name: 'Deployments',
     },
+    {
+      name: 'Monitoring',
+    },
   ],
   components: {
     parameters: {
@@ -656,6 +659,125 @@ export const spec = {
         },
         required: ['entityRef', 'environments'],
       },
+      HealthStatus: {
+        type: 'string',
+        description:
+          'How a signal, an environment or a service stands against its thresholds: `unknown` when it could not be judged (no series, the metrics source down or slow, not deployed), with the reason.',
+        enum: ['ok', 'warning', 'critical', 'unknown'],
+      },
+      SignalHealth: {
+        type: 'object',
+        description:
+          'One signal of a model service in one environment, judged against its thresholds.',
+        properties: {
+          signal: {
+            type: 'string',
+            description:
+              '`requestRate`, `errorRate`, `latencyP95`, `latencyP99`, `latencyMean` (runtimes without percentiles), `drift` (the largest PSI of any feature or of the predictions) or `readyRatio` (ready over desired pods, from the cluster).',
+            enum: [
+              'requestRate',
+              'errorRate',
+              'latencyP95',
+              'latencyP99',
+              'latencyMean',
+              'drift',
+              'readyRatio',
+            ],
+          },
+          status: {
+            $ref: '#/components/schemas/HealthStatus',
+          },
+          value: {
+            type: 'number',
+            description:
+              'The current value (over the rate window for rates), absent when unknown.',
+          },
+          unit: {
+            type: 'string',
+            enum: ['requestsPerSecond', 'ratio', 'seconds', 'psi'],
+          },
+          warning: {
+            type: 'number',
+            description:
+              'At or above this (below, for readyRatio) the signal is a warning.',
+          },
+          critical: {
+            type: 'number',
+            description:
+              'At or above this (below, for readyRatio) the signal is critical; the SLO threshold.',
+          },
+          detail: {
+            type: 'string',
+            description:
+              'What the value is of, e.g. the feature that drifts most.',
+          },
+          reason: {
+            type: 'string',
+            description:
+              'Why the signal is unknown, or why it has no thresholds.',
+          },
+        },
+        required: ['signal', 'status', 'unit'],
+      },
+      EnvironmentHealth: {
+        type: 'object',
+        description: "A model service's health in one environment.",
+        properties: {
+          environment: {
+            type: 'string',
+          },
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          status: {
+            $ref: '#/components/schemas/HealthStatus',
+          },
+          worst: {
+            type: 'string',
+            description:
+              'The signal with the worst status, when any is warning or critical.',
+          },
+          selector: {
+            type: 'string',
+            description: 'The label matchers the metrics were read with.',
+          },
+          signals: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/SignalHealth',
+            },
+          },
+          error: {
+            $ref: '#/components/schemas/ModelOpsErrorInfo',
+          },
+        },
+        required: ['environment', 'cluster', 'namespace', 'status', 'signals'],
+      },
+      HealthResponse: {
+        type: 'object',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          status: {
+            $ref: '#/components/schemas/HealthStatus',
+          },
+          window: {
+            type: 'string',
+            description: 'The rate window, e.g. `5m`.',
+          },
+          environments: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/EnvironmentHealth',
+            },
+          },
+        },
+        required: ['entityRef', 'status', 'window', 'environments'],
+      },
     },
   },
   paths: {
@@ -911,6 +1033,43 @@ export const spec = {
             $ref: '#/components/responses/ErrorResponse',
           },
           '503': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/health': {
+      get: {
+        operationId: 'GetHealth',
+        tags: ['Monitoring'],
+        summary:
+          "Health per environment: each signal's value against its thresholds (SLOs from `modelops/slo` over the configured defaults), and the pods' readiness from the cluster. A metrics source or cluster that is down makes its signals unknown, with the reason. Needs `modelops.metrics.read`.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/entityRef',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Ok',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/HealthResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
             $ref: '#/components/responses/ErrorResponse',
           },
         },

@@ -76,6 +76,17 @@ export type GetEnvironments = {
   };
   response: EntityEnvironmentsResponse | Error | Error | Error;
 };
+import { HealthResponse } from '../models/HealthResponse.model';
+
+/**
+ * @public
+ */
+export type GetHealth = {
+  query: {
+    entityRef: string;
+  };
+  response: HealthResponse | Error | Error | Error | Error;
+};
 
 export type EndpointMap = {
   '#post|/deployments': CreateDeployment;
@@ -87,4 +98,6 @@ export type EndpointMap = {
   '#post|/deployments/{id}/rollback': RollbackDeployment;
 
   '#get|/environments': GetEnvironments;
+
+  '#get|/health': GetHealth;
 };

@@ -15,6 +15,7 @@ import { DeploymentHistoryPage } from '../models/DeploymentHistoryPage.model';
 import { DeploymentStatusResponse } from '../models/DeploymentStatusResponse.model';
 import { RollbackRequest } from '../models/RollbackRequest.model';
 import { EntityEnvironmentsResponse } from '../models/EntityEnvironmentsResponse.model';
+import { HealthResponse } from '../models/HealthResponse.model';
 
 /**
  * Wraps the Response type to convey a type on the json call.
@@ -71,6 +72,14 @@ export type RollbackDeployment = {
  * @public
  */
 export type GetEnvironments = {
+  query: {
+    entityRef: string;
+  };
+};
+/**
+ * @public
+ */
+export type GetHealth = {
   query: {
     entityRef: string;
   };
@@ -212,6 +221,32 @@ export class DefaultApiClient {
     const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
 
     const uriTemplate = `/environments{?entityRef}`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      ...request.query,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+    });
+  }
+
+  /**
+   * Health per environment: each signal\'s value against its thresholds (SLOs from `modelops/slo` over the configured defaults), and the pods\' readiness from the cluster. A metrics source or cluster that is down makes its signals unknown, with the reason. Needs `modelops.metrics.read`.
+   * @param entityRef - Full ref of a model service entity, e.g. &#x60;component:default/fraud-detector&#x60;.
+   */
+  public async getHealth(
+    // @ts-ignore
+    request: GetHealth,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<HealthResponse>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/health{?entityRef}`;
 
     const uri = parser.parse(uriTemplate).expand({
       ...request.query,
