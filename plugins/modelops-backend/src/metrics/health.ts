@@ -76,7 +76,10 @@ export function thresholdsFor(
 }
 
 /** ok, warning or critical for a value where higher is worse: beyond the threshold, not at it. */
-export function judge(value: number, t: Thresholds): HealthStatus {
+export function judge(
+  value: number,
+  t: Pick<Thresholds, 'warning' | 'critical'>,
+): HealthStatus {
   if (value > t.critical) return 'critical';
   if (value > t.warning) return 'warning';
   return 'ok';
