@@ -192,6 +192,43 @@ describe('ModelOps API against the running portal and local platform', () => {
     }
   });
 
+  it("reads a service's health per environment from Prometheus and the clusters", async () => {
+    const deadline = Date.now() + 90_000;
+    let body: any;
+    for (;;) {
+      const res = await getJson(
+        `${BACKEND_URL}/api/modelops/health?entityRef=component:default/fraud-detector`,
+        token,
+      );
+      assert.equal(res.status, 200);
+      body = res.body;
+      const rates = body.environments.map(
+        (e: any) =>
+          e.signals.find((s: any) => s.signal === 'requestRate')?.value ?? 0,
+      );
+      if (rates.every((r: number) => r > 0) || Date.now() > deadline) break;
+      await new Promise(r => setTimeout(r, 2000));
+    }
+    assert.deepEqual(
+      body.environments.map((e: any) => e.environment),
+      ['dev', 'prod'],
+    );
+    for (const env of body.environments) {
+      const signals = Object.fromEntries(
+        env.signals.map((s: any) => [s.signal, s]),
+      );
+      assert.ok(
+        signals.requestRate.value > 0,
+        `${env.environment} has traffic`,
+      );
+      // fraud-detector's modelops/slo: latency-p95-ms=250, error-rate=0.01, drift-psi=0.2
+      assert.equal(signals.latencyP95.critical, 0.25);
+      assert.equal(signals.errorRate.critical, 0.01);
+      assert.equal(signals.drift.critical, 0.2);
+      assert.equal(signals.readyRatio.value, 1);
+    }
+  });
+
   it('never sends cluster credentials to the browser', async () => {
     const secrets = platformSecrets();
     assert.ok(

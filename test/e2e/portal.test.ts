@@ -45,6 +45,29 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     if (await enter.isVisible()) await enter.click();
   }
 
+  it("shows the service's health from Prometheus on its overview, linking to the Monitoring tab", async () => {
+    await open('/catalog/default/component/fraud-detector');
+    const card = page
+      .getByText('Model health', { exact: true })
+      .locator('xpath=ancestor::*[contains(@class,"MuiCard-root")][1]');
+    const health = card.getByRole('list', { name: 'Health per environment' });
+    await health
+      .getByText(/^dev: (ok|warning|critical)$/)
+      .waitFor({ timeout: 90_000 });
+    await health.getByText(/^prod: (ok|warning|critical)$/).waitFor();
+    const text = await health.innerText();
+    assert.match(text, /p95 latency \d+ ms/);
+    assert.match(text, /Over the last 5m/);
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, 'entity-health-card.png'),
+      fullPage: true,
+    });
+    await card.getByRole('link', { name: /Monitoring/ }).click();
+    await page.waitForURL(
+      /\/catalog\/default\/component\/fraud-detector\/monitoring$/,
+    );
+  });
+
   it('shows the Model deployment tab with the environments the backend resolves', async () => {
     await open('/catalog/default/component/fraud-detector/model-deployment');
     await page.getByText('Deployment contract').waitFor();

@@ -22,6 +22,7 @@ import {
   DeployResponse,
   EntityEnvironmentsResponse,
   EnvironmentStatus,
+  HealthResponse,
   ModelOpsClient,
 } from '@modelops/plugin-modelops-common';
 import { HttpResponse, http } from 'msw';
@@ -34,6 +35,7 @@ export const ENVIRONMENTS_URL = `${BACKEND_BASE_URL}/api/modelops/environments`;
 export const DEPLOYMENTS_URL = `${BACKEND_BASE_URL}/api/modelops/deployments`;
 export const DEPLOYMENT_STATUS_URL = `${DEPLOYMENTS_URL}/status`;
 export const ROLLBACK_URL = `${DEPLOYMENTS_URL}/:id/rollback`;
+export const HEALTH_URL = `${BACKEND_BASE_URL}/api/modelops/health`;
 
 /** A complete model service, with every ModelOps annotation set. */
 export const modelServiceEntity: Entity = {
@@ -299,6 +301,57 @@ export function rollbackHandler(
     };
     calls.push(call);
     return answerWith(answer, call);
+  });
+}
+
+/** A health answer for {@link modelServiceEntity}: dev drifting past its SLO, prod fine. */
+export const healthResponse: HealthResponse = {
+  entityRef: 'component:default/fraud-scorer',
+  status: 'critical',
+  window: '5m',
+  environments: [
+    {
+      environment: 'dev',
+      cluster: 'dev-cluster',
+      namespace: 'ml-fraud',
+      status: 'critical',
+      worst: 'drift',
+      selector:
+        '{cluster="dev-cluster",namespace="ml-fraud",backstage_io_kubernetes_id="fraud-scorer"}',
+      signals: [
+        { signal: 'requestRate', unit: 'requestsPerSecond', status: 'ok', value: 5.2 },
+        { signal: 'errorRate', unit: 'ratio', status: 'ok', value: 0.002, warning: 0.008, critical: 0.01 },
+        { signal: 'latencyP95', unit: 'seconds', status: 'ok', value: 0.118, warning: 0.2, critical: 0.25 },
+        { signal: 'drift', unit: 'psi', status: 'critical', value: 0.31, warning: 0.1, critical: 0.2, detail: 'feature amount' },
+        { signal: 'readyRatio', unit: 'ratio', status: 'ok', value: 1, warning: 1, critical: 0 },
+      ],
+    },
+    {
+      environment: 'prod',
+      cluster: 'prod-eu-1',
+      namespace: 'ml-fraud',
+      status: 'ok',
+      signals: [
+        { signal: 'requestRate', unit: 'requestsPerSecond', status: 'ok', value: 40 },
+        { signal: 'errorRate', unit: 'ratio', status: 'ok', value: 0, warning: 0.008, critical: 0.01 },
+        { signal: 'latencyP95', unit: 'seconds', status: 'ok', value: 0.09, warning: 0.2, critical: 0.25 },
+        { signal: 'drift', unit: 'psi', status: 'ok', value: 0.04, warning: 0.1, critical: 0.2, detail: 'predictions' },
+        { signal: 'readyRatio', unit: 'ratio', status: 'ok', value: 1, warning: 1, critical: 0 },
+      ],
+    },
+  ],
+};
+
+/** Serves GET /health and records the requested entity refs. */
+export function healthHandler(
+  answer: Answer<[], HealthResponse>,
+  requestedRefs: string[] = [],
+) {
+  return http.get(HEALTH_URL, ({ request }) => {
+    requestedRefs.push(
+      new URL(request.url).searchParams.get('entityRef') ?? '<none>',
+    );
+    return answerWith(answer);
   });
 }
 

@@ -1,11 +1,11 @@
 import { registerMswTestHooks } from '@backstage/test-utils';
-import { screen } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import { HttpResponse } from 'msw';
 import {
   backstageErrorResponse,
   createModelOpsBackend,
-  environmentsHandler,
-  environmentsResponse,
+  healthHandler,
+  healthResponse,
   modelServiceEntity,
   renderForEntity,
   withAnnotations,
@@ -22,57 +22,63 @@ describe('EntityModelHealthCard (backend simulated with msw)', () => {
       answer = resolve;
     });
     server.use(
-      environmentsHandler(async () => {
+      healthHandler(async () => {
         await answered;
-        return HttpResponse.json(environmentsResponse);
+        return HttpResponse.json(healthResponse);
       }),
     );
 
     await renderForEntity(<EntityModelHealthCard />, modelServiceEntity);
 
-    expect(screen.getByText('Model service')).toBeInTheDocument();
+    expect(screen.getByText('Model health')).toBeInTheDocument();
     expect(screen.getByTestId('progress')).toBeInTheDocument();
-
     answer();
-    expect(
-      await screen.findByText('dev: dev-cluster / ml-fraud'),
-    ).toBeInTheDocument();
+    expect(await screen.findByText('dev: critical')).toBeInTheDocument();
     expect(screen.queryByTestId('progress')).not.toBeInTheDocument();
   });
 
-  it('lists each environment with cluster, namespace and its status', async () => {
+  it('gives each environment its status and names the worst signal against its SLO', async () => {
     const requested: string[] = [];
-    server.use(environmentsHandler(environmentsResponse, requested));
+    server.use(healthHandler(healthResponse, requested));
 
     await renderForEntity(<EntityModelHealthCard />, modelServiceEntity);
 
-    expect(
-      await screen.findByText('dev: dev-cluster / ml-fraud'),
-    ).toBeInTheDocument();
+    const dev = await screen.findByText('dev: critical');
     expect(requested).toEqual(['component:default/fraud-scorer']);
-    expect(screen.getByText('prod: prod-eu-1 / ml-fraud')).toBeInTheDocument();
-    expect(screen.getByText('configured')).toBeInTheDocument();
+    expect(dev.closest('[aria-label="Status error"]')).not.toBeNull();
     expect(
-      screen
-        .getByText(
-          'Cluster "prod-eu-1" is not configured in kubernetes.clusterLocatorMethods',
-        )
-        .closest('[aria-label="Status error"]'),
-    ).not.toBeNull();
-    // Complete annotations.
-    expect(screen.getByText('Annotations')).toBeInTheDocument();
-    expect(screen.getByText('complete')).toBeInTheDocument();
+      screen.getByText('drift PSI 0.31 (feature amount; SLO 0.20)'),
+    ).toBeInTheDocument();
+    const prod = screen.getByText('prod: ok');
+    expect(prod.closest('[aria-label="Status ok"]')).not.toBeNull();
+    expect(
+      screen.getByText(
+        'within thresholds: error rate 0.00 % (SLO 1.00 %), p95 latency 90 ms (SLO 250 ms), drift PSI 0.04 (predictions; SLO 0.20)',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.getByText(/Over the last 5m/)).toBeInTheDocument();
+    const link = screen.getByRole('link', { name: /Monitoring/ });
+    expect(link.getAttribute('href')).toMatch(/monitoring$/);
   });
 
-  it('summarises contract problems as a warning', async () => {
+  it('says why an environment is unknown (the metrics source down)', async () => {
     server.use(
-      environmentsHandler({
-        ...environmentsResponse,
-        problems: [
-          { annotation: 'modelops/slo', message: 'unknown key "p50"' },
+      healthHandler({
+        ...healthResponse,
+        status: 'unknown',
+        environments: [
           {
-            annotation: 'modelops/manifests',
-            message: 'unknown built-in template "helm"',
+            ...healthResponse.environments[1]!,
+            status: 'unknown',
+            signals: [
+              {
+                signal: 'errorRate',
+                unit: 'ratio',
+                status: 'unknown',
+                reason:
+                  'Prometheus at http://prometheus:9090 is unreachable: ECONNREFUSED',
+              },
+            ],
           },
         ],
       }),
@@ -80,17 +86,17 @@ describe('EntityModelHealthCard (backend simulated with msw)', () => {
 
     await renderForEntity(<EntityModelHealthCard />, modelServiceEntity);
 
-    const warning = await screen.findByText(
-      'modelops/slo unknown key "p50"; modelops/manifests unknown built-in template "helm"',
-    );
-    expect(warning.closest('[aria-label="Status warning"]')).not.toBeNull();
-    expect(screen.queryByText('complete')).not.toBeInTheDocument();
+    const prod = await screen.findByText('prod: unknown');
+    expect(prod.closest('[aria-label="Status pending"]')).not.toBeNull();
+    expect(
+      screen.getByText(
+        'error rate: Prometheus at http://prometheus:9090 is unreachable: ECONNREFUSED',
+      ),
+    ).toBeInTheDocument();
   });
 
   it('says when no environments are configured', async () => {
-    server.use(
-      environmentsHandler({ ...environmentsResponse, environments: [] }),
-    );
+    server.use(healthHandler({ ...healthResponse, environments: [] }));
 
     await renderForEntity(<EntityModelHealthCard />, modelServiceEntity);
 
@@ -101,32 +107,30 @@ describe('EntityModelHealthCard (backend simulated with msw)', () => {
     ).toBeInTheDocument();
   });
 
-  it('shows a backend error with its message', async () => {
+  it('shows a refusal with the message naming the annotation', async () => {
     server.use(
-      environmentsHandler(() =>
+      healthHandler(() =>
         backstageErrorResponse({
-          status: 404,
-          name: 'NotFoundError',
-          message: 'No entity named component:default/fraud-scorer',
-          url: '/api/modelops/environments',
+          status: 400,
+          name: 'InputError',
+          message:
+            'Cannot read the metrics of component:default/fraud-scorer until its annotations are fixed: modelops/metrics-selector is not a list of label matchers',
+          url: '/api/modelops/health',
         }),
       ),
     );
 
     await renderForEntity(<EntityModelHealthCard />, modelServiceEntity);
 
+    expect(await screen.findByText(/Request failed with 400/)).toBeInTheDocument();
     expect(
-      await screen.findByText(/Request failed with 404/),
-    ).toBeInTheDocument();
-    expect(
-      screen.getAllByText('No entity named component:default/fraud-scorer')
-        .length,
+      screen.getAllByText(/modelops\/metrics-selector is not a list/).length,
     ).toBeGreaterThan(0);
   });
 
-  it('asks for backstage.io/kubernetes-id when it is missing', async () => {
+  it('asks for backstage.io/kubernetes-id when it is missing, without calling the backend', async () => {
     const requested: string[] = [];
-    server.use(environmentsHandler(environmentsResponse, requested));
+    server.use(healthHandler(healthResponse, requested));
 
     await renderForEntity(
       <EntityModelHealthCard />,
@@ -135,14 +139,6 @@ describe('EntityModelHealthCard (backend simulated with msw)', () => {
 
     expect(screen.getByText('Missing Annotation')).toBeInTheDocument();
     expect(requested).toEqual([]);
-  });
-
-  it('explains that other components are not model services', async () => {
-    await renderForEntity(<EntityModelHealthCard />, {
-      ...modelServiceEntity,
-      spec: { ...modelServiceEntity.spec, type: 'service' },
-    });
-
-    expect(screen.getByText('Not a model service')).toBeInTheDocument();
+    expect(within(document.body).queryByText('dev: critical')).toBeNull();
   });
 });

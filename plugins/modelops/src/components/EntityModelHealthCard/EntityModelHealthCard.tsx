@@ -4,61 +4,101 @@ import {
   ResponseErrorPanel,
   StatusError,
   StatusOK,
+  StatusPending,
   StatusWarning,
 } from '@backstage/core-components';
+import {
+  EnvironmentHealth,
+  HealthStatus,
+} from '@modelops/plugin-modelops-common';
 import List from '@material-ui/core/List';
 import ListItem from '@material-ui/core/ListItem';
 import ListItemText from '@material-ui/core/ListItemText';
-import { ModelServiceGate, useEntityEnvironments } from '../common';
+import {
+  describeSignal,
+  ModelServiceGate,
+  SIGNAL_LABELS,
+  useEntityHealth,
+} from '../common';
+
+/** The status as a Backstage status icon with its word. */
+export function HealthStatusLabel(props: {
+  status: HealthStatus;
+  children?: React.ReactNode;
+}) {
+  const text = props.children ?? props.status;
+  switch (props.status) {
+    case 'ok':
+      return <StatusOK>{text}</StatusOK>;
+    case 'warning':
+      return <StatusWarning>{text}</StatusWarning>;
+    case 'critical':
+      return <StatusError>{text}</StatusError>;
+    default:
+      return <StatusPending>{text}</StatusPending>;
+  }
+}
+
+/** One environment: its status and the worst signal, or why it is unknown. */
+function environmentSummary(env: EnvironmentHealth): string {
+  if (env.error) return env.error.message;
+  const worst = env.signals.find(s => s.signal === env.worst);
+  if (worst) return describeSignal(worst);
+  if (env.status === 'unknown') {
+    const unknown = env.signals.find(s => s.status === 'unknown');
+    return unknown
+      ? `${SIGNAL_LABELS[unknown.signal]}: ${unknown.reason ?? 'unknown'}`
+      : 'not judged';
+  }
+  const shown = env.signals.filter(s =>
+    ['latencyP95', 'latencyMean', 'errorRate', 'drift'].includes(s.signal),
+  );
+  return `within thresholds: ${shown.map(describeSignal).join(', ')}`;
+}
 
 function HealthCardBody() {
-  const { value, loading, error } = useEntityEnvironments();
+  const { value, loading, error } = useEntityHealth();
   if (loading) return <Progress />;
   if (error) return <ResponseErrorPanel error={error} />;
-  const { problems, environments } = value!;
-  return (
-    <List dense disablePadding>
-      <ListItem disableGutters>
-        <ListItemText
-          primary="Annotations"
-          secondary={
-            problems.length === 0 ? (
-              <StatusOK>complete</StatusOK>
-            ) : (
-              <StatusWarning>
-                {problems.map(p => `${p.annotation} ${p.message}`).join('; ')}
-              </StatusWarning>
-            )
-          }
-        />
-      </ListItem>
-      {environments.map(env => (
-        <ListItem disableGutters key={env.name}>
-          <ListItemText
-            primary={`${env.name}: ${env.cluster} / ${env.namespace}`}
-            secondary={
-              env.error ? (
-                <StatusError>{env.error.message}</StatusError>
-              ) : (
-                <StatusOK>configured</StatusOK>
-              )
-            }
-          />
-        </ListItem>
-      ))}
-      {environments.length === 0 && (
+  const { environments, window } = value!;
+  if (environments.length === 0)
+    return (
+      <List dense disablePadding>
         <ListItem disableGutters>
           <ListItemText primary="No environments are configured (modelops.environments)." />
         </ListItem>
-      )}
+      </List>
+    );
+  return (
+    <List dense disablePadding aria-label="Health per environment">
+      {environments.map(env => (
+        <ListItem disableGutters key={env.environment}>
+          <ListItemText
+            primary={
+              <HealthStatusLabel status={env.status}>
+                {`${env.environment}: ${env.status}`}
+              </HealthStatusLabel>
+            }
+            secondary={environmentSummary(env)}
+          />
+        </ListItem>
+      ))}
+      <ListItem disableGutters>
+        <ListItemText
+          secondary={`Over the last ${window}. Thresholds from the service's modelops/slo and the portal's defaults.`}
+        />
+      </ListItem>
     </List>
   );
 }
 
-/** A card for the entity overview page of a model service. */
+/** A card for the entity overview page of a model service: health per environment. */
 export function EntityModelHealthCard() {
   return (
-    <InfoCard title="Model service">
+    <InfoCard
+      title="Model health"
+      deepLink={{ title: 'Monitoring', link: 'monitoring' }}
+    >
       <ModelServiceGate>{() => <HealthCardBody />}</ModelServiceGate>
     </InfoCard>
   );

@@ -3,3 +3,9 @@ export { EntityEnvironments } from './EntityEnvironments';
 export { EnvironmentsTable } from './EnvironmentsTable';
 export { ModelServiceGate } from './ModelServiceGate';
 export { useEntityEnvironments } from './useEntityEnvironments';
+export {
+  describeSignal,
+  formatValue,
+  SIGNAL_LABELS,
+  useEntityHealth,
+} from './health';
