@@ -8,6 +8,7 @@ import {
   BUILDS_NAMESPACE,
   CLUSTERS,
   NAMESPACE,
+  PROMETHEUS_QUERY_LOG,
   type ClusterName,
   type DemoService,
 } from './layout.ts';
@@ -101,6 +102,9 @@ export function prometheusConfig(
         scrape_interval: '5s',
         scrape_timeout: '4s',
         evaluation_interval: '5s',
+        // Every query Prometheus runs, one JSON line each: tests read it to
+        // prove what reached (and what never reached) PromQL.
+        query_log_file: PROMETHEUS_QUERY_LOG,
       },
       scrape_configs: services.map((s, i) => ({
         job_name: `${NAMESPACE}/${s.id}`,
@@ -144,6 +148,9 @@ export function prometheusPodConfig(clusters: PodDiscovery[]): string {
         scrape_interval: '5s',
         scrape_timeout: '4s',
         evaluation_interval: '5s',
+        // Every query Prometheus runs, one JSON line each: tests read it to
+        // prove what reached (and what never reached) PromQL.
+        query_log_file: PROMETHEUS_QUERY_LOG,
       },
       scrape_configs: clusters.map(c => ({
         job_name: `${c.cluster}-pods`,

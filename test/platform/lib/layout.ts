@@ -18,6 +18,8 @@ export const APP_CONFIG = path.join(STATE_DIR, 'app-config.platform.yaml');
 /** The admin kubeconfig with both clusters as contexts. */
 export const MERGED_KUBECONFIG = path.join(STATE_DIR, 'kubeconfig');
 export const PROMETHEUS_DIR = path.join(STATE_DIR, 'prometheus');
+/** Prometheus' query log (`global.query_log_file`): every query it ran, one JSON line each. */
+export const PROMETHEUS_QUERY_LOG = path.join(PROMETHEUS_DIR, 'query.log');
 export const CACHE_DIR =
   process.env.MODELOPS_CACHE ?? path.join(os.homedir(), '.cache', 'modelops');
 export const BUILD_SCRIPT = path.join(PLATFORM_DIR, 'build', 'build.sh');

@@ -15,11 +15,19 @@ import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { parse } from 'yaml';
+import path from 'node:path';
 import {
   explainSkip,
   PLATFORM_CONFIG,
   platformAvailable,
 } from '../deploy/testUtils/platform';
+
+/** Prometheus' query log (test/platform: global.query_log_file). */
+const QUERY_LOG = path.join(
+  path.dirname(PLATFORM_CONFIG),
+  'prometheus',
+  'query.log',
+);
 import { modelOpsPlugin } from '../plugin';
 
 const available = platformAvailable();
@@ -212,6 +220,15 @@ describeIfPlatform('GET /health against the local platform', () => {
       );
     },
   );
+
+  it('never lets a hostile annotation reach Prometheus (its query log)', async () => {
+    const log = fs.readFileSync(QUERY_LOG, 'utf8');
+    // The log has the queries of the tests above, so it is not empty.
+    expect(log).toContain('backstage_io_kubernetes_id=\\"fraud-detector\\"');
+    for (const fragment of ['vector(1)', 'hostile', '=~\\".+\\"', 'or up']) {
+      expect(log).not.toContain(fragment);
+    }
+  });
 
   it('answers 403 to a caller without modelops.metrics.read', async () => {
     const denied = await backend({ deny: true });
