@@ -122,7 +122,9 @@ describe('EntityModelHealthCard (backend simulated with msw)', () => {
 
     await renderForEntity(<EntityModelHealthCard />, modelServiceEntity);
 
-    expect(await screen.findByText(/Request failed with 400/)).toBeInTheDocument();
+    expect(
+      await screen.findByText(/Request failed with 400/),
+    ).toBeInTheDocument();
     expect(
       screen.getAllByText(/modelops\/metrics-selector is not a list/).length,
     ).toBeGreaterThan(0);

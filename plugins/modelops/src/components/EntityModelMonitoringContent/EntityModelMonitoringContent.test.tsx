@@ -6,6 +6,8 @@ import {
   createModelOpsBackend,
   environmentsHandler,
   environmentsResponse,
+  healthHandler,
+  healthResponse,
   modelServiceEntity,
   renderForEntity,
   withAnnotations,
@@ -15,6 +17,29 @@ import { EntityModelMonitoringContent } from './EntityModelMonitoringContent';
 describe('EntityModelMonitoringContent (backend simulated with msw)', () => {
   const server = createModelOpsBackend();
   registerMswTestHooks(server);
+  beforeEach(() => server.use(healthHandler(healthResponse)));
+
+  it("shows each environment's signals against their thresholds", async () => {
+    server.use(environmentsHandler(environmentsResponse));
+
+    await renderForEntity(<EntityModelMonitoringContent />, modelServiceEntity);
+
+    expect(await screen.findByText('dev: critical')).toBeInTheDocument();
+    expect(screen.getByText('prod: ok')).toBeInTheDocument();
+    const dev = screen
+      .getByText('dev: critical')
+      .closest('[class*="MuiPaper-root"]') as HTMLElement;
+    const drift = within(dev).getByText('drift').closest('tr') as HTMLElement;
+    expect(within(drift).getByText('PSI 0.31')).toBeInTheDocument();
+    expect(within(drift).getByText('PSI 0.20')).toBeInTheDocument();
+    expect(within(drift).getByText('feature amount')).toBeInTheDocument();
+    expect(within(drift).getByText('critical')).toBeInTheDocument();
+    const latency = within(dev)
+      .getByText('p95 latency')
+      .closest('tr') as HTMLElement;
+    expect(within(latency).getByText('118 ms')).toBeInTheDocument();
+    expect(within(latency).getByText('250 ms')).toBeInTheDocument();
+  });
 
   it('shows progress until the backend answers', async () => {
     let answer: () => void = () => {};

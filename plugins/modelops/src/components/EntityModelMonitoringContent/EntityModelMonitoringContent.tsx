@@ -10,6 +10,7 @@ import {
   EnvironmentsTable,
   ModelServiceGate,
 } from '../common';
+import { HealthSignals } from './HealthSignals';
 
 /** The Monitoring tab of a model service. */
 export function EntityModelMonitoringContent() {
@@ -27,6 +28,9 @@ export function EntityModelMonitoringContent() {
                     <ContractProblems problems={value.problems} />
                   </Grid>
                 )}
+                <Grid item xs={12}>
+                  <HealthSignals />
+                </Grid>
                 <Grid item xs={12} md={5}>
                   <InfoCard title="Monitoring contract">
                     <StructuredMetadataTable

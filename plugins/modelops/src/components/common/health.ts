@@ -36,7 +36,9 @@ export function formatValue(
   if (value === undefined || !Number.isFinite(value)) return '–';
   switch (unit) {
     case 'seconds':
-      return value < 1 ? `${Math.round(value * 1000)} ms` : `${value.toFixed(2)} s`;
+      return value < 1
+        ? `${Math.round(value * 1000)} ms`
+        : `${value.toFixed(2)} s`;
     case 'ratio':
       return `${(value * 100).toFixed(value < 0.1 ? 2 : 1)} %`;
     case 'requestsPerSecond':
