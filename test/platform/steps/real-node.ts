@@ -29,6 +29,7 @@ import { kubectl, which } from '../lib/exec.ts';
 import { recordHostSettings, restoreHostSettings } from '../lib/host.ts';
 import { httpOk } from '../lib/http.ts';
 import {
+  IMAGES_DIR,
   LOG_DIR,
   REAL_NODE,
   STATE_DIR,
@@ -473,6 +474,15 @@ export async function cleanUpRealNodes(): Promise<string[]> {
             rmSync(path.join('/var/lib/cni/results', f), { force: true });
     }
     removeBridge(net);
+  }
+  // An image build that was killed (not stopped) leaves buildah's overlay
+  // mounts in the builder storage; nothing of the platform stays mounted.
+  for (const m of mountsUnder(IMAGES_DIR)) {
+    const r = spawnSync('umount', [m], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      const lazy = spawnSync('umount', ['-l', m], { encoding: 'utf8' });
+      if (lazy.status !== 0) problems.push(`umount ${m}: ${r.stderr.trim()}`);
+    }
   }
   problems.push(...restoreHostSettings(ownDirs, cniNames));
   return problems;
