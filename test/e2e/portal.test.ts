@@ -144,6 +144,12 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     await page.getByRole('tab', { name: 'Monitoring' }).click();
     await page.getByText('Monitoring contract').waitFor();
     await page.getByText('Monitored environments').waitFor();
+    // Each environment's signals against their thresholds, from Prometheus.
+    await page
+      .getByText(/^dev: (ok|warning|critical)$/)
+      .waitFor({ timeout: 90_000 });
+    await page.getByText(/^prod: (ok|warning|critical)$/).waitFor();
+    await page.getByRole('cell', { name: 'p95 latency' }).first().waitFor();
     const text = await page.locator('main').innerText();
     assert.match(text, /kserve/);
     assert.match(text, /latency-p95-ms = 250/);

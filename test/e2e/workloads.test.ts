@@ -1,8 +1,9 @@
 // Real workloads through the ModelOps API: a deploy changes what serves
 // traffic (new pods on the cluster's real node, new series in Prometheus), and
 // a release that cannot run is reported failed, with the reason and a fix,
-// while the pods before it keep serving. Leaves fraud-detector in dev on the
-// demo's own release.
+// while the pods before it keep serving; a slower release shows in its health
+// against the SLO, and a rollback brings the earlier one back. Leaves
+// fraud-detector in dev on the demo's own release.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -18,6 +19,8 @@ const REPO = 'registry.modelops.local/risk/fraud-detector';
 /** The demo's own release, and a newer one that behaves the same (test/platform/demo-images.json). */
 const DEMO = `${REPO}:0.1.0`;
 const NEWER = `${REPO}:0.1.1`;
+/** 300 ms slower on every inference: over fraud-detector's latency-p95-ms=250. */
+const SLOW = `${REPO}:0.1.2`;
 
 describe('real workloads through the ModelOps API (fraud-detector in dev)', () => {
   let token: string;
@@ -173,5 +176,61 @@ describe('real workloads through the ModelOps API (fraud-detector in dev)', () =
     assert.ok(pull.fix.actions.includes('Ensure the image name is correct'));
     // maxUnavailable 0: the earlier pods stay until a new one is ready.
     assert.deepEqual(readyPods(NEWER).sort(), serving.sort());
+  });
+
+  it('a slower release turns p95 latency critical against the SLO, and a rollback brings the earlier release back', async () => {
+    const health = async () => {
+      const { status, body } = await getJson(
+        `${BACKEND_URL}/api/modelops/health?entityRef=${ENTITY_REF}`,
+        token,
+      );
+      assert.equal(status, 200);
+      const dev = body.environments.find((e: any) => e.environment === 'dev');
+      return dev.signals.find((s: any) => s.signal === 'latencyP95');
+    };
+    const good = await deploy(DEMO);
+    await settled('Available', DEMO);
+
+    await deploy(SLOW);
+    await settled('Available', SLOW);
+    // Traffic follows the new pods; the 5m window fills with slow samples.
+    const p95 = await waitUntil(
+      'p95 latency critical',
+      async () => {
+        const s = await health();
+        return s.status === 'critical' ? s : undefined;
+      },
+      120_000,
+      2000,
+    );
+    assert.ok(p95.value > 0.25);
+    assert.equal(p95.critical, 0.25);
+
+    const history = await getJson(
+      `${BACKEND_URL}/api/modelops/deployments?entityRef=${ENTITY_REF}&environment=dev&limit=5`,
+      token,
+    );
+    const record = history.body.items.find(
+      (d: any) => d.revision === good.revision,
+    );
+    assert.ok(record, 'the good revision is in the history');
+    const res = await fetch(
+      `${BACKEND_URL}/api/modelops/deployments/${record.id}/rollback`,
+      {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({}),
+      },
+    );
+    assert.equal(res.status, 201, await res.text());
+    await settled('Available', DEMO);
+    await waitUntil(
+      'two ready pods of the earlier release',
+      () => readyPods(DEMO).length === 2,
+      60_000,
+    );
   });
 });

@@ -185,7 +185,7 @@ export class HealthService {
       unit: 'requestsPerSecond',
       status: rate.value === undefined ? 'unknown' : 'ok',
       ...(rate.value !== undefined
-        ? { value: rate.value, reason: 'informational: no threshold' }
+        ? { value: rate.value }
         : { reason: rate.reason }),
     });
 

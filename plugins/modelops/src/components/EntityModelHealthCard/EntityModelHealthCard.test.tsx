@@ -53,7 +53,7 @@ describe('EntityModelHealthCard (backend simulated with msw)', () => {
     expect(prod.closest('[aria-label="Status ok"]')).not.toBeNull();
     expect(
       screen.getByText(
-        'within thresholds: error rate 0.00 % (SLO 1.00 %), p95 latency 90 ms (SLO 250 ms), drift PSI 0.04 (predictions; SLO 0.20)',
+        'within thresholds: error rate 0.00 %, p95 latency 90 ms, drift PSI 0.04',
       ),
     ).toBeInTheDocument();
     expect(screen.getByText(/Over the last 5m/)).toBeInTheDocument();

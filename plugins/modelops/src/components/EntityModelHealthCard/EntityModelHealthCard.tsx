@@ -16,6 +16,7 @@ import ListItem from '@material-ui/core/ListItem';
 import ListItemText from '@material-ui/core/ListItemText';
 import {
   describeSignal,
+  formatValue,
   ModelServiceGate,
   SIGNAL_LABELS,
   useEntityHealth,
@@ -53,7 +54,9 @@ function environmentSummary(env: EnvironmentHealth): string {
   const shown = env.signals.filter(s =>
     ['latencyP95', 'latencyMean', 'errorRate', 'drift'].includes(s.signal),
   );
-  return `within thresholds: ${shown.map(describeSignal).join(', ')}`;
+  return `within thresholds: ${shown
+    .map(s => `${SIGNAL_LABELS[s.signal]} ${formatValue(s.unit, s.value)}`)
+    .join(', ')}`;
 }
 
 function HealthCardBody() {
