@@ -57,6 +57,9 @@ export function kubectl(
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', e => resolve({ code: 127, out, err: err + String(e) }));
     child.on('close', code => resolve({ code: code ?? 1, out, err }));
+    // kubectl may exit before it reads its input (e.g. on a refused request):
+    // the write then fails with EPIPE, and its exit code and stderr say why.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
