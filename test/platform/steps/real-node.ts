@@ -322,52 +322,67 @@ export async function startRealNodes(
           path.join(LOG_DIR, `${c.name}-kube-apiserver.log`),
           'look at the apiserver log',
         );
-      const kubelet = launcher.start({
-        name: `${c.name}-kubelet`,
-        component: 'kubelet',
-        cluster: c.name,
-        exe: bin('kubelet'),
-        url: `https://${net.hostIp}:${c.ports.kubelet}`,
-        args: [
-          `--config=${kcfg}`,
-          `--kubeconfig=${path.join(c.dir, 'kubelet.kubeconfig')}`,
-          `--root-dir=${d.kubeletRoot}`,
-          `--cert-dir=${path.join(d.root, 'kubelet-pki')}`,
-          `--hostname-override=${REAL_NODE}`,
-          `--node-ip=${net.hostIp}`,
-          `--node-labels=modelops.io/node=real`,
-          '--v=0',
-        ],
-      });
-      await launcher.waitReady(
-        kubelet,
-        `kubelet (${c.name})`,
-        () => httpOk(`http://${HOST}:${c.ports.kubeletHealthz}/healthz`),
-        `read the first E-line of ${path.join(
-          LOG_DIR,
-          `${c.name}-kubelet.log`,
-        )}; the config is ${kcfg}`,
-      );
-      await waitFor(
-        `kubelet (${c.name})`,
-        `node ${REAL_NODE} Ready`,
-        async () =>
-          (
-            await kubectl(bin('kubectl'), c.adminKubeconfig, [
-              'get',
-              'node',
-              REAL_NODE,
-              '-o',
-              'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
-            ])
-          ).out === 'True',
-        60_000,
-        path.join(LOG_DIR, `${c.name}-kubelet.log`),
-        'the kubelet registered but is not Ready: usually the CNI config or containerd; see the kubelet log',
-      );
+      // One kubelet at a time until it is Ready: every kubelet binds the same
+      // fixed path /var/lib/kubelet/device-plugins/kubelet.sock (removing a
+      // stale one first), and two starting at once can race to "address
+      // already in use", which stops the second.
+      const previous = kubeletTurn;
+      let release: () => void = () => undefined;
+      kubeletTurn = new Promise<void>(r => (release = r));
+      await previous;
+      try {
+        const kubelet = launcher.start({
+          name: `${c.name}-kubelet`,
+          component: 'kubelet',
+          cluster: c.name,
+          exe: bin('kubelet'),
+          url: `https://${net.hostIp}:${c.ports.kubelet}`,
+          args: [
+            `--config=${kcfg}`,
+            `--kubeconfig=${path.join(c.dir, 'kubelet.kubeconfig')}`,
+            `--root-dir=${d.kubeletRoot}`,
+            `--cert-dir=${path.join(d.root, 'kubelet-pki')}`,
+            `--hostname-override=${REAL_NODE}`,
+            `--node-ip=${net.hostIp}`,
+            `--node-labels=modelops.io/node=real`,
+            '--v=0',
+          ],
+        });
+        await launcher.waitReady(
+          kubelet,
+          `kubelet (${c.name})`,
+          () => httpOk(`http://${HOST}:${c.ports.kubeletHealthz}/healthz`),
+          `read the first E-line of ${path.join(
+            LOG_DIR,
+            `${c.name}-kubelet.log`,
+          )}; the config is ${kcfg}`,
+        );
+        await waitFor(
+          `kubelet (${c.name})`,
+          `node ${REAL_NODE} Ready`,
+          async () =>
+            (
+              await kubectl(bin('kubectl'), c.adminKubeconfig, [
+                'get',
+                'node',
+                REAL_NODE,
+                '-o',
+                'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+              ])
+            ).out === 'True',
+          60_000,
+          path.join(LOG_DIR, `${c.name}-kubelet.log`),
+          'the kubelet registered but is not Ready: usually the CNI config or containerd; see the kubelet log',
+        );
+      } finally {
+        release();
+      }
     }),
   );
 }
+
+/** Serializes kubelet starts (see startRealNodes). */
+let kubeletTurn: Promise<void> = Promise.resolve();
 
 /** The taint that keeps pods off kwok's node unless they tolerate it (with real nodes). */
 export const KWOK_TAINT = 'kwok.x-k8s.io/node=fake';
