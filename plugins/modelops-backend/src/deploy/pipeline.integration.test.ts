@@ -25,6 +25,7 @@ import {
   PLATFORM_CONFIG,
   platformAvailable,
   uniqueId,
+  waitFor,
 } from './testUtils/platform';
 
 const available = platformAvailable();
@@ -96,20 +97,6 @@ function configMaps(names: string[]): string {
         `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${n} }\ndata: { k: v }\n`,
     )
     .join('---\n');
-}
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 500));
-  }
 }
 
 describeIfPlatform('the deploy path against the local platform', () => {

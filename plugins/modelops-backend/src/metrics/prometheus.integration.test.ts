@@ -11,6 +11,7 @@ import {
   explainSkip,
   platformAvailable,
   platformConfig,
+  waitFor,
 } from '../deploy/testUtils/platform';
 import { PrometheusClient, PrometheusError } from './PrometheusClient';
 import { DEFAULT_QUERY_SETS, renderQuery, Runtime, SIGNALS } from './queries';
@@ -27,20 +28,6 @@ const DEMO: [string, Runtime][] = [
   ['image-classifier', 'triton'],
 ];
 const BY = ['backstage_io_kubernetes_id', 'cluster', 'namespace'];
-
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 2000));
-  }
-}
 
 describeIfPlatform('the query sets against the platform Prometheus', () => {
   let client: PrometheusClient;
@@ -70,10 +57,14 @@ describeIfPlatform('the query sets against the platform Prometheus', () => {
 
     it('answers every signal it has a query for, one series per service (or per feature or class)', async () => {
       // Traffic runs at 5 rps; a rate needs two scrapes (5 s apart) in the window.
-      const rate = await eventually('a request rate', async () => {
-        const r = await run('requestRate');
-        return r.length === 1 && r[0]!.value > 0 ? r : undefined;
-      });
+      const rate = await waitFor(
+        'a request rate',
+        async () => {
+          const r = await run('requestRate');
+          return r.length === 1 && r[0]!.value > 0 ? r : undefined;
+        },
+        { timeoutMs: 90_000, intervalMs: 2000 },
+      );
       expect(rate[0]!.metric).toEqual({
         backstage_io_kubernetes_id: id,
         cluster: 'dev',

@@ -13,6 +13,7 @@ import {
   kubectlGet,
   platformAvailable,
   uniqueId,
+  waitFor,
 } from '../deploy/testUtils/platform';
 import { REPO } from '../deploy/testUtils/engine';
 import { modelOpsPlugin } from '../plugin';
@@ -50,20 +51,6 @@ const entity: Entity = {
     lifecycle: 'experimental',
   },
 };
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 500));
-  }
-}
 
 // A second service whose manifests live at a location read through
 // Backstage's UrlReader: a plain HTTP server on loopback, allowed by config.
@@ -415,7 +402,7 @@ spec:
           );
           return current.phase === 'Failed' && deadline ? current : undefined;
         },
-        90_000,
+        { timeoutMs: 90_000 },
       );
       expect(s.conditions).toEqual(
         expect.arrayContaining([

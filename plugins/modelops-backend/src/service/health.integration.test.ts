@@ -20,6 +20,7 @@ import {
   explainSkip,
   PLATFORM_CONFIG,
   platformAvailable,
+  waitFor,
 } from '../deploy/testUtils/platform';
 
 /** Prometheus' query log (test/platform: global.query_log_file). */
@@ -117,19 +118,6 @@ const health = (server: any, name: string) =>
     .get('/api/modelops/health')
     .query({ entityRef: `component:default/${name}` });
 
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 2000));
-  }
-}
-
 describeIfPlatform('GET /health against the local platform', () => {
   let server: any;
   beforeAll(async () => {
@@ -137,7 +125,7 @@ describeIfPlatform('GET /health against the local platform', () => {
   });
 
   it('judges every signal of a KServe service in both environments', async () => {
-    const body = await eventually(
+    const body = await waitFor(
       'a request rate in both environments',
       async () => {
         const res = await health(server, 'fraud-detector');
@@ -149,6 +137,7 @@ describeIfPlatform('GET /health against the local platform', () => {
           ? res.body
           : undefined;
       },
+      { timeoutMs: 120_000, intervalMs: 2000 },
     );
     expect(body).toMatchObject({
       entityRef: 'component:default/fraud-detector',

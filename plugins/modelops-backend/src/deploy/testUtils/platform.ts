@@ -137,3 +137,21 @@ export async function kubectlGet(
 export function uniqueId(prefix = 'it'): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/**
+ * Calls `fn` until it returns something other than undefined, then returns
+ * that; throws naming `what` once `timeoutMs` has passed.
+ */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, options.intervalMs ?? 500));
+  }
+}
