@@ -145,11 +145,12 @@ export class HealthService {
         return { error: (e as Error).message };
       }
     };
+    // p99 is only shown against an SLO, so it is only read when there is one.
     const signalsToRead: Signal[] = [
       'requestRate',
       'errorRate',
       'latencyP95',
-      'latencyP99',
+      ...(thresholds.latencyP99 ? (['latencyP99'] as const) : []),
       'latencyMean',
       'featureDrift',
       'predictionDrift',

@@ -60,6 +60,11 @@ const NO_MEAN = {
     'percentiles are available for this runtime; the mean is not computed',
 };
 
+const TRITON_NO_PERCENTILES = {
+  unavailable:
+    'Triton exports no latency percentiles unless its summaries are enabled (--metrics-config summary_latencies=true); the mean is shown instead',
+};
+
 export const DEFAULT_QUERY_SETS: Record<Runtime, QuerySet> = {
   // KServe's model server: request_{preprocess,predict,postprocess}_seconds
   // histograms by model_name; it counts no errors, so error rate comes from a
@@ -83,18 +88,9 @@ export const DEFAULT_QUERY_SETS: Record<Runtime, QuerySet> = {
       'sum by ($by) (rate(nv_inference_request_success{$matchers}[$window])) + sum by ($by) (rate(nv_inference_request_failure{$matchers}[$window]))',
     errorRate:
       'sum by ($by) (rate(nv_inference_request_failure{$matchers}[$window])) / (sum by ($by) (rate(nv_inference_request_success{$matchers}[$window])) + sum by ($by) (rate(nv_inference_request_failure{$matchers}[$window])))',
-    latencyP50: {
-      unavailable:
-        'Triton exports no latency percentiles unless its summaries are enabled (--metrics-config summary_latencies=true); the mean is shown instead',
-    },
-    latencyP95: {
-      unavailable:
-        'Triton exports no latency percentiles unless its summaries are enabled (--metrics-config summary_latencies=true); the mean is shown instead',
-    },
-    latencyP99: {
-      unavailable:
-        'Triton exports no latency percentiles unless its summaries are enabled (--metrics-config summary_latencies=true); the mean is shown instead',
-    },
+    latencyP50: TRITON_NO_PERCENTILES,
+    latencyP95: TRITON_NO_PERCENTILES,
+    latencyP99: TRITON_NO_PERCENTILES,
     latencyMean:
       'sum by ($by) (rate(nv_inference_request_duration_us{$matchers}[$window])) / sum by ($by) (rate(nv_inference_request_success{$matchers}[$window])) / 1e6',
     predictionsByClass: PREDICTIONS,
