@@ -127,15 +127,18 @@ export function createModelOpsBackend() {
   return setupServer();
 }
 
+/** The entityRef query parameter of a request, `<none>` when absent. */
+function entityRefOf(request: Request): string {
+  return new URL(request.url).searchParams.get('entityRef') ?? '<none>';
+}
+
 /** Serves GET /environments with a fixed answer and records the requested entity refs. */
 export function environmentsHandler(
   answer: EntityEnvironmentsResponse | (() => Response | Promise<Response>),
   requestedRefs: string[] = [],
 ) {
   return http.get(ENVIRONMENTS_URL, async ({ request }) => {
-    requestedRefs.push(
-      new URL(request.url).searchParams.get('entityRef') ?? '<none>',
-    );
+    requestedRefs.push(entityRefOf(request));
     return typeof answer === 'function' ? answer() : HttpResponse.json(answer);
   });
 }
@@ -252,9 +255,7 @@ export function deploymentStatusHandler(
   requests: string[] = [],
 ) {
   return http.get(DEPLOYMENT_STATUS_URL, ({ request }) => {
-    requests.push(
-      new URL(request.url).searchParams.get('entityRef') ?? '<none>',
-    );
+    requests.push(entityRefOf(request));
     return answerWith(answer, requests.length);
   });
 }
@@ -416,9 +417,7 @@ export function healthHandler(
   requestedRefs: string[] = [],
 ) {
   return http.get(HEALTH_URL, ({ request }) => {
-    requestedRefs.push(
-      new URL(request.url).searchParams.get('entityRef') ?? '<none>',
-    );
+    requestedRefs.push(entityRefOf(request));
     return answerWith(answer);
   });
 }

@@ -2,43 +2,19 @@ import {
   InfoCard,
   Progress,
   ResponseErrorPanel,
-  StatusError,
-  StatusOK,
-  StatusPending,
-  StatusWarning,
 } from '@backstage/core-components';
-import {
-  EnvironmentHealth,
-  HealthStatus,
-} from '@modelops/plugin-modelops-common';
+import { EnvironmentHealth } from '@modelops/plugin-modelops-common';
 import List from '@material-ui/core/List';
 import ListItem from '@material-ui/core/ListItem';
 import ListItemText from '@material-ui/core/ListItemText';
 import {
   describeSignal,
   formatValue,
+  HealthStatusLabel,
   ModelServiceGate,
   SIGNAL_LABELS,
   useEntityHealth,
 } from '../common';
-
-/** The status as a Backstage status icon with its word. */
-export function HealthStatusLabel(props: {
-  status: HealthStatus;
-  children?: React.ReactNode;
-}) {
-  const text = props.children ?? props.status;
-  switch (props.status) {
-    case 'ok':
-      return <StatusOK>{text}</StatusOK>;
-    case 'warning':
-      return <StatusWarning>{text}</StatusWarning>;
-    case 'critical':
-      return <StatusError>{text}</StatusError>;
-    default:
-      return <StatusPending>{text}</StatusPending>;
-  }
-}
 
 /** One environment: its status and the worst signal, or why it is unknown. */
 function environmentSummary(env: EnvironmentHealth): string {

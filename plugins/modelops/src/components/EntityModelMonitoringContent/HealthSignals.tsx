@@ -11,8 +11,12 @@ import {
 } from '@modelops/plugin-modelops-common';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
-import { formatValue, SIGNAL_LABELS, useEntityHealth } from '../common';
-import { HealthStatusLabel } from '../EntityModelHealthCard/EntityModelHealthCard';
+import {
+  formatValue,
+  HealthStatusLabel,
+  SIGNAL_LABELS,
+  useEntityHealth,
+} from '../common';
 
 const columns: TableColumn<SignalHealth>[] = [
   { title: 'Signal', render: s => SIGNAL_LABELS[s.signal] },

@@ -1,6 +1,7 @@
 export { ContractProblems } from './ContractProblems';
 export { EntityEnvironments } from './EntityEnvironments';
 export { EnvironmentsTable } from './EnvironmentsTable';
+export { HealthStatusLabel } from './HealthStatusLabel';
 export { ModelServiceGate } from './ModelServiceGate';
 export { useEntityEnvironments } from './useEntityEnvironments';
 export {
