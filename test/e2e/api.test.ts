@@ -4,6 +4,7 @@ import {
   APP_URL,
   BACKEND_URL,
   getJson,
+  postJson,
   platformSecrets,
   signInWhenCatalogReady,
 } from './support.ts';
@@ -73,13 +74,10 @@ describe('ModelOps API against the running portal and local platform', () => {
   });
 
   it('lets the demo user deploy what her team owns, and nothing else', async () => {
-    const res = await fetch(`${BACKEND_URL}/api/permission/authorize`, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${token}`,
-        'Content-Type': 'application/json',
-      },
-      body: JSON.stringify({
+    const res = await postJson(
+      `${BACKEND_URL}/api/permission/authorize`,
+      token,
+      {
         items: ['fraud-detector', 'churn-predictor', 'image-classifier'].map(
           name => ({
             id: name,
@@ -92,10 +90,10 @@ describe('ModelOps API against the running portal and local platform', () => {
             resourceRef: `component:default/${name}`,
           }),
         ),
-      }),
-    });
+      },
+    );
     assert.equal(res.status, 200);
-    const { items } = (await res.json()) as {
+    const { items } = res.body as {
       items: { id: string; result: string }[];
     };
     assert.deepEqual(Object.fromEntries(items.map(i => [i.id, i.result])), {
@@ -106,20 +104,17 @@ describe('ModelOps API against the running portal and local platform', () => {
   });
 
   it('refuses a real deploy of a service the demo user does not own', async () => {
-    const res = await fetch(`${BACKEND_URL}/api/modelops/deployments`, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${token}`,
-        'Content-Type': 'application/json',
-      },
-      body: JSON.stringify({
+    const res = await postJson(
+      `${BACKEND_URL}/api/modelops/deployments`,
+      token,
+      {
         entityRef: 'component:default/churn-predictor',
         environment: 'dev',
         image: 'registry.modelops.local/growth/churn-predictor:9.9.9',
-      }),
-    });
+      },
+    );
     assert.equal(res.status, 403);
-    const body = (await res.json()) as any;
+    const body = res.body;
     assert.match(
       body.error.message,
       /You may not deploy component:default\/churn-predictor/,
@@ -132,21 +127,18 @@ describe('ModelOps API against the running portal and local platform', () => {
   });
 
   it('previews a deploy of an owned service as a server-side diff', async () => {
-    const res = await fetch(`${BACKEND_URL}/api/modelops/deployments`, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${token}`,
-        'Content-Type': 'application/json',
-      },
-      body: JSON.stringify({
+    const res = await postJson(
+      `${BACKEND_URL}/api/modelops/deployments`,
+      token,
+      {
         entityRef: 'component:default/fraud-detector',
         environment: 'prod',
         image: 'registry.modelops.local/risk/fraud-detector:0.2.0',
         dryRun: true,
-      }),
-    });
+      },
+    );
     assert.equal(res.status, 200);
-    const body = (await res.json()) as any;
+    const body = res.body;
     assert.equal(body.deployment.dryRun, true);
     const deployment = body.diff.find((d: any) => d.kind === 'Deployment');
     assert.equal(deployment.operation, 'update');
@@ -164,19 +156,13 @@ describe('ModelOps API against the running portal and local platform', () => {
       `${BACKEND_URL}/api/catalog/entities/by-name/component/default/fraud-detector`,
       token,
     );
-    const res = await fetch(
+    const res = await postJson(
       `${BACKEND_URL}/api/kubernetes/services/fraud-detector`,
-      {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${token}`,
-          'Content-Type': 'application/json',
-        },
-        body: JSON.stringify({ entity: entity.body }),
-      },
+      token,
+      { entity: entity.body },
     );
     assert.equal(res.status, 200);
-    const { items } = (await res.json()) as any;
+    const { items } = res.body;
     assert.deepEqual(items.map((i: any) => i.cluster.name).sort(), [
       'dev',
       'prod',

@@ -30,6 +30,23 @@ export async function getJson(
   return { status: res.status, body: await res.json() };
 }
 
+/** POSTs `body` as JSON with the user's token; the answer's status and parsed body. */
+export async function postJson(
+  url: string,
+  token: string,
+  body: unknown,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
 /** Secrets the local platform handed to the backend, to prove they stay there. */
 export function platformSecrets(): string[] {
   const state =

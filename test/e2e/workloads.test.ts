@@ -12,7 +12,12 @@ import {
   waitUntil,
   type Status,
 } from '../platform/tests/helpers.ts';
-import { BACKEND_URL, getJson, signInWhenCatalogReady } from './support.ts';
+import {
+  BACKEND_URL,
+  getJson,
+  postJson,
+  signInWhenCatalogReady,
+} from './support.ts';
 
 const ENTITY_REF = 'component:default/fraud-detector';
 const REPO = 'registry.modelops.local/risk/fraud-detector';
@@ -28,20 +33,12 @@ describe('real workloads through the ModelOps API (fraud-detector in dev)', () =
   let devKubeconfig: string;
 
   const deploy = async (image: string) => {
-    const res = await fetch(`${BACKEND_URL}/api/modelops/deployments`, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${token}`,
-        'Content-Type': 'application/json',
-      },
-      body: JSON.stringify({
-        entityRef: ENTITY_REF,
-        environment: 'dev',
-        image,
-      }),
-    });
-    const body = (await res.json()) as any;
-    assert.equal(res.status, 201, JSON.stringify(body));
+    const { status, body } = await postJson(
+      `${BACKEND_URL}/api/modelops/deployments`,
+      token,
+      { entityRef: ENTITY_REF, environment: 'dev', image },
+    );
+    assert.equal(status, 201, JSON.stringify(body));
     return body.deployment as { revision: number; image: string };
   };
 
@@ -214,18 +211,12 @@ describe('real workloads through the ModelOps API (fraud-detector in dev)', () =
       (d: any) => d.revision === good.revision,
     );
     assert.ok(record, 'the good revision is in the history');
-    const res = await fetch(
+    const res = await postJson(
       `${BACKEND_URL}/api/modelops/deployments/${record.id}/rollback`,
-      {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${token}`,
-          'Content-Type': 'application/json',
-        },
-        body: JSON.stringify({}),
-      },
+      token,
+      {},
     );
-    assert.equal(res.status, 201, await res.text());
+    assert.equal(res.status, 201, JSON.stringify(res.body));
     await settled('Available', DEMO);
     await waitUntil(
       'two ready pods of the earlier release',
