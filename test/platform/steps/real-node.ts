@@ -260,6 +260,8 @@ export async function startRealNodes(
   recordHostSettings();
   say(`starting containerd and the kubelet (dev, prod) ...`);
   const containerdBin = which('containerd')!;
+  // Kubelets start one at a time (see below): each waits for the one before.
+  let kubeletTurn: Promise<void> = Promise.resolve();
   await Promise.all(
     ctxs.map(async c => {
       const net = podNetwork(c.name);
@@ -381,9 +383,6 @@ export async function startRealNodes(
   );
 }
 
-/** Serializes kubelet starts (see startRealNodes). */
-let kubeletTurn: Promise<void> = Promise.resolve();
-
 /** The taint that keeps pods off kwok's node unless they tolerate it (with real nodes). */
 export const KWOK_TAINT = 'kwok.x-k8s.io/node=fake';
 
@@ -396,6 +395,19 @@ export function mountsUnder(dir: string): string[] {
     .map(p => p.replace(/\\040/g, ' '))
     .filter(p => p === dir || p.startsWith(`${dir}/`));
   return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts everything under `dir`, deepest first (lazily when busy); returns what could not be. */
+function unmountAllUnder(dir: string): string[] {
+  const problems: string[] = [];
+  for (const m of mountsUnder(dir)) {
+    const r = spawnSync('umount', [m], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      const lazy = spawnSync('umount', ['-l', m], { encoding: 'utf8' });
+      if (lazy.status !== 0) problems.push(`umount ${m}: ${r.stderr.trim()}`);
+    }
+  }
+  return problems;
 }
 
 /** Pids of the containerd shims whose -address is this node's socket (they outlive containerd). */
@@ -470,13 +482,7 @@ export async function cleanUpRealNodes(): Promise<string[]> {
       }
     }
     await sleep(200);
-    for (const m of mountsUnder(d.root)) {
-      const r = spawnSync('umount', [m], { encoding: 'utf8' });
-      if (r.status !== 0) {
-        const lazy = spawnSync('umount', ['-l', m], { encoding: 'utf8' });
-        if (lazy.status !== 0) problems.push(`umount ${m}: ${r.stderr.trim()}`);
-      }
-    }
+    problems.push(...unmountAllUnder(d.root));
     // containerd 1.6 puts shim sockets in /run/containerd/s/, named sha256(<address>/<namespace>/<id>).
     for (const id of sandboxes) {
       const name = createHash('sha256')
@@ -492,13 +498,7 @@ export async function cleanUpRealNodes(): Promise<string[]> {
   }
   // An image build that was killed (not stopped) leaves buildah's overlay
   // mounts in the builder storage; nothing of the platform stays mounted.
-  for (const m of mountsUnder(IMAGES_DIR)) {
-    const r = spawnSync('umount', [m], { encoding: 'utf8' });
-    if (r.status !== 0) {
-      const lazy = spawnSync('umount', ['-l', m], { encoding: 'utf8' });
-      if (lazy.status !== 0) problems.push(`umount ${m}: ${r.stderr.trim()}`);
-    }
-  }
+  problems.push(...unmountAllUnder(IMAGES_DIR));
   problems.push(...restoreHostSettings(ownDirs, cniNames));
   return problems;
 }

@@ -248,3 +248,36 @@ export const ON_KWOK = {
   nodeSelector: { type: 'kwok' },
   tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists' }],
 } as const;
+
+/** What the platform tests read of a pod. */
+export interface PodView {
+  metadata: { name: string; labels: Record<string, string> };
+  spec: { nodeName?: string };
+  status: {
+    podIP?: string;
+    phase?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: {
+      ready: boolean;
+      state: { waiting?: { reason?: string } };
+    }[];
+  };
+}
+
+/** The pods in `models` matching a label selector. */
+export function podsIn(kubeconfig: string, selector: string): PodView[] {
+  return (
+    JSON.parse(
+      kubectlOk(kubeconfig, [
+        '-n',
+        'models',
+        'get',
+        'pods',
+        '-l',
+        selector,
+        '-o',
+        'json',
+      ]),
+    ) as { items: PodView[] }
+  ).items;
+}

@@ -9,7 +9,7 @@ import {
   HOST,
   demoServices,
   hasRealNodes,
-  kubectlOk,
+  podsIn,
   requireUp,
   waitUntil,
   type Status,
@@ -42,27 +42,7 @@ async function query(
 /** The ready pods of a demo service, by name and IP. */
 function demoPods(env: string, id: string): { name: string; ip: string }[] {
   const kc = st.clusters.find(c => c.name === env)!.kubeconfig;
-  const list = JSON.parse(
-    kubectlOk(kc, [
-      '-n',
-      'models',
-      'get',
-      'pods',
-      '-l',
-      `backstage.io/kubernetes-id=${id}`,
-      '-o',
-      'json',
-    ]),
-  ) as {
-    items: {
-      metadata: { name: string };
-      status: {
-        podIP?: string;
-        conditions?: { type: string; status: string }[];
-      };
-    }[];
-  };
-  return list.items
+  return podsIn(kc, `backstage.io/kubernetes-id=${id}`)
     .filter(p =>
       p.status.conditions?.some(c => c.type === 'Ready' && c.status === 'True'),
     )

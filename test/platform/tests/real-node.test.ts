@@ -17,6 +17,7 @@ import {
   hasRealNodes,
   kubectl,
   kubectlOk,
+  podsIn,
   status,
   STATE_DIR,
   waitUntil,
@@ -25,36 +26,6 @@ import {
 
 const st: Status = status();
 const enabled = st.up && hasRealNodes(st);
-
-interface PodView {
-  metadata: { name: string; labels: Record<string, string> };
-  spec: { nodeName?: string };
-  status: {
-    podIP?: string;
-    phase?: string;
-    containerStatuses?: {
-      ready: boolean;
-      state: { waiting?: { reason?: string } };
-    }[];
-  };
-}
-
-function pods(kc: string, selector: string): PodView[] {
-  return (
-    JSON.parse(
-      kubectlOk(kc, [
-        '-n',
-        'models',
-        'get',
-        'pods',
-        '-l',
-        selector,
-        '-o',
-        'json',
-      ]),
-    ) as { items: PodView[] }
-  ).items;
-}
 
 /** Refuses (throws) unless the host's route to `ip` is the cluster's bridge. */
 function routedToBridge(cluster: 'dev' | 'prod', ip: string): void {
@@ -105,7 +76,7 @@ describe(
     });
 
     test('the demo pods run on the real node and their model server answers on the pod IP', async () => {
-      const running = pods(dev, 'backstage.io/kubernetes-id=fraud-detector');
+      const running = podsIn(dev, 'backstage.io/kubernetes-id=fraud-detector');
       assert.ok(running.length >= 1);
       for (const p of running) {
         assert.equal(p.spec.nodeName, 'node-0');
@@ -125,7 +96,7 @@ describe(
     });
 
     test('kubectl logs reaches the kubelet (the API server has a client certificate it trusts)', () => {
-      const [pod] = pods(dev, 'backstage.io/kubernetes-id=fraud-detector');
+      const [pod] = podsIn(dev, 'backstage.io/kubernetes-id=fraud-detector');
       const logs = kubectlOk(dev, [
         '-n',
         'models',
@@ -281,41 +252,39 @@ describe(
       // kubectl edit here would make the portal's next deploy a conflict.
       const name = `rollout-probe-${Date.now().toString(36)}`;
       made.push(name);
-      const manifests = (tag: string) =>
-        demoManifests([
-          {
-            id: name,
-            runtime: 'kserve',
-            image: `registry.modelops.local/risk/fraud-detector:${tag}`,
-          },
+      /** Applies the workload at `tag` and waits for its rollout. */
+      const rollOut = (tag: string) => {
+        kubectlOk(
+          dev,
+          ['apply', '-f', '-'],
+          demoManifests([
+            {
+              id: name,
+              runtime: 'kserve',
+              image: `registry.modelops.local/risk/fraud-detector:${tag}`,
+            },
+          ]),
+        );
+        kubectlOk(dev, [
+          '-n',
+          'models',
+          'rollout',
+          'status',
+          `deployment/${name}`,
+          '--timeout=120s',
         ]);
-      kubectlOk(dev, ['apply', '-f', '-'], manifests('0.1.0'));
-      kubectlOk(dev, [
-        '-n',
-        'models',
-        'rollout',
-        'status',
-        `deployment/${name}`,
-        '--timeout=120s',
-      ]);
+      };
+      rollOut('0.1.0');
       const before = new Set(
-        pods(dev, `backstage.io/kubernetes-id=${name}`).map(
+        podsIn(dev, `backstage.io/kubernetes-id=${name}`).map(
           p => p.metadata.name,
         ),
       );
-      kubectlOk(dev, ['apply', '-f', '-'], manifests('0.1.1'));
-      kubectlOk(dev, [
-        '-n',
-        'models',
-        'rollout',
-        'status',
-        `deployment/${name}`,
-        '--timeout=120s',
-      ]);
+      rollOut('0.1.1');
       const fresh = await waitUntil(
         'only new pods, all ready',
         () => {
-          const now = pods(dev, `backstage.io/kubernetes-id=${name}`);
+          const now = podsIn(dev, `backstage.io/kubernetes-id=${name}`);
           return now.length === 2 &&
             now.every(
               p =>
@@ -374,7 +343,7 @@ describe(
       const reason = await waitUntil(
         'ErrImagePull or ImagePullBackOff',
         () => {
-          const r = pods(dev, `app=${name}`)[0]?.status.containerStatuses?.[0]
+          const r = podsIn(dev, `app=${name}`)[0]?.status.containerStatuses?.[0]
             ?.state.waiting?.reason;
           return r === 'ErrImagePull' || r === 'ImagePullBackOff'
             ? r
@@ -396,7 +365,7 @@ describe(
       await waitUntil(
         'CrashLoopBackOff',
         () =>
-          pods(dev, `app=${name}`)[0]?.status.containerStatuses?.[0]?.state
+          podsIn(dev, `app=${name}`)[0]?.status.containerStatuses?.[0]?.state
             .waiting?.reason === 'CrashLoopBackOff',
         90_000,
         1000,
