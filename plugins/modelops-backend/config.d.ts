@@ -106,6 +106,38 @@ export interface Config {
          */
         maxResponseBytes?: number;
       };
+      /**
+       * Rate window of every signal, a Prometheus duration (default 5m).
+       * @visibility backend
+       */
+      window?: string;
+      /**
+       * Seconds the health overview's upstream answers (PromQL results and
+       * workload lists) are shared between callers (default 30; 0 = never).
+       * @visibility backend
+       */
+      cacheSeconds?: number;
+      /**
+       * SLO thresholds for model services whose `modelops/slo` does not set them.
+       * @visibility backend
+       */
+      slo?: {
+        'latency-p95-ms'?: number;
+        'latency-p99-ms'?: number;
+        'error-rate'?: number;
+        'drift-psi'?: number;
+        'min-ready-ratio'?: number;
+      };
+      /**
+       * Label names the scraped series carry for the cluster, the namespace
+       * and the service's Kubernetes id.
+       * @visibility backend
+       */
+      labels?: {
+        cluster?: string;
+        namespace?: string;
+        service?: string;
+      };
     };
     /** Deployments. */
     deployments?: {

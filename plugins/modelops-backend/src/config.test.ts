@@ -9,6 +9,7 @@ describe('readModelOpsConfig', () => {
       metrics: {
         source: 'prometheus',
         window: '5m',
+        cacheSeconds: 30,
         slo: {},
         labels: {
           cluster: 'cluster',

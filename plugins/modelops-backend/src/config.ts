@@ -65,6 +65,9 @@ const modelOpsConfigSchema = z
             'must be a Prometheus duration such as 5m',
           )
           .default('5m'),
+        // How long the overview's upstream answers (PromQL results, workload
+        // lists) are shared between callers; 0 reads them for every request.
+        cacheSeconds: z.number().min(0).max(600).default(30),
         // SLO thresholds for services whose modelops/slo does not set them.
         slo: z
           .object({

@@ -22,6 +22,7 @@ import { ProviderRegistry } from './service/ProviderRegistry';
 import { createRouter } from './service/router';
 import { AuthorizedMonitoringService } from './service/AuthorizedMonitoringService';
 import { HealthService } from './metrics/HealthService';
+import { SeriesService } from './metrics/SeriesService';
 import { prometheusClientFor } from './metrics/config';
 
 /**
@@ -112,11 +113,13 @@ export const modelOpsPlugin = createBackendPlugin({
           }`,
         );
 
+        const prometheus = prometheusClientFor(config.metrics);
         const health = new HealthService({
           config,
           environments,
           deployments,
-          prometheus: prometheusClientFor(config.metrics),
+          clusters,
+          prometheus,
         });
 
         httpRouter.use(
@@ -135,6 +138,12 @@ export const modelOpsPlugin = createBackendPlugin({
               catalog,
               permissions,
               health,
+              series: new SeriesService({
+                config,
+                environments,
+                store,
+                prometheus,
+              }),
             }),
           }),
         );

@@ -58,6 +58,12 @@ class DefaultModelOpsService implements ModelOpsService {
   getHealth: ModelOpsService['getHealth'] = async (req, opts) =>
     this.api.getHealth(req, await this.tokenFor(opts));
 
+  queryHealth: ModelOpsService['queryHealth'] = async (req, opts) =>
+    this.api.queryHealth(req, await this.tokenFor(opts));
+
+  getMetrics: ModelOpsService['getMetrics'] = async (req, opts) =>
+    this.api.getMetrics(req, await this.tokenFor(opts));
+
   private tokenFor(options: ModelOpsServiceOptions): Promise<{
     token: string;
   }> {

@@ -330,4 +330,26 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .first();
     return row ? fromRow(row) : undefined;
   }
+
+  async rolloutsBetween(options: {
+    entityRef: string;
+    environment: string;
+    from: Date;
+    to: Date;
+    limit: number;
+  }): Promise<DeploymentRecord[]> {
+    const rows = (await this.db<Row>(TABLE)
+      .select<Row[]>(RECORD_COLUMNS)
+      .where({
+        entity_ref: options.entityRef,
+        environment: options.environment,
+        dry_run: false,
+      })
+      .whereNotNull('revision')
+      .andWhere('created_at', '>=', options.from)
+      .andWhere('created_at', '<=', options.to)
+      .orderBy('id', 'asc')
+      .limit(options.limit)) as unknown as Row[];
+    return rows.map(recordFromRow);
+  }
 }

@@ -96,4 +96,16 @@ export interface DeploymentStore {
     entityRef: string;
     environment: string;
   }): Promise<StoredDeployment | undefined>;
+
+  /**
+   * The rollouts (non-dry-run attempts that got a revision) created in
+   * `[from, to]`, oldest first, at most `limit`: the deploy markers of a chart.
+   */
+  rolloutsBetween(options: {
+    entityRef: string;
+    environment: string;
+    from: Date;
+    to: Date;
+    limit: number;
+  }): Promise<DeploymentRecord[]>;
 }

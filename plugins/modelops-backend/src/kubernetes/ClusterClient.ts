@@ -346,14 +346,19 @@ export class ClusterClient {
     }
   }
 
-  /** The objects of one resource type in a namespace, with apiVersion/kind set. */
+  /**
+   * The objects of one resource type in a namespace (every namespace when
+   * `namespace` is undefined), with apiVersion/kind set.
+   */
   async list(
     resource: ResourceInfo,
-    namespace: string,
+    namespace: string | undefined,
     options: { labelSelector?: string } = {},
   ): Promise<KubeObject[]> {
     const list = await this.call(
-      `list ${resource.plural} in namespace ${namespace}`,
+      namespace === undefined
+        ? `list ${resource.plural} in every namespace`
+        : `list ${resource.plural} in namespace ${namespace}`,
       () =>
         this.objects.list(
           resource.apiVersion,

@@ -1,29 +1,46 @@
 /**
- * A model service's health per environment: each signal read from the
- * metrics source and judged against the service's thresholds, and the pods'
+ * Model services' health per environment: each signal read from the metrics
+ * source and judged against the service's thresholds, and the pods'
  * readiness from the cluster. Errors are data: a metrics source that is down
  * or slow makes its signals `unknown` with the reason, a cluster that is down
  * makes readiness unknown, and everything else still answers.
+ *
+ * One service (`health`) is read with its own matchers. Many (`query`, the
+ * overview) cost a fixed number of upstream requests whatever their number:
+ * per runtime and signal one PromQL query grouped by service, cluster and
+ * namespace, and per cluster one list of Deployments; the answers are
+ * shared between callers for `modelops.metrics.cacheSeconds`.
  */
-import { InputError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import {
   ANNOTATION_KUBERNETES_ID,
   ANNOTATION_KUBERNETES_NAMESPACE,
   ANNOTATION_METRICS_SELECTOR,
   EnvironmentHealth,
-  EnvironmentStatus,
+  EnvironmentHealthSummary,
   formatSelector,
+  HealthQueryResponse,
   HealthResponse,
+  HealthStatus,
   LabelMatcher,
+  ModelOpsEnvironment,
+  ServiceHealthSummary,
   SignalHealth,
+  SignalValues,
 } from '@modelops/plugin-modelops-common';
 import { ModelOpsConfig } from '../config';
+import { LABEL_KUBERNETES_ID } from '../deploy/labels';
+import { computeRolloutStatus } from '../deploy/status/status';
+import { ClusterClients } from '../kubernetes/ClusterClients';
+import { KubeObject } from '../kubernetes/types';
 import { DeploymentService } from '../service/DeploymentService';
 import { ModelServiceTarget } from '../service/entities';
 import { EnvironmentService } from '../service/EnvironmentService';
-import { combine, judge, thresholdsFor, worstOf } from './health';
+import { evaluateSignals, Outcome, signalsToRead, Workload } from './evaluate';
+import { rank, thresholdsFor, worstOf } from './health';
 import { InstantSample, PrometheusClient } from './PrometheusClient';
 import { querySetFor, renderQuery, Signal } from './queries';
+import { SharedCache } from './SharedCache';
 
 /** The annotations that decide which series are the service's. */
 const SELECTING_ANNOTATIONS = [
@@ -32,297 +49,499 @@ const SELECTING_ANNOTATIONS = [
   ANNOTATION_METRICS_SELECTOR,
 ];
 
-type Outcome =
-  | { samples: InstantSample[] }
-  | { error: string }
-  | { unavailable: string };
+const NO_SOURCE =
+  'no metrics source is configured (modelops.metrics.prometheus)';
+
+/**
+ * Why the annotations that select a service's series keep it from being
+ * read, or undefined. A malformed part is refused, never dropped (that would
+ * widen the selection) nor pasted.
+ */
+export function selectionProblem(
+  target: ModelServiceTarget,
+): string | undefined {
+  const selecting = target.contract.problems.filter(p =>
+    SELECTING_ANNOTATIONS.includes(p.annotation),
+  );
+  if (!selecting.length) return undefined;
+  return `Cannot read the metrics of ${
+    target.ref
+  } until its annotations are fixed: ${selecting
+    .map(p => `${p.annotation} ${p.message}`)
+    .join('; ')}`;
+}
+
+/** An environment whose series cannot be selected, and why; undefined when they can. */
+function notMonitorable(
+  target: ModelServiceTarget,
+  env: ModelOpsEnvironment,
+): string | undefined {
+  if (env.error) return env.error.message;
+  if (!target.contract.kubernetesId)
+    return 'the entity has no valid backstage.io/kubernetes-id annotation, so no series can be selected';
+  return undefined;
+}
+
+/** The matchers of a service in one environment: cluster, namespace, id, then its own. */
+export function serviceMatchers(
+  labels: ModelOpsConfig['metrics']['labels'],
+  target: ModelServiceTarget,
+  env: { cluster: string; namespace: string },
+): LabelMatcher[] {
+  return [
+    { name: labels.cluster, op: '=', value: env.cluster },
+    { name: labels.namespace, op: '=', value: env.namespace },
+    { name: labels.service, op: '=', value: target.contract.kubernetesId! },
+    ...target.contract.metricsMatchers,
+  ];
+}
+
+/** The labels every query groups by: service, cluster, namespace. */
+export function groupByLabels(
+  labels: ModelOpsConfig['metrics']['labels'],
+): string[] {
+  return [labels.service, labels.cluster, labels.namespace];
+}
+
+const seriesKey = (service: string, cluster: string, namespace: string) =>
+  `${service}\u0000${cluster}\u0000${namespace}`;
 
 export class HealthService {
+  private readonly cache: SharedCache;
+
   constructor(
     private readonly options: {
       config: ModelOpsConfig;
       environments: EnvironmentService;
       deployments: DeploymentService;
+      clusters: ClusterClients;
       /** Undefined when no metrics source is configured. */
       prometheus?: PrometheusClient;
     },
-  ) {}
+  ) {
+    this.cache = new SharedCache(options.config.metrics.cacheSeconds * 1000);
+  }
 
+  private serviceMatchers(
+    target: ModelServiceTarget,
+    env: { cluster: string; namespace: string },
+  ): LabelMatcher[] {
+    return serviceMatchers(this.options.config.metrics.labels, target, env);
+  }
+
+  private get groupBy(): string[] {
+    return groupByLabels(this.options.config.metrics.labels);
+  }
+
+  /** One service, read with its own matchers; a 400 when its selecting annotations are malformed. */
   async health(options: {
     target: ModelServiceTarget;
   }): Promise<HealthResponse> {
     const { target } = options;
-    const { metrics } = this.options.config;
-    // What selects the series must be valid as a whole: a malformed part is
-    // refused, never dropped (that would widen the selection) nor pasted.
-    const selecting = target.contract.problems.filter(p =>
-      SELECTING_ANNOTATIONS.includes(p.annotation),
-    );
-    if (selecting.length) {
-      throw new InputError(
-        `Cannot read the metrics of ${
-          target.ref
-        } until its annotations are fixed: ${selecting
-          .map(p => `${p.annotation} ${p.message}`)
-          .join('; ')}`,
-      );
-    }
+    const problem = selectionProblem(target);
+    if (problem) throw new InputError(problem);
     const resolved = this.options.environments.resolve({ target });
     const status = await this.options.deployments.status({ target });
     const environments = await Promise.all(
       resolved.environments.map(env =>
         this.environmentHealth(
           target,
-          env.name,
-          env.cluster,
-          env.namespace,
+          env,
           status.environments.find(e => e.environment === env.name),
-          env.error?.message,
         ),
       ),
     );
     return {
       entityRef: resolved.entityRef,
       status: worstOf(environments.map(e => e.status)),
-      window: metrics.window,
+      window: this.options.config.metrics.window,
       environments,
     };
   }
 
   private async environmentHealth(
     target: ModelServiceTarget,
-    environment: string,
-    cluster: string,
-    namespace: string,
-    workload: EnvironmentStatus | undefined,
-    environmentError: string | undefined,
+    env: ModelOpsEnvironment,
+    workload: Workload | undefined,
   ): Promise<EnvironmentHealth> {
     const { metrics } = this.options.config;
-    const { contract } = target;
-    const base = { environment, cluster, namespace };
-    if (environmentError || !contract.kubernetesId) {
-      const reason =
-        environmentError ??
-        'the entity has no valid backstage.io/kubernetes-id annotation, so no series can be selected';
+    const base = {
+      environment: env.name,
+      cluster: env.cluster,
+      namespace: env.namespace,
+    };
+    const why = notMonitorable(target, env);
+    if (why) {
       return {
         ...base,
         status: 'unknown',
         signals: [],
-        error: { reason: 'NotMonitorable', message: reason },
+        error: { reason: 'NotMonitorable', message: why },
       };
     }
-    const matchers: LabelMatcher[] = [
-      { name: metrics.labels.cluster, op: '=', value: cluster },
-      { name: metrics.labels.namespace, op: '=', value: namespace },
-      { name: metrics.labels.service, op: '=', value: contract.kubernetesId },
-      ...contract.metricsMatchers,
-    ];
-    const selector = formatSelector(matchers);
-    const thresholds = thresholdsFor(contract.slo, metrics.slo);
-    const set = querySetFor(contract.runtime);
-    const by = [
-      metrics.labels.service,
-      metrics.labels.cluster,
-      metrics.labels.namespace,
-    ];
-
-    const run = async (signal: Signal): Promise<Outcome> => {
-      const template = set[signal];
-      if (typeof template !== 'string') return template;
-      if (!this.options.prometheus)
-        return {
-          error:
-            'no metrics source is configured (modelops.metrics.prometheus)',
-        };
-      try {
-        const query = renderQuery(template, {
-          matchers,
-          window: metrics.window,
-          by,
-        });
-        return { samples: await this.options.prometheus.instant(query) };
-      } catch (e) {
-        return { error: (e as Error).message };
-      }
-    };
-    // p99 is only shown against an SLO, so it is only read when there is one.
-    const signalsToRead: Signal[] = [
-      'requestRate',
-      'errorRate',
-      'latencyP95',
-      ...(thresholds.latencyP99 ? (['latencyP99'] as const) : []),
-      'latencyMean',
-      'featureDrift',
-      'predictionDrift',
-    ];
+    const matchers = this.serviceMatchers(target, env);
+    const thresholds = thresholdsFor(target.contract.slo, metrics.slo);
+    const set = querySetFor(target.contract.runtime);
     const outcomes = new Map(
       await Promise.all(
-        signalsToRead.map(async s => [s, await run(s)] as const),
-      ),
-    );
-    const outcome = (s: Signal) => outcomes.get(s)!;
-    const noSeries = `no series match ${selector}`;
-
-    /** One number from an outcome: the largest value (one series per environment is expected). */
-    const valueOf = (
-      o: Outcome,
-    ): { value?: number; detail?: string; reason?: string } => {
-      if ('unavailable' in o) return { reason: o.unavailable };
-      if ('error' in o) return { reason: o.error };
-      const finite = o.samples.filter(s => Number.isFinite(s.value));
-      if (!o.samples.length) return { reason: noSeries };
-      if (!finite.length)
-        return {
-          reason: `no requests in the last ${metrics.window} (the ratio is undefined)`,
-        };
-      const top = finite.reduce((a, b) => (b.value > a.value ? b : a));
-      return { value: top.value, detail: top.metric.feature };
-    };
-
-    const signals: SignalHealth[] = [];
-    const rate = valueOf(outcome('requestRate'));
-    signals.push({
-      signal: 'requestRate',
-      unit: 'requestsPerSecond',
-      status: rate.value === undefined ? 'unknown' : 'ok',
-      ...(rate.value !== undefined
-        ? { value: rate.value }
-        : { reason: rate.reason }),
-    });
-
-    const judged = (
-      signal: SignalHealth['signal'],
-      unit: SignalHealth['unit'],
-      read: { value?: number; detail?: string; reason?: string },
-      t: { warning: number; critical: number } | undefined,
-      noThreshold: string,
-    ): SignalHealth => {
-      if (read.value === undefined)
-        return { signal, unit, status: 'unknown', reason: read.reason };
-      const s: SignalHealth = { signal, unit, value: read.value, status: 'ok' };
-      if (read.detail) s.detail = read.detail;
-      if (!t) return { ...s, reason: noThreshold };
-      return {
-        ...s,
-        warning: t.warning,
-        critical: t.critical,
-        status: judge(read.value, t),
-      };
-    };
-
-    signals.push(
-      judged(
-        'errorRate',
-        'ratio',
-        valueOf(outcome('errorRate')),
-        thresholds.errorRate,
-        'no error-rate SLO (modelops/slo or modelops.metrics.slo)',
-      ),
-    );
-    if (typeof set.latencyP95 === 'string') {
-      signals.push(
-        judged(
-          'latencyP95',
-          'seconds',
-          valueOf(outcome('latencyP95')),
-          thresholds.latencyP95,
-          'no latency-p95-ms SLO (modelops/slo or modelops.metrics.slo)',
+        signalsToRead(thresholds).map(
+          async s =>
+            [s, await this.read(set[s], matchers, samples => samples)] as const,
         ),
-      );
-      if (thresholds.latencyP99)
-        signals.push(
-          judged(
-            'latencyP99',
-            'seconds',
-            valueOf(outcome('latencyP99')),
-            thresholds.latencyP99,
-            '',
-          ),
+      ),
+    );
+    const result = evaluateSignals({
+      set,
+      thresholds,
+      outcome: s => outcomes.get(s)!,
+      selector: formatSelector(matchers),
+      window: metrics.window,
+      workload,
+    });
+    return { ...base, selector: formatSelector(matchers), ...result };
+  }
+
+  /**
+   * Runs one signal's query (cached when `shared`), or says why it cannot:
+   * the runtime has no such signal, no source is configured, or the source
+   * failed.
+   */
+  private async read<T>(
+    template: string | { unavailable: string },
+    matchers: LabelMatcher[],
+    use: (samples: InstantSample[]) => T,
+    shared = false,
+    readAt?: (at: number) => void,
+  ): Promise<{ unavailable: string } | { error: string } | { samples: T }> {
+    if (typeof template !== 'string') return template;
+    const prometheus = this.options.prometheus;
+    if (!prometheus) return { error: NO_SOURCE };
+    try {
+      const query = renderQuery(template, {
+        matchers,
+        window: this.options.config.metrics.window,
+        by: this.groupBy,
+      });
+      let samples: InstantSample[];
+      if (shared) {
+        const hit = await this.cache.get(`q:${query}`, () =>
+          prometheus.instant(query),
         );
-    } else {
-      // Runtimes without percentiles: the mean, informational, and why.
-      const mean = valueOf(outcome('latencyMean'));
-      signals.push(
-        mean.value === undefined
-          ? {
-              signal: 'latencyMean',
-              unit: 'seconds',
-              status: 'unknown',
-              reason: mean.reason,
-            }
-          : {
-              signal: 'latencyMean',
-              unit: 'seconds',
-              status: 'ok',
-              value: mean.value,
-              reason: `${set.latencyP95.unavailable}; a mean is not judged against the p95 SLO`,
-            },
-      );
+        samples = hit.value;
+        readAt?.(hit.at);
+      } else samples = await prometheus.instant(query);
+      return { samples: use(samples) };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+
+  /**
+   * Many services at once. Services whose selecting annotations are
+   * malformed come back `unknown` with the reason (one bad entity does not
+   * hide the others).
+   */
+  async query(options: {
+    targets: readonly ModelServiceTarget[];
+  }): Promise<HealthQueryResponse> {
+    const { metrics } = this.options.config;
+    // When the oldest upstream answer used was read (answers are shared).
+    let generatedAt = Infinity;
+    const readAt = (at: number) => {
+      generatedAt = Math.min(generatedAt, at);
+    };
+    const { labels } = metrics;
+
+    interface Member {
+      target: ModelServiceTarget;
+      env: ModelOpsEnvironment;
+    }
+    const items: ServiceHealthSummary[] = [];
+    const members: Member[] = [];
+    const resolvedOf = new Map<ModelServiceTarget, ModelOpsEnvironment[]>();
+    for (const target of options.targets) {
+      const problem = selectionProblem(target);
+      const environments = this.options.environments.resolve({
+        target,
+      }).environments;
+      resolvedOf.set(target, environments);
+      if (problem) continue;
+      for (const env of environments)
+        if (!notMonitorable(target, env)) members.push({ target, env });
     }
 
-    // Drift: the largest PSI of any feature or of the predictions.
-    const feature = valueOf(outcome('featureDrift'));
-    const prediction = valueOf(outcome('predictionDrift'));
-    const candidates = [
-      feature.value !== undefined
-        ? { value: feature.value, detail: `feature ${feature.detail ?? '?'}` }
-        : undefined,
-      prediction.value !== undefined
-        ? { value: prediction.value, detail: 'predictions' }
-        : undefined,
-    ].filter((c): c is { value: number; detail: string } => !!c);
-    const drift = candidates.length
-      ? candidates.reduce((a, b) => (b.value > a.value ? b : a))
-      : { reason: feature.reason ?? prediction.reason };
-    signals.push(
-      judged('drift', 'psi', drift, thresholds.drift, 'no drift-psi SLO'),
-    );
+    // Group by runtime and the service's own matchers: one query per group
+    // and signal selects every service of the group at once.
+    const groups = new Map<string, Member[]>();
+    for (const m of members) {
+      const key = JSON.stringify([
+        m.target.contract.runtime,
+        m.target.contract.metricsMatchers
+          .map(x => `${x.name}${x.op}${x.value}`)
+          .sort(),
+      ]);
+      groups.set(key, [...(groups.get(key) ?? []), m]);
+    }
+    type Indexed = Map<string, InstantSample[]>;
+    const byGroup = new Map<
+      string,
+      Map<
+        Signal,
+        { unavailable: string } | { error: string } | { samples: Indexed }
+      >
+    >();
+    const index = (samples: InstantSample[]): Indexed => {
+      const out: Indexed = new Map();
+      for (const s of samples) {
+        const k = seriesKey(
+          s.metric[labels.service] ?? '',
+          s.metric[labels.cluster] ?? '',
+          s.metric[labels.namespace] ?? '',
+        );
+        const list = out.get(k);
+        if (list) list.push(s);
+        else out.set(k, [s]);
+      }
+      return out;
+    };
+    await Promise.all([
+      ...[...groups.entries()].map(async ([key, group]) => {
+        const first = group[0].target;
+        const set = querySetFor(first.contract.runtime);
+        const needed = new Set<Signal>();
+        for (const m of group)
+          for (const s of signalsToRead(
+            thresholdsFor(m.target.contract.slo, metrics.slo),
+          ))
+            needed.add(s);
+        const matchers: LabelMatcher[] = [
+          { name: labels.service, op: '!=', value: '' },
+          ...first.contract.metricsMatchers,
+        ];
+        const results = new Map(
+          await Promise.all(
+            [...needed].map(
+              async s =>
+                [
+                  s,
+                  await this.read(set[s], matchers, index, true, readAt),
+                ] as const,
+            ),
+          ),
+        );
+        byGroup.set(key, results);
+      }),
+    ]);
+    const namespacesOf = new Map<string, Set<string>>();
+    for (const m of members)
+      namespacesOf.set(
+        m.env.cluster,
+        (namespacesOf.get(m.env.cluster) ?? new Set()).add(m.env.namespace),
+      );
+    const workloads = await this.workloadsByCluster(namespacesOf, readAt);
 
-    signals.push(readiness(workload, thresholds.minReadyRatio?.value ?? 1));
-    return { ...base, selector, ...combine(signals), signals };
+    for (const target of options.targets) {
+      const problem = selectionProblem(target);
+      const spec = (target.entity.spec ?? {}) as Record<string, unknown>;
+      const about = {
+        entityRef: target.ref,
+        ...(target.entity.metadata.title
+          ? { title: target.entity.metadata.title }
+          : {}),
+        ...(typeof spec.owner === 'string' ? { owner: spec.owner } : {}),
+        ...(typeof spec.system === 'string' ? { system: spec.system } : {}),
+        ...(typeof spec.lifecycle === 'string'
+          ? { lifecycle: spec.lifecycle }
+          : {}),
+        runtime: target.contract.runtime,
+      };
+      if (problem) {
+        items.push({
+          ...about,
+          status: 'unknown',
+          environments: [],
+          error: { reason: 'InvalidAnnotations', message: problem },
+        });
+        continue;
+      }
+      const groupKey = JSON.stringify([
+        target.contract.runtime,
+        target.contract.metricsMatchers
+          .map(x => `${x.name}${x.op}${x.value}`)
+          .sort(),
+      ]);
+      const environments = resolvedOf
+        .get(target)!
+        .map((env): EnvironmentHealthSummary => {
+          const base = {
+            environment: env.name,
+            cluster: env.cluster,
+            namespace: env.namespace,
+          };
+          const why = notMonitorable(target, env);
+          if (why)
+            return { ...base, status: 'unknown', reason: why, values: {} };
+          const results = byGroup.get(groupKey)!;
+          const key = seriesKey(
+            target.contract.kubernetesId!,
+            env.cluster,
+            env.namespace,
+          );
+          const outcome = (s: Signal): Outcome => {
+            const r = results.get(s);
+            if (!r) return { unavailable: 'not read' };
+            if (!('samples' in r)) return r;
+            return { samples: r.samples.get(key) ?? [] };
+          };
+          const matchers = this.serviceMatchers(target, env);
+          const result = evaluateSignals({
+            set: querySetFor(target.contract.runtime),
+            thresholds: thresholdsFor(target.contract.slo, metrics.slo),
+            outcome,
+            selector: formatSelector(matchers),
+            window: metrics.window,
+            workload: workloads.get(env.cluster)?.(
+              env.namespace,
+              target.contract.kubernetesId!,
+              target.contract.image,
+            ),
+          });
+          return { ...base, ...summarize(result) };
+        });
+      items.push({
+        ...about,
+        status: worstOf(environments.map(e => e.status)),
+        environments,
+      });
+    }
+    items.sort(
+      (a, b) =>
+        rank(b.status) - rank(a.status) ||
+        a.entityRef.localeCompare(b.entityRef),
+    );
+    return {
+      window: metrics.window,
+      generatedAt: new Date(
+        Number.isFinite(generatedAt) ? generatedAt : Date.now(),
+      ).toISOString(),
+      items,
+    };
+  }
+
+  /**
+   * The Deployments of a cluster that carry a Kubernetes id, by namespace
+   * and id: one list over every namespace, or, where the backend may not
+   * list cluster-wide (least-privilege RBAC), one per namespace in use.
+   */
+  private async listWorkloads(
+    name: string,
+    namespaces: Set<string>,
+  ): Promise<Map<string, KubeObject[]>> {
+    const client = this.options.clusters.get(name);
+    const index = await client.discover();
+    const res = index.lookup('apps/v1', 'Deployment');
+    const options = { labelSelector: LABEL_KUBERNETES_ID };
+    let list: KubeObject[] = [];
+    if (res) {
+      try {
+        list = await client.list(res, undefined, options);
+      } catch (e) {
+        if (!(e instanceof NotAllowedError)) throw e;
+        list = (
+          await Promise.all(
+            [...namespaces].map(ns => client.list(res, ns, options)),
+          )
+        ).flat();
+      }
+    }
+    const map = new Map<string, KubeObject[]>();
+    for (const d of list) {
+      const id = d.metadata.labels?.[LABEL_KUBERNETES_ID];
+      if (!id) continue;
+      const k = `${d.metadata.namespace}\u0000${id}`;
+      map.set(k, [...(map.get(k) ?? []), d]);
+    }
+    return map;
+  }
+
+  /**
+   * Per cluster, one list of the Deployments that carry a Kubernetes id,
+   * shared between callers; answers a service's workload from it. A
+   * cluster that fails makes its services' readiness unknown, with why.
+   */
+  private async workloadsByCluster(
+    clusters: Map<string, Set<string>>,
+    readAt: (at: number) => void,
+  ): Promise<
+    Map<string, (namespace: string, id: string, image?: string) => Workload>
+  > {
+    const out = new Map<
+      string,
+      (namespace: string, id: string, image?: string) => Workload
+    >();
+    await Promise.all(
+      [...clusters].map(async ([name, namespaces]) => {
+        try {
+          const { value: byService, at } = await this.cache.get(
+            `w:${name}:${[...namespaces].sort().join(',')}`,
+            () => this.listWorkloads(name, namespaces),
+          );
+          readAt(at);
+          out.set(name, (namespace, id, image) => {
+            const deployments = byService.get(`${namespace}\u0000${id}`) ?? [];
+            const { phase, replicas, problems } = computeRolloutStatus(
+              deployments,
+              [],
+              [],
+              image,
+            );
+            return { phase, replicas, problems };
+          });
+        } catch (e) {
+          const message = (e as Error).message;
+          out.set(name, () => ({
+            phase: 'Unknown',
+            problems: [],
+            error: { reason: (e as Error).name ?? 'Error', message },
+          }));
+        }
+      }),
+    );
+    return out;
   }
 }
 
-/** Ready over desired pods, from the deploy status the cluster answered. */
-function readiness(
-  workload: EnvironmentStatus | undefined,
-  minReadyRatio: number,
-): SignalHealth {
-  const signal = 'readyRatio' as const;
-  const unit = 'ratio' as const;
-  if (!workload || workload.error)
-    return {
-      signal,
-      unit,
-      status: 'unknown',
-      reason: workload?.error?.message ?? 'no status from the cluster',
-    };
-  if (workload.phase === 'NotDeployed')
-    return {
-      signal,
-      unit,
-      status: 'unknown',
-      reason: 'not deployed in this environment',
-    };
-  const desired = workload.replicas?.desired ?? 0;
-  const ready = workload.replicas?.ready ?? 0;
-  const value = desired > 0 ? ready / desired : 1;
-  const base = { signal, unit, value, warning: minReadyRatio, critical: 0 };
-  if (workload.phase === 'Failed')
-    return {
-      ...base,
-      status: 'critical',
-      reason: `the rollout failed${
-        workload.problems[0] ? `: ${workload.problems[0].message}` : ''
-      }`,
-    };
-  if (desired > 0 && ready === 0)
-    return { ...base, status: 'critical', reason: 'no pod is ready' };
-  if (value < minReadyRatio)
-    return {
-      ...base,
-      status: 'warning',
-      reason: `${ready} of ${desired} pods ready`,
-    };
-  return { ...base, status: 'ok' };
+const VALUE_SIGNALS = [
+  'requestRate',
+  'errorRate',
+  'latencyP95',
+  'latencyMean',
+  'drift',
+  'readyRatio',
+] as const;
+
+/** An environment's judged signals as the overview shows them: status, the worst, the values. */
+function summarize(result: {
+  signals: SignalHealth[];
+  status: HealthStatus;
+  worst?: SignalHealth['signal'];
+}): Pick<EnvironmentHealthSummary, 'status' | 'worst' | 'reason' | 'values'> {
+  const values: SignalValues = {};
+  for (const s of result.signals) {
+    if (
+      s.value !== undefined &&
+      (VALUE_SIGNALS as readonly string[]).includes(s.signal)
+    )
+      values[s.signal as (typeof VALUE_SIGNALS)[number]] = s.value;
+  }
+  const telling = result.worst
+    ? result.signals.find(s => s.signal === result.worst)
+    : result.signals.find(s => s.status === result.status && s.reason);
+  const reason = result.status === 'ok' ? undefined : telling?.reason;
+  return {
+    status: result.status,
+    ...(result.worst ? { worst: result.worst } : {}),
+    ...(reason ? { reason } : {}),
+    values,
+  };
 }

@@ -115,6 +115,11 @@ export function combine(signals: readonly SignalHealth[]): {
     : { status };
 }
 
+/** How bad a status is, for sorting: ok < unknown < warning < critical. */
+export function rank(status: HealthStatus): number {
+  return RANK[status];
+}
+
 /** The worst status of several (a service over its environments). */
 export function worstOf(statuses: readonly HealthStatus[]): HealthStatus {
   return statuses.reduce<HealthStatus>(

@@ -2,15 +2,46 @@ import {
   BackstageCredentials,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { NotAllowedError } from '@backstage/errors';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
+  HealthQueryRequest,
+  HealthQueryResponse,
   HealthResponse,
+  isModelService,
+  MetricsResponse,
+  MODEL_SERVICE_TYPE,
   modelOpsMetricsReadPermission,
+  readModelServiceContract,
 } from '@modelops/plugin-modelops-common';
 import { HealthService } from '../metrics/HealthService';
-import { loadModelService, ModelServiceTarget } from './entities';
+import { SeriesService } from '../metrics/SeriesService';
+import {
+  loadModelService,
+  ModelServiceTarget,
+  parseFullEntityRef,
+} from './entities';
+
+/** What the overview reads of each entity. */
+const SUMMARY_FIELDS = [
+  'kind',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.title',
+  'metadata.annotations',
+  'spec.type',
+  'spec.owner',
+  'spec.system',
+  'spec.lifecycle',
+];
+
+/** A catalog filter key: a dotted field path, as the catalog accepts them. */
+const FILTER_KEY = /^[a-zA-Z0-9_\-]+(\.[a-zA-Z0-9_\-/]+)*$/;
+
+/** Decisions asked of the permission framework per batch. */
+const AUTHORIZE_BATCH = 1000;
 
 /**
  * The monitoring reads as every caller gets them: the entity loaded with the
@@ -23,8 +54,98 @@ export class AuthorizedMonitoringService {
       catalog: CatalogService;
       permissions: PermissionsService;
       health: HealthService;
+      series: SeriesService;
     },
   ) {}
+
+  async metrics(options: {
+    entityRef: string;
+    environment: string;
+    start?: string;
+    end?: string;
+    step?: number;
+    credentials: BackstageCredentials;
+  }): Promise<MetricsResponse> {
+    const { credentials, ...request } = options;
+    const target = await this.authorized({
+      entityRef: options.entityRef,
+      credentials,
+    });
+    return this.options.series.series({ ...request, target });
+  }
+
+  /**
+   * The overview: the model services the caller may see in the catalog
+   * (explicit refs, or a filter, or all of them), of those the ones whose
+   * metrics they may read; the rest are absent, not errors.
+   */
+  async query(options: {
+    request: HealthQueryRequest;
+    credentials: BackstageCredentials;
+  }): Promise<HealthQueryResponse> {
+    const { request, credentials } = options;
+    const { catalog } = this.options;
+    let entities;
+    if (request.entityRefs) {
+      if (request.filter)
+        throw new InputError('Give entityRefs or filter, not both');
+      const refs: string[] = [
+        ...new Set(request.entityRefs.map(r => parseFullEntityRef(r))),
+      ];
+      entities = (
+        await catalog.getEntitiesByRefs(
+          { entityRefs: refs, fields: SUMMARY_FIELDS },
+          { credentials },
+        )
+      ).items.filter(e => !!e);
+    } else {
+      const filter: Record<string, string | string[]> = {};
+      for (const [key, value] of Object.entries(request.filter ?? {})) {
+        if (!FILTER_KEY.test(key))
+          throw new InputError(
+            `Invalid catalog filter key ${JSON.stringify(
+              key,
+            )}: use a field path such as spec.owner`,
+          );
+        filter[key] = value as string | string[];
+      }
+      entities = (
+        await catalog.getEntities(
+          {
+            filter: {
+              ...filter,
+              kind: 'Component',
+              'spec.type': MODEL_SERVICE_TYPE,
+            },
+            fields: SUMMARY_FIELDS,
+          },
+          { credentials },
+        )
+      ).items;
+    }
+    const targets: ModelServiceTarget[] = entities
+      .filter(e => e && isModelService(e))
+      .map(entity => ({
+        entity: entity!,
+        ref: stringifyEntityRef(entity!),
+        contract: readModelServiceContract(entity!),
+      }));
+    const allowed: ModelServiceTarget[] = [];
+    for (let i = 0; i < targets.length; i += AUTHORIZE_BATCH) {
+      const batch = targets.slice(i, i + AUTHORIZE_BATCH);
+      const decisions = await this.options.permissions.authorize(
+        batch.map(t => ({
+          permission: modelOpsMetricsReadPermission,
+          resourceRef: t.ref,
+        })),
+        { credentials },
+      );
+      batch.forEach((t, j) => {
+        if (decisions[j].result === AuthorizeResult.ALLOW) allowed.push(t);
+      });
+    }
+    return this.options.health.query({ targets: allowed });
+  }
 
   async health(options: {
     entityRef: string;

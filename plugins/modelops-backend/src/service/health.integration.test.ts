@@ -91,6 +91,10 @@ const hostile = [
 async function backend(options: {
   prometheusUrl?: string;
   deny?: boolean;
+  /** Allow modelops.metrics.read on these refs only. */
+  allowOnly?: string[];
+  /** The catalog; the demo services and the hostile ones by default. */
+  entities?: Entity[];
 }): Promise<any> {
   const platform = parse(fs.readFileSync(PLATFORM_CONFIG, 'utf8'));
   if (options.prometheusUrl)
@@ -101,8 +105,21 @@ async function backend(options: {
   const features: any[] = [
     modelOpsPlugin,
     mockServices.rootConfig.factory({ data: platform }),
-    catalogServiceMock.factory({ entities: [fraud, classifier, ...hostile] }),
+    catalogServiceMock.factory({
+      entities: options.entities ?? [fraud, classifier, ...hostile],
+    }),
   ];
+  if (options.allowOnly)
+    features.push(
+      mockServices.permissions.mock({
+        authorize: async requests =>
+          requests.map(r => ({
+            result: options.allowOnly!.includes((r as any).resourceRef)
+              ? AuthorizeResult.ALLOW
+              : AuthorizeResult.DENY,
+          })),
+      }).factory,
+    );
   if (options.deny)
     features.push(
       mockServices.permissions.mock({
@@ -249,5 +266,268 @@ describeIfPlatform('GET /health when Prometheus is down', () => {
         reason: `Prometheus at http://127.0.0.1:${port} is unreachable: ECONNREFUSED`,
       });
     expect(bySignal.readyRatio).toMatchObject({ status: 'ok', value: 1 });
+  });
+});
+
+/** Lines of Prometheus' query log that come from the overview's grouped queries. */
+function groupedQueriesLogged(): number {
+  return fs
+    .readFileSync(QUERY_LOG, 'utf8')
+    .split('\n')
+    .filter(l => l.includes('backstage_io_kubernetes_id!=\\"\\"')).length;
+}
+
+const queryHealth = (server: any, body: object) =>
+  request(server).post('/api/modelops/health/query').send(body);
+
+describeIfPlatform('POST /health/query against the local platform', () => {
+  // Services with no series and no workloads: what a large catalog adds.
+  const bulk = Array.from({ length: 300 }, (_, i) =>
+    service(`bulk-${i}`, {
+      'modelops/runtime': i % 2 ? 'kserve' : 'triton',
+    }),
+  );
+
+  it('judges every model service the caller may see, worst first, with the demo services live', async () => {
+    const server = await backend({});
+    const res = await waitFor(
+      'a request rate for fraud-detector',
+      async () => {
+        const r = await queryHealth(server, {});
+        expect(r.status).toBe(200);
+        const f = r.body.items.find(
+          (i: any) => i.entityRef === 'component:default/fraud-detector',
+        );
+        return f?.environments.every((e: any) => e.values.requestRate > 0)
+          ? r
+          : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 2000 },
+    );
+    const byRef = Object.fromEntries(
+      res.body.items.map((i: any) => [i.entityRef, i]),
+    );
+    expect(Object.keys(byRef).sort()).toEqual(
+      [fraud, classifier, ...hostile]
+        .map(e => `component:default/${e.metadata.name}`)
+        .sort(),
+    );
+    const f = byRef['component:default/fraud-detector'];
+    expect(f).toMatchObject({
+      owner: 'group:default/team-it',
+      lifecycle: 'experimental',
+      runtime: 'kserve',
+    });
+    expect(f.environments.map((e: any) => e.environment)).toEqual([
+      'dev',
+      'prod',
+    ]);
+    const dev = f.environments[0];
+    expect(dev.values.latencyP95).toBeGreaterThan(0);
+    expect(dev.values.errorRate).toBeGreaterThanOrEqual(0);
+    expect(dev.values.drift).toBeGreaterThanOrEqual(0);
+    expect(dev.values.readyRatio).toBe(1);
+    // Triton has a mean, not a p95.
+    const triton = byRef['component:default/image-classifier'].environments[0];
+    expect(triton.values.latencyMean).toBeGreaterThan(0);
+    expect(triton.values.latencyP95).toBeUndefined();
+    // A hostile annotation makes its service unknown with the reason; it
+    // does not fail the others.
+    expect(byRef['component:default/hostile-regex']).toMatchObject({
+      status: 'unknown',
+      environments: [],
+      error: {
+        reason: 'InvalidAnnotations',
+        message: expect.stringContaining('modelops/metrics-selector'),
+      },
+    });
+    // Worst first.
+    const RANK: Record<string, number> = {
+      ok: 0,
+      unknown: 1,
+      warning: 2,
+      critical: 3,
+    };
+    const ranks = res.body.items.map((i: any) => RANK[i.status]);
+    expect([...ranks].sort((a, b) => b - a)).toEqual(ranks);
+    expect(Date.parse(res.body.generatedAt)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('costs the same number of Prometheus queries for 2 services and for 302, and shares them between callers', async () => {
+    const small = await backend({ entities: [fraud, classifier] });
+    let before = groupedQueriesLogged();
+    expect((await queryHealth(small, {})).status).toBe(200);
+    const forTwo = groupedQueriesLogged() - before;
+
+    const large = await backend({ entities: [fraud, classifier, ...bulk] });
+    before = groupedQueriesLogged();
+    const res = await queryHealth(large, {});
+    expect(res.status).toBe(200);
+    expect(res.body.items).toHaveLength(302);
+    const forMany = groupedQueriesLogged() - before;
+    expect(forTwo).toBeGreaterThan(0);
+    expect(forMany).toBe(forTwo);
+    expect(forMany).toBeLessThanOrEqual(15);
+    // The services without series say so, with their own selector.
+    const quiet = res.body.items.find(
+      (i: any) => i.entityRef === 'component:default/bulk-1',
+    );
+    expect(quiet.status).toBe('unknown');
+    expect(quiet.environments[0].reason).toBe(
+      'no series match {cluster="dev",namespace="models",backstage_io_kubernetes_id="bulk-1"}',
+    );
+
+    // A second viewer within the cache's 30 s costs nothing upstream.
+    before = groupedQueriesLogged();
+    const again = await queryHealth(large, {});
+    expect(again.status).toBe(200);
+    expect(groupedQueriesLogged() - before).toBe(0);
+    expect(again.body.generatedAt).toBe(res.body.generatedAt);
+  });
+
+  it('reads only the named refs, or what a catalog filter selects; unknown refs are absent', async () => {
+    const server = await backend({});
+    const named = await queryHealth(server, {
+      entityRefs: [
+        'component:default/fraud-detector',
+        'component:default/nope',
+      ],
+    });
+    expect(named.status).toBe(200);
+    expect(named.body.items.map((i: any) => i.entityRef)).toEqual([
+      'component:default/fraud-detector',
+    ]);
+    const filtered = await queryHealth(server, {
+      filter: { 'metadata.name': ['image-classifier'] },
+    });
+    expect(filtered.status).toBe(200);
+    expect(filtered.body.items.map((i: any) => i.entityRef)).toEqual([
+      'component:default/image-classifier',
+    ]);
+  });
+
+  it('leaves out services whose metrics the caller may not read', async () => {
+    const server = await backend({
+      allowOnly: ['component:default/image-classifier'],
+    });
+    const res = await queryHealth(server, {});
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((i: any) => i.entityRef)).toEqual([
+      'component:default/image-classifier',
+    ]);
+  });
+
+  it.each([
+    [{ entityRefs: ['component:'] }, /Malformed entity ref "component:"/],
+    [{ filter: { 'spec.owner")': 'x' } }, /Invalid catalog filter key/],
+    [
+      { entityRefs: ['component:default/a'], filter: { 'spec.owner': 'x' } },
+      /not both/,
+    ],
+    [{ entityRefs: 'component:default/a' }, /entityRefs/],
+    [{ sql: 'drop table' }, /must NOT have additional properties/],
+  ])('refuses %j with a 400', async (body, message) => {
+    const server = await backend({});
+    const res = await queryHealth(server, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(message);
+  });
+});
+
+describeIfPlatform('GET /metrics against the local platform', () => {
+  let server: any;
+  beforeAll(async () => {
+    server = await backend({});
+  });
+  const metrics = (query: Record<string, unknown>) =>
+    request(server)
+      .get('/api/modelops/metrics')
+      .query({ entityRef: 'component:default/fraud-detector', ...query });
+
+  it('charts every signal of the last 15 minutes with the SLO lines', async () => {
+    const end = new Date();
+    const start = new Date(end.getTime() - 15 * 60_000);
+    const res = await metrics({
+      environment: 'dev',
+      start: start.toISOString(),
+      end: end.toISOString(),
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      entityRef: 'component:default/fraud-detector',
+      environment: 'dev',
+      selector:
+        '{cluster="dev",namespace="models",backstage_io_kubernetes_id="fraud-detector"}',
+      step: 15,
+      deploys: expect.any(Array),
+    });
+    const bySignal = Object.fromEntries(
+      res.body.signals.map((s: any) => [s.signal, s]),
+    );
+    expect(Object.keys(bySignal)).toEqual([
+      'requestRate',
+      'errorRate',
+      'latencyP50',
+      'latencyP95',
+      'latencyP99',
+      'predictionsByClass',
+      'featureDrift',
+      'predictionDrift',
+    ]);
+    const rate = bySignal.requestRate;
+    expect(rate.series).toHaveLength(1);
+    expect(rate.series[0].labels).toEqual({});
+    // Points on the 15 s grid of the range (as many as Prometheus has had
+    // time to scrape since the platform came up).
+    const from = Math.floor(start.getTime() / 1000);
+    expect(rate.series[0].points.length).toBeGreaterThan(0);
+    expect(rate.series[0].points.length).toBeLessThanOrEqual(61);
+    for (const [t, v] of rate.series[0].points) {
+      expect(t).toBeGreaterThanOrEqual(from);
+      expect((t - from) % 15).toBe(0);
+      expect(v).toBeGreaterThan(0);
+    }
+    expect(bySignal.latencyP95).toMatchObject({
+      critical: 0.25,
+      unit: 'seconds',
+    });
+    expect(bySignal.featureDrift.critical).toBe(0.2);
+    // Drift per feature: one series each, told apart by the feature label.
+    expect(bySignal.featureDrift.series.length).toBeGreaterThan(1);
+    for (const s of bySignal.featureDrift.series)
+      expect(Object.keys(s.labels)).toEqual(['feature']);
+  });
+
+  it.each([
+    [{ environment: 'staging' }, /Unknown environment "staging"/],
+    [
+      { environment: 'dev', start: 'an hour ago' },
+      /start must be an RFC 3339 time/,
+    ],
+    [
+      {
+        environment: 'dev',
+        start: '2026-12-01T12:00:00Z',
+        end: '2026-12-01T11:00:00Z',
+      },
+      /start must be before end/,
+    ],
+    [{ environment: 'dev', step: 0 }, /step/],
+  ])('refuses %j with a 400', async (query, message) => {
+    const res = await metrics(query);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toMatch(message);
+  });
+
+  it('refuses a hostile selector with a 400 before any query', async () => {
+    const res = await request(server).get('/api/modelops/metrics').query({
+      entityRef: 'component:default/hostile-selector',
+      environment: 'dev',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain('modelops/metrics-selector');
+    const log = fs.readFileSync(QUERY_LOG, 'utf8');
+    for (const fragment of ['vector(1)', 'hostile', '=~\\".+\\"', 'or up'])
+      expect(log).not.toContain(fragment);
   });
 });

@@ -90,6 +90,24 @@ export async function createRouter(
     );
   });
 
+  router.post('/health/query', async (req, res) => {
+    res.json(
+      await monitoring.query({
+        request: req.body ?? {},
+        credentials: await credentialsOf(req),
+      }),
+    );
+  });
+
+  router.get('/metrics', async (req, res) => {
+    res.json(
+      await monitoring.metrics({
+        ...req.query,
+        credentials: await credentialsOf(req),
+      }),
+    );
+  });
+
   outer.use(router);
   return outer;
 }

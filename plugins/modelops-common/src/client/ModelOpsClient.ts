@@ -6,7 +6,10 @@ import {
   DeployRequest,
   DeployResponse,
   EntityEnvironmentsResponse,
+  HealthQueryRequest,
+  HealthQueryResponse,
   HealthResponse,
+  MetricsResponse,
 } from '../types';
 
 /** The subset of Backstage's DiscoveryApi the client needs. @public */
@@ -70,6 +73,22 @@ export interface ModelOpsApi {
     request: { entityRef: string },
     options?: ModelOpsRequestOptions,
   ): Promise<HealthResponse>;
+  /** Many services' health at once (the overview): refs, a catalog filter, or every model service. */
+  queryHealth(
+    request?: HealthQueryRequest,
+    options?: ModelOpsRequestOptions,
+  ): Promise<HealthQueryResponse>;
+  /** Series per signal over a range in one environment, with the range's deploys. */
+  getMetrics(
+    request: {
+      entityRef: string;
+      environment: string;
+      start?: string;
+      end?: string;
+      step?: number;
+    },
+    options?: ModelOpsRequestOptions,
+  ): Promise<MetricsResponse>;
 }
 
 /** The body of a successful answer; a Backstage ResponseError otherwise. */
@@ -158,5 +177,25 @@ export class ModelOpsClient implements ModelOpsApi {
     options?: ModelOpsRequestOptions,
   ): Promise<HealthResponse> {
     return ok(await this.api.getHealth({ query: request }, options));
+  }
+
+  async queryHealth(
+    request: HealthQueryRequest = {},
+    options?: ModelOpsRequestOptions,
+  ): Promise<HealthQueryResponse> {
+    return ok(await this.api.queryHealth({ body: request }, options));
+  }
+
+  async getMetrics(
+    request: {
+      entityRef: string;
+      environment: string;
+      start?: string;
+      end?: string;
+      step?: number;
+    },
+    options?: ModelOpsRequestOptions,
+  ): Promise<MetricsResponse> {
+    return ok(await this.api.getMetrics({ query: request }, options));
   }
 }

@@ -778,6 +778,314 @@ export const spec = {
         },
         required: ['entityRef', 'status', 'window', 'environments'],
       },
+      HealthQueryRequest: {
+        type: 'object',
+        description:
+          'Which model services to judge: explicit entity refs, or a catalog filter (AND-ed with `kind: Component` and `spec.type: model-service`). With neither, every model service the caller may see.',
+        additionalProperties: false,
+        properties: {
+          entityRefs: {
+            type: 'array',
+            maxItems: 20000,
+            items: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 512,
+            },
+          },
+          filter: {
+            type: 'object',
+            description:
+              'Catalog fields to values, e.g. `{"spec.owner": ["team-a"], "spec.lifecycle": "production"}`.',
+            maxProperties: 8,
+            additionalProperties: {
+              oneOf: [
+                {
+                  type: 'string',
+                  maxLength: 256,
+                },
+                {
+                  type: 'array',
+                  maxItems: 100,
+                  items: {
+                    type: 'string',
+                    maxLength: 256,
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+      SignalValues: {
+        type: 'object',
+        description:
+          'The current value of each signal that has one (units as in SignalHealth).',
+        properties: {
+          requestRate: {
+            type: 'number',
+          },
+          errorRate: {
+            type: 'number',
+          },
+          latencyP95: {
+            type: 'number',
+          },
+          latencyMean: {
+            type: 'number',
+          },
+          drift: {
+            type: 'number',
+          },
+          readyRatio: {
+            type: 'number',
+          },
+        },
+      },
+      EnvironmentHealthSummary: {
+        type: 'object',
+        description:
+          "A model service's health in one environment, without the per-signal detail.",
+        properties: {
+          environment: {
+            type: 'string',
+          },
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          status: {
+            $ref: '#/components/schemas/HealthStatus',
+          },
+          worst: {
+            type: 'string',
+            description:
+              'The signal with the worst status, when any is warning or critical.',
+          },
+          reason: {
+            type: 'string',
+            description:
+              'Why the worst signal is as it is, or why the environment is unknown.',
+          },
+          values: {
+            $ref: '#/components/schemas/SignalValues',
+          },
+        },
+        required: ['environment', 'cluster', 'namespace', 'status', 'values'],
+      },
+      ServiceHealthSummary: {
+        type: 'object',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          title: {
+            type: 'string',
+          },
+          owner: {
+            type: 'string',
+          },
+          system: {
+            type: 'string',
+          },
+          lifecycle: {
+            type: 'string',
+          },
+          runtime: {
+            type: 'string',
+          },
+          status: {
+            $ref: '#/components/schemas/HealthStatus',
+          },
+          environments: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/EnvironmentHealthSummary',
+            },
+          },
+          error: {
+            $ref: '#/components/schemas/ModelOpsErrorInfo',
+          },
+        },
+        required: ['entityRef', 'status', 'environments'],
+      },
+      HealthQueryResponse: {
+        type: 'object',
+        properties: {
+          window: {
+            type: 'string',
+          },
+          generatedAt: {
+            type: 'string',
+            description:
+              'When the upstream answers were read, RFC 3339 (they are shared for a short while).',
+          },
+          items: {
+            type: 'array',
+            description: 'Worst first, then by entity ref.',
+            items: {
+              $ref: '#/components/schemas/ServiceHealthSummary',
+            },
+          },
+        },
+        required: ['window', 'generatedAt', 'items'],
+      },
+      MetricPoint: {
+        type: 'array',
+        description: '[unix seconds, value]',
+        minItems: 2,
+        maxItems: 2,
+        items: {
+          type: 'number',
+        },
+      },
+      MetricSeries: {
+        type: 'object',
+        properties: {
+          labels: {
+            type: 'object',
+            description:
+              'What tells this series from the signal\'s others, e.g. `{"feature":"amount"}`.',
+            additionalProperties: {
+              type: 'string',
+            },
+          },
+          points: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/MetricPoint',
+            },
+          },
+        },
+        required: ['labels', 'points'],
+      },
+      SignalSeries: {
+        type: 'object',
+        properties: {
+          signal: {
+            type: 'string',
+            enum: [
+              'requestRate',
+              'errorRate',
+              'latencyP50',
+              'latencyP95',
+              'latencyP99',
+              'latencyMean',
+              'predictionsByClass',
+              'featureDrift',
+              'predictionDrift',
+            ],
+          },
+          unit: {
+            type: 'string',
+            enum: ['requestsPerSecond', 'ratio', 'seconds', 'psi'],
+          },
+          series: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/MetricSeries',
+            },
+          },
+          critical: {
+            type: 'number',
+            description: 'The SLO threshold to draw, when the signal has one.',
+          },
+          warning: {
+            type: 'number',
+          },
+          reason: {
+            type: 'string',
+            description:
+              'Why there are no series (no match, the runtime cannot answer, the source failed).',
+          },
+        },
+        required: ['signal', 'unit', 'series'],
+      },
+      DeployMarker: {
+        type: 'object',
+        description: 'A deploy or rollback that finished in the range.',
+        properties: {
+          deploymentId: {
+            type: 'string',
+          },
+          time: {
+            type: 'string',
+            description: 'RFC 3339.',
+          },
+          action: {
+            type: 'string',
+          },
+          image: {
+            type: 'string',
+          },
+          revision: {
+            type: 'integer',
+          },
+          requestedBy: {
+            type: 'string',
+          },
+          status: {
+            type: 'string',
+          },
+        },
+        required: [
+          'deploymentId',
+          'time',
+          'action',
+          'image',
+          'requestedBy',
+          'status',
+        ],
+      },
+      MetricsResponse: {
+        type: 'object',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+          },
+          selector: {
+            type: 'string',
+          },
+          start: {
+            type: 'string',
+            description: 'RFC 3339.',
+          },
+          end: {
+            type: 'string',
+            description: 'RFC 3339.',
+          },
+          step: {
+            type: 'integer',
+            description: 'Seconds between points.',
+          },
+          signals: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/SignalSeries',
+            },
+          },
+          deploys: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DeployMarker',
+            },
+          },
+        },
+        required: [
+          'entityRef',
+          'environment',
+          'start',
+          'end',
+          'step',
+          'signals',
+          'deploys',
+        ],
+      },
     },
   },
   paths: {
@@ -1056,6 +1364,121 @@ export const spec = {
               'application/json': {
                 schema: {
                   $ref: '#/components/schemas/HealthResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/health/query': {
+      post: {
+        operationId: 'QueryHealth',
+        tags: ['Monitoring'],
+        summary:
+          'The health of many model services at once, for the overview: a fixed number of PromQL queries (per signal and runtime, grouped by service, cluster and namespace) and one workload list per cluster, whatever the number of services; upstream answers are shared for `modelops.metrics.cacheSeconds`. Services the caller may not see, or may not read the metrics of, are absent.',
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/HealthQueryRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'Ok',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/HealthQueryResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'GetMetrics',
+        tags: ['Monitoring'],
+        summary:
+          "Series per signal over a range for one environment, with the deploys of that range as markers. The step is derived from the range when absent and kept below Prometheus' 11,000-point limit. Needs `modelops.metrics.read`.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/entityRef',
+          },
+          {
+            name: 'environment',
+            in: 'query',
+            required: true,
+            schema: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 63,
+            },
+          },
+          {
+            name: 'start',
+            in: 'query',
+            required: false,
+            description:
+              'Range start (RFC 3339); default one hour before `end`.',
+            schema: {
+              type: 'string',
+              maxLength: 40,
+            },
+          },
+          {
+            name: 'end',
+            in: 'query',
+            required: false,
+            description: 'Range end (RFC 3339); default now.',
+            schema: {
+              type: 'string',
+              maxLength: 40,
+            },
+          },
+          {
+            name: 'step',
+            in: 'query',
+            required: false,
+            description: 'Seconds between points.',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 86400,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Ok',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/MetricsResponse',
                 },
               },
             },

@@ -76,7 +76,10 @@ export type GetEnvironments = {
   };
   response: EntityEnvironmentsResponse | Error | Error | Error;
 };
+import { HealthQueryRequest } from '../models/HealthQueryRequest.model';
+import { HealthQueryResponse } from '../models/HealthQueryResponse.model';
 import { HealthResponse } from '../models/HealthResponse.model';
+import { MetricsResponse } from '../models/MetricsResponse.model';
 
 /**
  * @public
@@ -86,6 +89,26 @@ export type GetHealth = {
     entityRef: string;
   };
   response: HealthResponse | Error | Error | Error | Error;
+};
+/**
+ * @public
+ */
+export type GetMetrics = {
+  query: {
+    entityRef: string;
+    environment: string;
+    start?: string;
+    end?: string;
+    step?: number;
+  };
+  response: MetricsResponse | Error | Error | Error | Error;
+};
+/**
+ * @public
+ */
+export type QueryHealth = {
+  body: HealthQueryRequest;
+  response: HealthQueryResponse | Error | Error;
 };
 
 export type EndpointMap = {
@@ -100,4 +123,8 @@ export type EndpointMap = {
   '#get|/environments': GetEnvironments;
 
   '#get|/health': GetHealth;
+
+  '#get|/metrics': GetMetrics;
+
+  '#post|/health/query': QueryHealth;
 };

@@ -15,7 +15,10 @@ import { DeploymentHistoryPage } from '../models/DeploymentHistoryPage.model';
 import { DeploymentStatusResponse } from '../models/DeploymentStatusResponse.model';
 import { RollbackRequest } from '../models/RollbackRequest.model';
 import { EntityEnvironmentsResponse } from '../models/EntityEnvironmentsResponse.model';
+import { HealthQueryRequest } from '../models/HealthQueryRequest.model';
+import { HealthQueryResponse } from '../models/HealthQueryResponse.model';
 import { HealthResponse } from '../models/HealthResponse.model';
+import { MetricsResponse } from '../models/MetricsResponse.model';
 
 /**
  * Wraps the Response type to convey a type on the json call.
@@ -83,6 +86,24 @@ export type GetHealth = {
   query: {
     entityRef: string;
   };
+};
+/**
+ * @public
+ */
+export type GetMetrics = {
+  query: {
+    entityRef: string;
+    environment: string;
+    start?: string;
+    end?: string;
+    step?: number;
+  };
+};
+/**
+ * @public
+ */
+export type QueryHealth = {
+  body: HealthQueryRequest;
 };
 
 /**
@@ -258,6 +279,61 @@ export class DefaultApiClient {
         ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
       },
       method: 'GET',
+    });
+  }
+
+  /**
+   * Series per signal over a range for one environment, with the deploys of that range as markers. The step is derived from the range when absent and kept below Prometheus\' 11,000-point limit. Needs `modelops.metrics.read`.
+   * @param entityRef - Full ref of a model service entity, e.g. &#x60;component:default/fraud-detector&#x60;.
+   * @param environment -
+   * @param start - Range start (RFC 3339); default one hour before &#x60;end&#x60;.
+   * @param end - Range end (RFC 3339); default now.
+   * @param step - Seconds between points.
+   */
+  public async getMetrics(
+    // @ts-ignore
+    request: GetMetrics,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<MetricsResponse>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/metrics{?entityRef,environment,start,end,step}`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      ...request.query,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+    });
+  }
+
+  /**
+   * The health of many model services at once, for the overview: a fixed number of PromQL queries (per signal and runtime, grouped by service, cluster and namespace) and one workload list per cluster, whatever the number of services; upstream answers are shared for `modelops.metrics.cacheSeconds`. Services the caller may not see, or may not read the metrics of, are absent.
+   * @param healthQueryRequest -
+   */
+  public async queryHealth(
+    // @ts-ignore
+    request: QueryHealth,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<HealthQueryResponse>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/health/query`;
+
+    const uri = parser.parse(uriTemplate).expand({});
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+      body: JSON.stringify(request.body),
     });
   }
 }
