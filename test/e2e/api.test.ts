@@ -215,6 +215,49 @@ describe('ModelOps API against the running portal and local platform', () => {
     }
   });
 
+  it('judges every demo model service in one overview request', async () => {
+    const res = await postJson(
+      `${BACKEND_URL}/api/modelops/health/query`,
+      token,
+      {},
+    );
+    assert.equal(res.status, 200);
+    const refs = res.body.items.map((i: any) => i.entityRef);
+    for (const name of [
+      'fraud-detector',
+      'churn-predictor',
+      'image-classifier',
+    ])
+      assert.ok(refs.includes(`component:default/${name}`), `lists ${name}`);
+    const fraud = res.body.items.find(
+      (i: any) => i.entityRef === 'component:default/fraud-detector',
+    );
+    assert.deepEqual(
+      fraud.environments.map((e: any) => e.environment),
+      ['dev', 'prod'],
+    );
+    assert.ok(fraud.environments[1].values.requestRate > 0, 'prod has traffic');
+    assert.equal(fraud.environments[1].values.readyRatio, 1);
+    assert.ok(!Number.isNaN(Date.parse(res.body.generatedAt)));
+  });
+
+  it("charts a service's signals over the last 15 minutes", async () => {
+    const end = new Date();
+    const start = new Date(end.getTime() - 15 * 60_000);
+    const res = await getJson(
+      `${BACKEND_URL}/api/modelops/metrics?entityRef=component:default/fraud-detector&environment=prod&start=${start.toISOString()}&end=${end.toISOString()}`,
+      token,
+    );
+    assert.equal(res.status, 200);
+    assert.equal(res.body.step, 15);
+    const rate = res.body.signals.find((s: any) => s.signal === 'requestRate');
+    assert.equal(rate.series.length, 1);
+    assert.ok(rate.series[0].points.length > 0, 'traffic has points');
+    const p95 = res.body.signals.find((s: any) => s.signal === 'latencyP95');
+    assert.equal(p95.critical, 0.25);
+    assert.ok(Array.isArray(res.body.deploys));
+  });
+
   it('never sends cluster credentials to the browser', async () => {
     const secrets = platformSecrets();
     assert.ok(

@@ -64,8 +64,9 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     });
     await card.getByRole('link', { name: /Monitoring/ }).click();
     await page.waitForURL(
-      /\/catalog\/default\/component\/fraud-detector\/monitoring$/,
+      /\/catalog\/default\/component\/fraud-detector\/model-monitoring$/,
     );
+    await page.getByText('Monitoring contract').waitFor();
   });
 
   it('shows the Model deployment tab with the environments the backend resolves', async () => {
@@ -157,6 +158,25 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     assert.match(text, /latency-p95-ms = 250/);
     assert.match(text, /drift-psi = 0\.2/);
     assert.equal(await page.getByText('Ready to deploy').count(), 2);
+    // Charts of the last hour, with the deploy made from the other tab as a
+    // marker on them and in the list of the range's deploys.
+    const latency = page.getByLabel('Latency chart');
+    await latency.locator('svg.recharts-surface').waitFor({ timeout: 60_000 });
+    await latency
+      .getByText(/^r\d+ 0\.1\.1$/)
+      .first()
+      .waitFor();
+    await page
+      .getByLabel('Traffic chart')
+      .locator('svg.recharts-surface')
+      .waitFor();
+    const deploys = page.getByRole('list', { name: 'Deploys in this range' });
+    await deploys
+      .getByText(
+        /registry\.modelops\.local\/risk\/fraud-detector:0\.1\.1 by user:/,
+      )
+      .first()
+      .waitFor();
     await page.screenshot({
       path: path.join(RESULTS_DIR, 'monitoring-tab.png'),
       fullPage: true,
@@ -171,8 +191,22 @@ describe('the portal in a real browser, signed in as the demo user', () => {
       'Churn predictor',
       'Image classifier',
     ]) {
-      await page.getByRole('link', { name }).waitFor();
+      await page.getByRole('link', { name, exact: true }).waitFor();
     }
+    // Each row has a status, per-environment statuses and live values.
+    const fraud = page
+      .getByRole('link', { name: 'Fraud detector', exact: true })
+      .locator('xpath=ancestor::tr[1]');
+    const text = await fraud.innerText();
+    assert.match(text, /\b(ok|warning|critical|unknown)\b/);
+    assert.match(text, /\bdev\b/);
+    assert.match(text, /\bprod\b/);
+    assert.match(text, /p95 \d+ ms/);
+    // The worst signal links into the service's Monitoring tab.
+    const triton = page
+      .getByRole('link', { name: 'Image classifier', exact: true })
+      .locator('xpath=ancestor::tr[1]');
+    assert.match(await triton.innerText(), /mean \d+ ms/);
     await page.screenshot({
       path: path.join(RESULTS_DIR, 'model-health.png'),
       fullPage: true,

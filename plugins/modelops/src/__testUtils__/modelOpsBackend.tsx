@@ -22,7 +22,9 @@ import {
   DeployResponse,
   EntityEnvironmentsResponse,
   EnvironmentStatus,
+  HealthQueryResponse,
   HealthResponse,
+  MetricsResponse,
   ModelOpsClient,
 } from '@modelops/plugin-modelops-common';
 import { HttpResponse, http } from 'msw';
@@ -36,6 +38,8 @@ export const DEPLOYMENTS_URL = `${BACKEND_BASE_URL}/api/modelops/deployments`;
 export const DEPLOYMENT_STATUS_URL = `${DEPLOYMENTS_URL}/status`;
 export const ROLLBACK_URL = `${DEPLOYMENTS_URL}/:id/rollback`;
 export const HEALTH_URL = `${BACKEND_BASE_URL}/api/modelops/health`;
+export const HEALTH_QUERY_URL = `${HEALTH_URL}/query`;
+export const METRICS_URL = `${BACKEND_BASE_URL}/api/modelops/metrics`;
 
 /** A complete model service, with every ModelOps annotation set. */
 export const modelServiceEntity: Entity = {
@@ -419,6 +423,201 @@ export function healthHandler(
   return http.get(HEALTH_URL, ({ request }) => {
     requestedRefs.push(entityRefOf(request));
     return answerWith(answer);
+  });
+}
+
+/** An overview answer: a critical, a warning, an ok and an unknown service. */
+export const healthQueryResponse: HealthQueryResponse = {
+  window: '5m',
+  generatedAt: '2026-12-01T10:00:00.000Z',
+  items: [
+    {
+      entityRef: 'component:default/fraud-scorer',
+      title: 'Fraud scorer',
+      owner: 'group:default/ml-platform',
+      system: 'payments',
+      lifecycle: 'production',
+      runtime: 'kserve',
+      status: 'critical',
+      environments: [
+        {
+          environment: 'dev',
+          cluster: 'dev-cluster',
+          namespace: 'ml-fraud',
+          status: 'critical',
+          worst: 'drift',
+          values: {
+            requestRate: 5.2,
+            errorRate: 0.002,
+            latencyP95: 0.12,
+            drift: 0.31,
+            readyRatio: 1,
+          },
+        },
+        {
+          environment: 'prod',
+          cluster: 'prod-cluster',
+          namespace: 'ml-fraud',
+          status: 'ok',
+          values: {
+            requestRate: 40,
+            errorRate: 0,
+            latencyP95: 0.09,
+            drift: 0.04,
+          },
+        },
+      ],
+    },
+    {
+      entityRef: 'component:default/churn-model',
+      owner: 'group:default/growth',
+      lifecycle: 'experimental',
+      runtime: 'generic',
+      status: 'warning',
+      environments: [
+        {
+          environment: 'dev',
+          cluster: 'dev-cluster',
+          namespace: 'growth',
+          status: 'warning',
+          worst: 'latencyP95',
+          values: { requestRate: 1, errorRate: 0.01, latencyP95: 0.21 },
+        },
+      ],
+    },
+    {
+      entityRef: 'component:default/image-classifier',
+      owner: 'group:default/vision',
+      system: 'catalog-search',
+      lifecycle: 'production',
+      runtime: 'triton',
+      status: 'ok',
+      environments: [
+        {
+          environment: 'prod',
+          cluster: 'prod-cluster',
+          namespace: 'vision',
+          status: 'ok',
+          values: { requestRate: 3, errorRate: 0, latencyMean: 0.045 },
+        },
+      ],
+    },
+    {
+      entityRef: 'component:default/ranker',
+      owner: 'group:default/growth',
+      lifecycle: 'experimental',
+      runtime: 'kserve',
+      status: 'unknown',
+      environments: [
+        {
+          environment: 'dev',
+          cluster: 'dev-cluster',
+          namespace: 'growth',
+          status: 'unknown',
+          reason:
+            'no series match {cluster="dev-cluster",namespace="growth",backstage_io_kubernetes_id="ranker"}',
+          values: {},
+        },
+      ],
+    },
+  ],
+};
+
+/** Serves POST /health/query and records the request bodies. */
+export function healthQueryHandler(
+  answer: Answer<[], HealthQueryResponse>,
+  bodies: unknown[] = [],
+) {
+  return http.post(HEALTH_QUERY_URL, async ({ request }) => {
+    bodies.push(await request.json());
+    return answerWith(answer);
+  });
+}
+
+/** A range answer for dev: traffic, p95 over its SLO after a deploy, drift per feature, no class series. */
+export function metricsResponse(environment = 'dev'): MetricsResponse {
+  const start = Date.parse('2026-12-01T09:00:00Z') / 1000;
+  const points = (f: (i: number) => number): [number, number][] =>
+    Array.from({ length: 12 }, (_, i) => [start + i * 300, f(i)]);
+  return {
+    entityRef: 'component:default/fraud-scorer',
+    environment,
+    selector: `{cluster="${environment}-cluster",namespace="ml-fraud",backstage_io_kubernetes_id="fraud-scorer"}`,
+    start: '2026-12-01T09:00:00.000Z',
+    end: '2026-12-01T10:00:00.000Z',
+    step: 15,
+    signals: [
+      {
+        signal: 'requestRate',
+        unit: 'requestsPerSecond',
+        series: [{ labels: {}, points: points(() => 5) }],
+      },
+      {
+        signal: 'errorRate',
+        unit: 'ratio',
+        warning: 0.008,
+        critical: 0.01,
+        series: [{ labels: {}, points: points(() => 0.001) }],
+      },
+      {
+        signal: 'latencyP50',
+        unit: 'seconds',
+        series: [{ labels: {}, points: points(() => 0.05) }],
+      },
+      {
+        signal: 'latencyP95',
+        unit: 'seconds',
+        warning: 0.2,
+        critical: 0.25,
+        series: [{ labels: {}, points: points(i => (i < 6 ? 0.1 : 0.4)) }],
+      },
+      {
+        signal: 'featureDrift',
+        unit: 'psi',
+        warning: 0.1,
+        critical: 0.2,
+        series: [
+          { labels: { feature: 'amount' }, points: points(() => 0.05) },
+          { labels: { feature: 'country' }, points: points(() => 0.02) },
+        ],
+      },
+      {
+        signal: 'predictionDrift',
+        unit: 'psi',
+        warning: 0.1,
+        critical: 0.2,
+        series: [{ labels: {}, points: points(() => 0.01) }],
+      },
+      {
+        signal: 'predictionsByClass',
+        unit: 'requestsPerSecond',
+        series: [],
+        reason: `no series match {cluster="${environment}-cluster",namespace="ml-fraud",backstage_io_kubernetes_id="fraud-scorer"}`,
+      },
+    ],
+    deploys: [
+      {
+        deploymentId: '0190f1a2-0000-7000-8000-000000000003',
+        time: '2026-12-01T09:30:00.000Z',
+        action: 'deploy',
+        image: 'registry.example.com/fraud-scorer:0.1.2',
+        revision: 3,
+        requestedBy: 'user:default/alice',
+        status: 'succeeded',
+      },
+    ],
+  };
+}
+
+/** Serves GET /metrics and records each request's query parameters. */
+export function metricsHandler(
+  answer: Answer<[URLSearchParams], MetricsResponse>,
+  requests: URLSearchParams[] = [],
+) {
+  return http.get(METRICS_URL, ({ request }) => {
+    const params = new URL(request.url).searchParams;
+    requests.push(params);
+    return answerWith(answer, params);
   });
 }
 

@@ -76,7 +76,7 @@ export function EntityModelHealthCard() {
   return (
     <InfoCard
       title="Model health"
-      deepLink={{ title: 'Monitoring', link: 'monitoring' }}
+      deepLink={{ title: 'Monitoring', link: 'model-monitoring' }}
     >
       <ModelServiceGate>{() => <HealthCardBody />}</ModelServiceGate>
     </InfoCard>

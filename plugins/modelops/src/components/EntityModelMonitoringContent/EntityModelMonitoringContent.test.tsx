@@ -8,6 +8,8 @@ import {
   environmentsResponse,
   healthHandler,
   healthResponse,
+  metricsHandler,
+  metricsResponse,
   modelServiceEntity,
   renderForEntity,
   withAnnotations,
@@ -17,7 +19,12 @@ import { EntityModelMonitoringContent } from './EntityModelMonitoringContent';
 describe('EntityModelMonitoringContent (backend simulated with msw)', () => {
   const server = createModelOpsBackend();
   registerMswTestHooks(server);
-  beforeEach(() => server.use(healthHandler(healthResponse)));
+  beforeEach(() =>
+    server.use(
+      healthHandler(healthResponse),
+      metricsHandler(metricsResponse()),
+    ),
+  );
 
   it("shows each environment's signals against their thresholds", async () => {
     server.use(environmentsHandler(environmentsResponse));
@@ -91,14 +98,17 @@ describe('EntityModelMonitoringContent (backend simulated with msw)', () => {
       ),
     ).toBeInTheDocument();
 
-    const devRow = screen.getByText('dev').closest('tr')!;
+    const monitored = screen
+      .getByText('Monitored environments')
+      .closest('[class*="MuiPaper-root"]') as HTMLElement;
+    const devRow = within(monitored).getByText('dev').closest('tr')!;
     expect(within(devRow).getByText('dev-cluster')).toBeInTheDocument();
     expect(within(devRow).getByText('ml-fraud')).toBeInTheDocument();
     expect(
       within(devRow).getByText('from backstage.io/kubernetes-namespace'),
     ).toBeInTheDocument();
 
-    const prodRow = screen.getByText('prod').closest('tr')!;
+    const prodRow = within(monitored).getByText('prod').closest('tr')!;
     expect(within(prodRow).getByText('prod-eu-1')).toBeInTheDocument();
     expect(
       within(prodRow)

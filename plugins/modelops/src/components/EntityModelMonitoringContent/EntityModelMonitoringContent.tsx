@@ -11,6 +11,7 @@ import {
   ModelServiceGate,
 } from '../common';
 import { HealthSignals } from './HealthSignals';
+import { MetricsCharts } from './MetricsCharts';
 
 /** The Monitoring tab of a model service. */
 export function EntityModelMonitoringContent() {
@@ -30,6 +31,12 @@ export function EntityModelMonitoringContent() {
                 )}
                 <Grid item xs={12}>
                   <HealthSignals />
+                </Grid>
+                <Grid item xs={12}>
+                  <MetricsCharts
+                    entityRef={value.entityRef}
+                    environments={value.environments.map(e => e.name)}
+                  />
                 </Grid>
                 <Grid item xs={12} md={5}>
                   <InfoCard title="Monitoring contract">

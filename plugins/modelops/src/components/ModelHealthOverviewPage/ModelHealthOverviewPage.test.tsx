@@ -1,43 +1,24 @@
-import { Entity } from '@backstage/catalog-model';
-import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
-import { catalogApiRef, entityRouteRef } from '@backstage/plugin-catalog-react';
-import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
+import {
+  registerMswTestHooks,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
+import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { screen, waitFor, within } from '@testing-library/react';
-import { modelServiceEntity } from '../../__testUtils__/modelOpsBackend';
+import userEvent from '@testing-library/user-event';
+import {
+  backstageErrorResponse,
+  createModelOpsBackend,
+  createModelOpsClient,
+  healthQueryHandler,
+  healthQueryResponse,
+} from '../../__testUtils__/modelOpsBackend';
+import { modelOpsApiRef } from '../../api';
 import { ModelHealthOverviewPage } from './ModelHealthOverviewPage';
 
-const churnModel: Entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'churn-model',
-    namespace: 'default',
-    annotations: {
-      'backstage.io/kubernetes-id': 'churn-model',
-      'modelops/runtime': 'torchserve',
-    },
-  },
-  spec: {
-    type: 'model-service',
-    owner: 'group:default/growth',
-    lifecycle: 'experimental',
-  },
-};
-
-const website: Entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: { name: 'storefront', namespace: 'default' },
-  spec: {
-    type: 'website',
-    owner: 'group:default/web',
-    lifecycle: 'production',
-  },
-};
-
-function renderPage(catalogApi: typeof catalogApiRef.T) {
+function renderPage() {
   return renderInTestApp(
-    <TestApiProvider apis={[[catalogApiRef, catalogApi]]}>
+    <TestApiProvider apis={[[modelOpsApiRef, createModelOpsClient()]]}>
       <ModelHealthOverviewPage />
     </TestApiProvider>,
     { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
@@ -48,112 +29,130 @@ function rowOf(text: string) {
   return screen.getByText(text).closest('tr')!;
 }
 
-describe('ModelHealthOverviewPage (catalog simulated with catalogApiMock)', () => {
-  it('asks the catalog for model-service components only', async () => {
-    const catalogApi = catalogApiMock.mock({
-      getEntities: jest.fn().mockResolvedValue({ items: [] }),
-    });
+describe('ModelHealthOverviewPage (backend simulated with msw)', () => {
+  const server = createModelOpsBackend();
+  registerMswTestHooks(server);
 
-    await renderPage(catalogApi);
+  it('asks the backend once for every model service the user may see', async () => {
+    const bodies: unknown[] = [];
+    server.use(healthQueryHandler(healthQueryResponse, bodies));
 
-    await waitFor(() => expect(catalogApi.getEntities).toHaveBeenCalled());
-    expect(catalogApi.getEntities).toHaveBeenCalledWith({
-      filter: { kind: 'Component', 'spec.type': 'model-service' },
-      order: { field: 'metadata.name', order: 'asc' },
-    });
+    await renderPage();
+
+    await screen.findByText('Fraud scorer');
+    expect(bodies).toEqual([{}]);
   });
 
-  it('shows a loading table while the catalog answers', async () => {
-    const catalogApi = catalogApiMock.mock({
-      getEntities: jest.fn().mockReturnValue(new Promise(() => {})),
-    });
+  it('shows a loading table while the backend answers', async () => {
+    server.use(healthQueryHandler(() => new Promise(() => {})));
 
-    await renderPage(catalogApi);
+    await renderPage();
 
     expect(screen.getByText('Model health')).toBeInTheDocument();
     expect(screen.getByRole('progressbar')).toBeInTheDocument();
-    expect(screen.queryByText(/No model services yet/)).not.toBeInTheDocument();
+    expect(screen.queryByText(/No model services/)).not.toBeInTheDocument();
   });
 
-  it('lists the model services of the catalog with owner, system, lifecycle and runtime', async () => {
-    await renderPage(
-      catalogApiMock({ entities: [modelServiceEntity, churnModel, website] }),
-    );
+  it('lists each service worst first with its status per environment, worst signal, latency, error rate and drift', async () => {
+    server.use(healthQueryHandler(healthQueryResponse));
+
+    await renderPage();
 
     const fraud = await waitFor(() => rowOf('Fraud scorer'));
+    const rows = screen.getAllByRole('row').slice(1);
+    expect(
+      rows.map(r => within(r).queryAllByRole('link')[0]?.textContent),
+    ).toEqual(['Fraud scorer', 'churn-model', 'image-classifier', 'ranker']);
     expect(
       within(fraud).getByRole('link', { name: 'ml-platform' }),
     ).toHaveAttribute('href', '/catalog/default/group/ml-platform');
     expect(within(fraud).getByText('payments')).toBeInTheDocument();
     expect(within(fraud).getByText('production')).toBeInTheDocument();
-    expect(within(fraud).getByText('kserve')).toBeInTheDocument();
-    expect(within(fraud).getByText('complete')).toBeInTheDocument();
     expect(
-      within(fraud).getByRole('link', { name: /Fraud scorer/ }),
-    ).toHaveAttribute('href', '/catalog/default/component/fraud-scorer');
-
-    const churn = rowOf('churn-model');
-    expect(within(churn).getByRole('link', { name: 'growth' })).toHaveAttribute(
+      within(fraud)
+        .getByText('critical')
+        .closest('[aria-label="Status error"]'),
+    ).not.toBeNull();
+    expect(
+      within(fraud).getByText('dev').closest('[aria-label="Status error"]'),
+    ).not.toBeNull();
+    expect(
+      within(fraud).getByText('prod').closest('[aria-label="Status ok"]'),
+    ).not.toBeNull();
+    // The worst signal links into the service's Monitoring tab.
+    expect(
+      within(fraud).getByRole('link', { name: 'dev: drift' }),
+    ).toHaveAttribute(
       'href',
-      '/catalog/default/group/growth',
+      '/catalog/default/component/fraud-scorer/model-monitoring',
     );
-    expect(within(churn).getByText('—')).toBeInTheDocument(); // no system
-    expect(within(churn).getByText('experimental')).toBeInTheDocument();
-    expect(within(churn).getByText('generic')).toBeInTheDocument();
+    // The largest value over the environments.
+    expect(within(fraud).getByText('p95 120 ms')).toBeInTheDocument();
+    expect(within(fraud).getByText('0.20 %')).toBeInTheDocument();
+    expect(within(fraud).getByText('0.31')).toBeInTheDocument();
 
-    // Not a model service: filtered out by the catalog query.
-    expect(screen.queryByText('storefront')).not.toBeInTheDocument();
-  });
-
-  it('shows annotation problems per service', async () => {
-    await renderPage(
-      catalogApiMock({
-        entities: [
-          churnModel,
-          {
-            ...churnModel,
-            metadata: { name: 'no-id-model', namespace: 'default' },
-          },
-        ],
-      }),
-    );
-
-    const churn = await waitFor(() => rowOf('churn-model'));
-    const problem = within(churn).getByText(
-      'modelops/runtime unknown runtime "torchserve" (known: kserve, seldon, triton, generic)',
-    );
-    expect(problem.closest('[aria-label="Status warning"]')).not.toBeNull();
-
-    const noId = rowOf('no-id-model');
+    const triton = rowOf('image-classifier');
+    expect(within(triton).getByText('mean 45 ms')).toBeInTheDocument();
+    const ranker = rowOf('ranker');
     expect(
-      within(noId).getByText(
-        /^backstage.io\/kubernetes-id is required: it names the workload label/,
+      within(ranker).getByText(
+        'dev: no series match {cluster="dev-cluster",namespace="growth",backstage_io_kubernetes_id="ranker"}',
       ),
     ).toBeInTheDocument();
+    expect(screen.getByText(/Over the last 5m; read at/)).toBeInTheDocument();
+  });
+
+  it('filters by status', async () => {
+    server.use(healthQueryHandler(healthQueryResponse));
+    await renderPage();
+    await screen.findByText('Fraud scorer');
+
+    await userEvent.click(screen.getByRole('button', { name: 'filter list' }));
+    const panel = screen
+      .getByText('Clear all')
+      .closest('[class*="BackstageTableFilters-root"]') as HTMLElement;
+    // Owner, System, Lifecycle, Status: one select each, in that order.
+    const selects = within(panel).getAllByRole('button', {
+      name: /All results/,
+    });
+    expect(selects).toHaveLength(4);
+    await userEvent.click(selects[3]);
+    await userEvent.click(
+      await screen.findByRole('option', { name: 'critical' }),
+    );
+    await waitFor(() =>
+      expect(screen.queryByText('churn-model')).not.toBeInTheDocument(),
+    );
+    expect(screen.getByText('Fraud scorer')).toBeInTheDocument();
   });
 
   it('explains how to add a model service when there is none', async () => {
-    await renderPage(catalogApiMock({ entities: [website] }));
+    server.use(healthQueryHandler({ ...healthQueryResponse, items: [] }));
+
+    await renderPage();
 
     expect(
-      await screen.findByText(/No model services yet/),
+      await screen.findByText(/No model services you may see yet/),
     ).toBeInTheDocument();
-    expect(screen.queryByText('storefront')).not.toBeInTheDocument();
   });
 
-  it('shows the catalog error instead of the table', async () => {
-    const catalogApi = catalogApiMock.mock({
-      getEntities: jest
-        .fn()
-        .mockRejectedValue(new Error('catalog is unavailable')),
-    });
+  it("shows the backend's error instead of the table", async () => {
+    server.use(
+      healthQueryHandler(() =>
+        backstageErrorResponse({
+          status: 503,
+          name: 'ServiceUnavailableError',
+          message: 'catalog is unavailable',
+          url: '/api/modelops/health/query',
+        }),
+      ),
+    );
 
-    await renderPage(catalogApi);
+    await renderPage();
 
     expect(
-      (await screen.findAllByText('catalog is unavailable')).length,
+      (await screen.findAllByText(/catalog is unavailable/)).length,
     ).toBeGreaterThan(0);
-    expect(screen.queryByText(/No model services yet/)).not.toBeInTheDocument();
     expect(screen.queryByText('Owner')).not.toBeInTheDocument();
   });
 });
