@@ -1445,6 +1445,7 @@ export const spec = {
             required: false,
             description:
               'Range start (RFC 3339); default one hour before `end`.',
+            allowReserved: true,
             schema: {
               type: 'string',
               maxLength: 40,
@@ -1455,6 +1456,7 @@ export const spec = {
             in: 'query',
             required: false,
             description: 'Range end (RFC 3339); default now.',
+            allowReserved: true,
             schema: {
               type: 'string',
               maxLength: 40,
