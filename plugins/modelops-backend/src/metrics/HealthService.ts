@@ -103,6 +103,12 @@ export function groupByLabels(
   return [labels.service, labels.cluster, labels.namespace];
 }
 
+/** The overview's reads: identical queries of one request share one answer. */
+interface SharedReads {
+  readAt(at: number): void;
+  inflight: Map<string, Promise<{ value: InstantSample[]; at: number }>>;
+}
+
 const seriesKey = (service: string, cluster: string, namespace: string) =>
   `${service}\u0000${cluster}\u0000${namespace}`;
 
@@ -210,8 +216,7 @@ export class HealthService {
     template: string | { unavailable: string },
     matchers: LabelMatcher[],
     use: (samples: InstantSample[]) => T,
-    shared = false,
-    readAt?: (at: number) => void,
+    shared?: SharedReads,
   ): Promise<{ unavailable: string } | { error: string } | { samples: T }> {
     if (typeof template !== 'string') return template;
     const prometheus = this.options.prometheus;
@@ -224,11 +229,17 @@ export class HealthService {
       });
       let samples: InstantSample[];
       if (shared) {
-        const hit = await this.cache.get(`q:${query}`, () =>
-          prometheus.instant(query),
-        );
+        // Runtimes share some templates (drift): one query serves them all.
+        let pending = shared.inflight.get(query);
+        if (!pending) {
+          pending = this.cache.get(`q:${query}`, () =>
+            prometheus.instant(query),
+          );
+          shared.inflight.set(query, pending);
+        }
+        const hit = await pending;
         samples = hit.value;
-        readAt?.(hit.at);
+        shared.readAt(hit.at);
       } else samples = await prometheus.instant(query);
       return { samples: use(samples) };
     } catch (e) {
@@ -250,6 +261,7 @@ export class HealthService {
     const readAt = (at: number) => {
       generatedAt = Math.min(generatedAt, at);
     };
+    const shared: SharedReads = { readAt, inflight: new Map() };
     const { labels } = metrics;
 
     interface Member {
@@ -322,10 +334,7 @@ export class HealthService {
           await Promise.all(
             [...needed].map(
               async s =>
-                [
-                  s,
-                  await this.read(set[s], matchers, index, true, readAt),
-                ] as const,
+                [s, await this.read(set[s], matchers, index, shared)] as const,
             ),
           ),
         );

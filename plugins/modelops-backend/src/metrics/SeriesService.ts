@@ -130,6 +130,14 @@ export class SeriesService {
     };
     const prometheus = this.options.prometheus;
 
+    // The markers are read while Prometheus answers.
+    const rolloutsRead = this.options.store.rolloutsBetween({
+      entityRef: target.ref,
+      environment: env.name,
+      from: new Date(start * 1000),
+      to: new Date(end * 1000),
+      limit: MAX_MARKERS,
+    });
     const signals = await Promise.all(
       CHARTED.filter(
         // The mean only where there are no percentiles.
@@ -178,13 +186,7 @@ export class SeriesService {
       }),
     );
 
-    const rollouts = await this.options.store.rolloutsBetween({
-      entityRef: target.ref,
-      environment: env.name,
-      from: new Date(start * 1000),
-      to: new Date(end * 1000),
-      limit: MAX_MARKERS,
-    });
+    const rollouts = await rolloutsRead;
     const deploys: DeployMarker[] = rollouts.map(r => ({
       deploymentId: r.id,
       time: r.createdAt,

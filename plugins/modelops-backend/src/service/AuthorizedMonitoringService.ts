@@ -40,8 +40,13 @@ const SUMMARY_FIELDS = [
 /** A catalog filter key: a dotted field path, as the catalog accepts them. */
 const FILTER_KEY = /^[a-zA-Z0-9_\-]+(\.[a-zA-Z0-9_\-/]+)*$/;
 
-/** Decisions asked of the permission framework per batch. */
-const AUTHORIZE_BATCH = 1000;
+/**
+ * Decisions asked of the permission framework per request: about 220 bytes
+ * each, so a batch stays well below the permission backend's 100 kB body limit.
+ */
+const AUTHORIZE_BATCH = 250;
+/** Permission requests in flight at once. */
+const AUTHORIZE_CONCURRENCY = 4;
 
 /**
  * The monitoring reads as every caller gets them: the entity loaded with the
@@ -130,20 +135,35 @@ export class AuthorizedMonitoringService {
         ref: stringifyEntityRef(entity!),
         contract: readModelServiceContract(entity!),
       }));
-    const allowed: ModelServiceTarget[] = [];
-    for (let i = 0; i < targets.length; i += AUTHORIZE_BATCH) {
-      const batch = targets.slice(i, i + AUTHORIZE_BATCH);
-      const decisions = await this.options.permissions.authorize(
-        batch.map(t => ({
-          permission: modelOpsMetricsReadPermission,
-          resourceRef: t.ref,
-        })),
-        { credentials },
-      );
-      batch.forEach((t, j) => {
-        if (decisions[j].result === AuthorizeResult.ALLOW) allowed.push(t);
-      });
-    }
+    // The permission backend takes at most 100 kB per request: a few hundred
+    // decisions each, a few requests at a time.
+    const batches: ModelServiceTarget[][] = [];
+    for (let i = 0; i < targets.length; i += AUTHORIZE_BATCH)
+      batches.push(targets.slice(i, i + AUTHORIZE_BATCH));
+    const allowedByBatch: ModelServiceTarget[][] = new Array(batches.length);
+    let next = 0;
+    await Promise.all(
+      Array.from(
+        { length: Math.min(AUTHORIZE_CONCURRENCY, batches.length) },
+        async () => {
+          while (next < batches.length) {
+            const index = next++;
+            const batch = batches[index];
+            const decisions = await this.options.permissions.authorize(
+              batch.map(t => ({
+                permission: modelOpsMetricsReadPermission,
+                resourceRef: t.ref,
+              })),
+              { credentials },
+            );
+            allowedByBatch[index] = batch.filter(
+              (_, j) => decisions[j].result === AuthorizeResult.ALLOW,
+            );
+          }
+        },
+      ),
+    );
+    const allowed = allowedByBatch.flat();
     return this.options.health.query({ targets: allowed });
   }
 
