@@ -3,13 +3,23 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { APP_URL, RESULTS_DIR, signInWhenCatalogReady } from './support.ts';
+import {
+  APP_URL,
+  BACKEND_URL,
+  getJson,
+  guestToken,
+  RESULTS_DIR,
+  shiftTraffic,
+  signInWhenCatalogReady,
+} from './support.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('the portal in a real browser, signed in as the demo user', () => {
   let browser: Browser;
   let page: Page;
+  /** The release the deploy test rolled out to dev. */
+  let deployedTag = '0.1.1';
 
   before(async () => {
     mkdirSync(RESULTS_DIR, { recursive: true });
@@ -97,7 +107,17 @@ describe('the portal in a real browser, signed in as the demo user', () => {
 
   it('deploys from the tab and follows the rollout to Available', async () => {
     // A release that exists in the platform's registry: the pods really run it.
-    const tag = '0.1.1';
+    // Whichever of two identical releases dev is not running, so the preview
+    // always has a change (also when the suite runs twice on one platform).
+    const status = await getJson(
+      `${BACKEND_URL}/api/modelops/deployments/status?entityRef=component:default/fraud-detector`,
+      await guestToken(),
+    );
+    const running = status.body.environments.find(
+      (e: any) => e.environment === 'dev',
+    )?.image;
+    const tag = running?.endsWith(':0.1.1') ? '0.1.0' : '0.1.1';
+    deployedTag = tag;
     const image = `registry.modelops.local/risk/fraud-detector:${tag}`;
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     const dialog = page.getByRole('dialog');
@@ -161,19 +181,23 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     // Charts of the last hour, with the deploy made from the other tab as a
     // marker on them and in the list of the range's deploys.
     const latency = page.getByLabel('Latency chart');
-    await latency.locator('svg.recharts-surface').waitFor({ timeout: 60_000 });
     await latency
-      .getByText(/^r\d+ 0\.1\.1$/)
+      .locator('svg.recharts-surface')
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await latency
+      .getByText(new RegExp(`^r\\d+ ${deployedTag.replaceAll('.', '\\.')}$`))
       .first()
       .waitFor();
     await page
       .getByLabel('Traffic chart')
       .locator('svg.recharts-surface')
+      .first()
       .waitFor();
     const deploys = page.getByRole('list', { name: 'Deploys in this range' });
     await deploys
       .getByText(
-        /registry\.modelops\.local\/risk\/fraud-detector:0\.1\.1 by user:/,
+        `registry.modelops.local/risk/fraud-detector:${deployedTag} by user:`,
       )
       .first()
       .waitFor();
@@ -211,5 +235,38 @@ describe('the portal in a real browser, signed in as the demo user', () => {
       path: path.join(RESULTS_DIR, 'model-health.png'),
       fullPage: true,
     });
+  });
+
+  it('shows a service whose inputs drift as degraded on the health overview, and well again once they stop', async () => {
+    // churn-predictor in prod: no other test deploys or judges it.
+    await shiftTraffic('churn-predictor', 'prod', 3);
+    try {
+      await open('/model-health');
+      const row = page
+        .getByRole('link', { name: 'Churn predictor', exact: true })
+        .locator('xpath=ancestor::tr[1]');
+      // The model server's drift window fills with shifted inputs, then
+      // Prometheus scrapes the gauge; the page is reloaded meanwhile.
+      const deadline = Date.now() + 240_000;
+      for (;;) {
+        const text = await row.innerText().catch(() => '');
+        if (/prod: drift/.test(text)) break;
+        assert.ok(Date.now() < deadline, `churn-predictor drifts: ${text}`);
+        await page.waitForTimeout(5000);
+        await page.reload();
+        await row.waitFor();
+      }
+      assert.match(await row.innerText(), /\b(warning|critical)\b/);
+      await page.screenshot({
+        path: path.join(RESULTS_DIR, 'model-health-drift.png'),
+        fullPage: true,
+      });
+      // The worst signal opens the service's Monitoring tab.
+      await row.getByRole('link', { name: 'prod: drift' }).click();
+      await page.waitForURL(/\/churn-predictor\/model-monitoring$/);
+      await page.getByText('Monitoring contract').waitFor();
+    } finally {
+      await shiftTraffic('churn-predictor', 'prod', 0);
+    }
   });
 });

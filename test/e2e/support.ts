@@ -56,6 +56,36 @@ export function platformSecrets(): string[] {
   return [...text.matchAll(/serviceAccountToken:\s*(\S+)/g)].map(m => m[1]!);
 }
 
+/** Sets the input shift of a demo service's traffic generator (0 clears it), in standard deviations. */
+export async function shiftTraffic(
+  service: string,
+  environment: 'dev' | 'prod',
+  magnitude: number,
+): Promise<void> {
+  const dir =
+    process.env.MODELOPS_PLATFORM_DIR ?? path.join(REPO_ROOT, '.platform');
+  const state = JSON.parse(
+    readFileSync(path.join(dir, 'state.json'), 'utf8'),
+  ) as {
+    modelServers: {
+      service: string;
+      environment: string;
+      trafficControlUrl: string;
+    }[];
+  };
+  const server = state.modelServers.find(
+    s => s.service === service && s.environment === environment,
+  );
+  if (!server)
+    throw new Error(`no traffic generator for ${service} in ${environment}`);
+  const res = await fetch(`${server.trafficControlUrl}/shift`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ magnitude }),
+  });
+  if (!res.ok) throw new Error(`shift: ${res.status} ${await res.text()}`);
+}
+
 const DEMO_SERVICES = ['fraud-detector', 'churn-predictor', 'image-classifier'];
 
 async function relationsOf(token: string, ref: string): Promise<string[]> {
