@@ -103,6 +103,16 @@ export function groupByLabels(
   return [labels.service, labels.cluster, labels.namespace];
 }
 
+/** Services with the same runtime and own matchers are read by the same queries. */
+function groupKeyOf(target: ModelServiceTarget): string {
+  return JSON.stringify([
+    target.contract.runtime,
+    target.contract.metricsMatchers
+      .map(x => `${x.name}${x.op}${x.value}`)
+      .sort(),
+  ]);
+}
+
 /** The overview's reads: identical queries of one request share one answer. */
 interface SharedReads {
   readAt(at: number): void;
@@ -270,13 +280,16 @@ export class HealthService {
     }
     const items: ServiceHealthSummary[] = [];
     const members: Member[] = [];
-    const resolvedOf = new Map<ModelServiceTarget, ModelOpsEnvironment[]>();
+    const resolvedOf = new Map<
+      ModelServiceTarget,
+      { environments: ModelOpsEnvironment[]; problem?: string }
+    >();
     for (const target of options.targets) {
       const problem = selectionProblem(target);
       const environments = this.options.environments.resolve({
         target,
       }).environments;
-      resolvedOf.set(target, environments);
+      resolvedOf.set(target, { environments, problem });
       if (problem) continue;
       for (const env of environments)
         if (!notMonitorable(target, env)) members.push({ target, env });
@@ -286,13 +299,10 @@ export class HealthService {
     // and signal selects every service of the group at once.
     const groups = new Map<string, Member[]>();
     for (const m of members) {
-      const key = JSON.stringify([
-        m.target.contract.runtime,
-        m.target.contract.metricsMatchers
-          .map(x => `${x.name}${x.op}${x.value}`)
-          .sort(),
-      ]);
-      groups.set(key, [...(groups.get(key) ?? []), m]);
+      const key = groupKeyOf(m.target);
+      const group = groups.get(key);
+      if (group) group.push(m);
+      else groups.set(key, [m]);
     }
     type Indexed = Map<string, InstantSample[]>;
     const byGroup = new Map<
@@ -350,7 +360,7 @@ export class HealthService {
     const workloads = await this.workloadsByCluster(namespacesOf, readAt);
 
     for (const target of options.targets) {
-      const problem = selectionProblem(target);
+      const { environments: resolved, problem } = resolvedOf.get(target)!;
       const spec = (target.entity.spec ?? {}) as Record<string, unknown>;
       const about = {
         entityRef: target.ref,
@@ -373,50 +383,42 @@ export class HealthService {
         });
         continue;
       }
-      const groupKey = JSON.stringify([
-        target.contract.runtime,
-        target.contract.metricsMatchers
-          .map(x => `${x.name}${x.op}${x.value}`)
-          .sort(),
-      ]);
-      const environments = resolvedOf
-        .get(target)!
-        .map((env): EnvironmentHealthSummary => {
-          const base = {
-            environment: env.name,
-            cluster: env.cluster,
-            namespace: env.namespace,
-          };
-          const why = notMonitorable(target, env);
-          if (why)
-            return { ...base, status: 'unknown', reason: why, values: {} };
-          const results = byGroup.get(groupKey)!;
-          const key = seriesKey(
-            target.contract.kubernetesId!,
-            env.cluster,
+      const groupKey = groupKeyOf(target);
+      const environments = resolved.map((env): EnvironmentHealthSummary => {
+        const base = {
+          environment: env.name,
+          cluster: env.cluster,
+          namespace: env.namespace,
+        };
+        const why = notMonitorable(target, env);
+        if (why) return { ...base, status: 'unknown', reason: why, values: {} };
+        const results = byGroup.get(groupKey)!;
+        const key = seriesKey(
+          target.contract.kubernetesId!,
+          env.cluster,
+          env.namespace,
+        );
+        const outcome = (s: Signal): Outcome => {
+          const r = results.get(s);
+          if (!r) return { unavailable: 'not read' };
+          if (!('samples' in r)) return r;
+          return { samples: r.samples.get(key) ?? [] };
+        };
+        const matchers = this.serviceMatchers(target, env);
+        const result = evaluateSignals({
+          set: querySetFor(target.contract.runtime),
+          thresholds: thresholdsFor(target.contract.slo, metrics.slo),
+          outcome,
+          selector: formatSelector(matchers),
+          window: metrics.window,
+          workload: workloads.get(env.cluster)?.(
             env.namespace,
-          );
-          const outcome = (s: Signal): Outcome => {
-            const r = results.get(s);
-            if (!r) return { unavailable: 'not read' };
-            if (!('samples' in r)) return r;
-            return { samples: r.samples.get(key) ?? [] };
-          };
-          const matchers = this.serviceMatchers(target, env);
-          const result = evaluateSignals({
-            set: querySetFor(target.contract.runtime),
-            thresholds: thresholdsFor(target.contract.slo, metrics.slo),
-            outcome,
-            selector: formatSelector(matchers),
-            window: metrics.window,
-            workload: workloads.get(env.cluster)?.(
-              env.namespace,
-              target.contract.kubernetesId!,
-              target.contract.image,
-            ),
-          });
-          return { ...base, ...summarize(result) };
+            target.contract.kubernetesId!,
+            target.contract.image,
+          ),
         });
+        return { ...base, ...summarize(result) };
+      });
       items.push({
         ...about,
         status: worstOf(environments.map(e => e.status)),
@@ -426,7 +428,7 @@ export class HealthService {
     items.sort(
       (a, b) =>
         rank(b.status) - rank(a.status) ||
-        a.entityRef.localeCompare(b.entityRef),
+        (a.entityRef < b.entityRef ? -1 : Number(a.entityRef > b.entityRef)),
     );
     return {
       window: metrics.window,
