@@ -105,6 +105,7 @@ export type {
 } from './types';
 export { ModelOpsClient } from './client/ModelOpsClient';
 export type {
+  MetricsRequest,
   ModelOpsApi,
   ModelOpsDiscovery,
   ModelOpsFetch,

@@ -12,6 +12,19 @@ import {
   MetricsResponse,
 } from '../types';
 
+/**
+ * A range of one service's series in one environment: RFC 3339 times
+ * (default the last hour) and an optional step in seconds.
+ * @public
+ */
+export interface MetricsRequest {
+  entityRef: string;
+  environment: string;
+  start?: string;
+  end?: string;
+  step?: number;
+}
+
 /** The subset of Backstage's DiscoveryApi the client needs. @public */
 export interface ModelOpsDiscovery {
   getBaseUrl(pluginId: string): Promise<string>;
@@ -80,13 +93,7 @@ export interface ModelOpsApi {
   ): Promise<HealthQueryResponse>;
   /** Series per signal over a range in one environment, with the range's deploys. */
   getMetrics(
-    request: {
-      entityRef: string;
-      environment: string;
-      start?: string;
-      end?: string;
-      step?: number;
-    },
+    request: MetricsRequest,
     options?: ModelOpsRequestOptions,
   ): Promise<MetricsResponse>;
 }
@@ -187,13 +194,7 @@ export class ModelOpsClient implements ModelOpsApi {
   }
 
   async getMetrics(
-    request: {
-      entityRef: string;
-      environment: string;
-      start?: string;
-      end?: string;
-      step?: number;
-    },
+    request: MetricsRequest,
     options?: ModelOpsRequestOptions,
   ): Promise<MetricsResponse> {
     return ok(await this.api.getMetrics({ query: request }, options));
