@@ -179,15 +179,30 @@ export class AuthorizedMonitoringService {
     entityRef: string;
     credentials: BackstageCredentials;
   }): Promise<ModelServiceTarget> {
+    // The decision is asked while the catalog answers (the ref is known from
+    // the request); an entity that is not found is still a 404 first.
+    const decided = this.options.permissions
+      .authorize(
+        [
+          {
+            permission: modelOpsMetricsReadPermission,
+            resourceRef: parseFullEntityRef(options.entityRef),
+          },
+        ],
+        { credentials: options.credentials },
+      )
+      .then(
+        ([d]) => ({ decision: d }),
+        (error: unknown) => ({ error }),
+      );
     const target = await loadModelService({
       catalog: this.options.catalog,
       entityRef: options.entityRef,
       credentials: options.credentials,
     });
-    const [decision] = await this.options.permissions.authorize(
-      [{ permission: modelOpsMetricsReadPermission, resourceRef: target.ref }],
-      { credentials: options.credentials },
-    );
+    const answer = await decided;
+    if ('error' in answer) throw answer.error;
+    const { decision } = answer;
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(
         `You may not read the metrics of ${target.ref}: that needs the modelops.metrics.read permission on it`,
