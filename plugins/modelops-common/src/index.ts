@@ -103,6 +103,7 @@ export type {
   WorkloadProblem,
   WorkloadProblemFix,
 } from './types';
+export { healthStatusRank } from './health';
 export { ModelOpsClient } from './client/ModelOpsClient';
 export type {
   MetricsRequest,

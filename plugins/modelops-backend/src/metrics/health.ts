@@ -4,6 +4,7 @@
  * environment's status.
  */
 import {
+  healthStatusRank,
   HealthStatus,
   SignalHealth,
   SloKey,
@@ -85,13 +86,6 @@ export function judge(
   return 'ok';
 }
 
-const RANK: Record<HealthStatus, number> = {
-  ok: 0,
-  unknown: 1,
-  warning: 2,
-  critical: 3,
-};
-
 /**
  * An environment's status from its signals: the worst one, where a signal
  * that could not be judged is worse than ok but better than a warning.
@@ -104,7 +98,7 @@ export function combine(signals: readonly SignalHealth[]): {
   let status: HealthStatus = 'ok';
   let worst: SignalHealth['signal'] | undefined;
   for (const s of signals) {
-    if (RANK[s.status] > RANK[status]) {
+    if (healthStatusRank(s.status) > healthStatusRank(status)) {
       status = s.status;
       worst = s.signal;
     }
@@ -115,15 +109,10 @@ export function combine(signals: readonly SignalHealth[]): {
     : { status };
 }
 
-/** How bad a status is, for sorting: ok < unknown < warning < critical. */
-export function rank(status: HealthStatus): number {
-  return RANK[status];
-}
-
 /** The worst status of several (a service over its environments). */
 export function worstOf(statuses: readonly HealthStatus[]): HealthStatus {
   return statuses.reduce<HealthStatus>(
-    (w, s) => (RANK[s] > RANK[w] ? s : w),
+    (w, s) => (healthStatusRank(s) > healthStatusRank(w) ? s : w),
     statuses.length ? 'ok' : 'unknown',
   );
 }

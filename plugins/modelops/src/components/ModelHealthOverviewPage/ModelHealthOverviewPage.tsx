@@ -15,6 +15,7 @@ import { EntityRefLink, entityRouteRef } from '@backstage/plugin-catalog-react';
 import {
   EnvironmentHealthSummary,
   HealthStatus,
+  healthStatusRank,
   ServiceHealthSummary,
 } from '@modelops/plugin-modelops-common';
 import Box from '@material-ui/core/Box';
@@ -27,13 +28,6 @@ import { formatValue, HealthStatusLabel, SIGNAL_LABELS } from '../common';
 
 /** How often the page reads the overview again (the backend shares answers for 30 s). */
 export const OVERVIEW_REFRESH_MS = 60_000;
-
-const RANK: Record<HealthStatus, number> = {
-  ok: 0,
-  unknown: 1,
-  warning: 2,
-  critical: 3,
-};
 
 interface Row {
   id: string;
@@ -65,7 +59,7 @@ function maxOf(
 function worstOf(item: ServiceHealthSummary): string {
   if (item.error) return item.error.message;
   const env = [...item.environments].sort(
-    (a, b) => RANK[b.status] - RANK[a.status],
+    (a, b) => healthStatusRank(b.status) - healthStatusRank(a.status),
   )[0];
   if (!env) return 'no environments';
   if (env.worst)
@@ -133,7 +127,8 @@ const columns: TableColumn<Row>[] = [
   {
     title: 'Status',
     field: 'status',
-    customSort: (a, b) => RANK[a.status] - RANK[b.status],
+    customSort: (a, b) =>
+      healthStatusRank(a.status) - healthStatusRank(b.status),
     render: row => <HealthStatusLabel status={row.status} />,
   },
   {
