@@ -2,7 +2,7 @@ import {
   BackstageCredentials,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import { Entity } from '@backstage/catalog-model';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
@@ -14,7 +14,6 @@ import {
   MetricsResponse,
   MODEL_SERVICE_TYPE,
   modelOpsMetricsReadPermission,
-  readModelServiceContract,
 } from '@modelops/plugin-modelops-common';
 import { HealthService } from '../metrics/HealthService';
 import { SeriesService } from '../metrics/SeriesService';
@@ -22,6 +21,7 @@ import {
   loadModelService,
   ModelServiceTarget,
   parseFullEntityRef,
+  toModelServiceTarget,
 } from './entities';
 
 /** What the overview reads of each entity. */
@@ -90,7 +90,7 @@ export class AuthorizedMonitoringService {
   }): Promise<HealthQueryResponse> {
     const { request, credentials } = options;
     const { catalog } = this.options;
-    let entities;
+    let entities: (Entity | undefined)[];
     if (request.entityRefs) {
       if (request.filter)
         throw new InputError('Give entityRefs or filter, not both');
@@ -102,7 +102,7 @@ export class AuthorizedMonitoringService {
           { entityRefs: refs, fields: SUMMARY_FIELDS },
           { credentials },
         )
-      ).items.filter(e => !!e);
+      ).items;
     } else {
       const filter: Record<string, string | string[]> = {};
       for (const [key, value] of Object.entries(request.filter ?? {})) {
@@ -128,13 +128,9 @@ export class AuthorizedMonitoringService {
         )
       ).items;
     }
-    const targets: ModelServiceTarget[] = entities
-      .filter(e => e && isModelService(e))
-      .map(entity => ({
-        entity: entity!,
-        ref: stringifyEntityRef(entity!),
-        contract: readModelServiceContract(entity!),
-      }));
+    const targets = entities
+      .filter((e): e is Entity => !!e && isModelService(e))
+      .map(toModelServiceTarget);
     // The permission backend takes at most 100 kB per request: a few hundred
     // decisions each, a few requests at a time.
     const batches: ModelServiceTarget[][] = [];

@@ -63,6 +63,11 @@ export async function loadModelService(options: {
       `${ref} is not a model service: ModelOps works with Components whose spec.type is model-service`,
     );
   }
+  return toModelServiceTarget(entity);
+}
+
+/** A model service entity as the services take it: with its full ref and parsed contract. */
+export function toModelServiceTarget(entity: Entity): ModelServiceTarget {
   return {
     entity,
     ref: stringifyEntityRef(entity),
