@@ -22,6 +22,7 @@ import {
   HealthQueryResponse,
   HealthResponse,
   HealthStatus,
+  healthStatusRank,
   LabelMatcher,
   ModelOpsEnvironment,
   ServiceHealthSummary,
@@ -37,7 +38,7 @@ import { DeploymentService } from '../service/DeploymentService';
 import { ModelServiceTarget } from '../service/entities';
 import { EnvironmentService } from '../service/EnvironmentService';
 import { evaluateSignals, Outcome, signalsToRead, Workload } from './evaluate';
-import { rank, thresholdsFor, worstOf } from './health';
+import { SignalThresholds, thresholdsFor, worstOf } from './health';
 import { InstantSample, PrometheusClient } from './PrometheusClient';
 import { querySetFor, renderQuery, Signal } from './queries';
 import { SharedCache } from './SharedCache';
@@ -121,6 +122,8 @@ interface SharedReads {
 
 const seriesKey = (service: string, cluster: string, namespace: string) =>
   `${service}\u0000${cluster}\u0000${namespace}`;
+const workloadKey = (namespace: string, id: string) =>
+  `${namespace}\u0000${id}`;
 
 export class HealthService {
   private readonly cache: SharedCache;
@@ -206,15 +209,16 @@ export class HealthService {
         ),
       ),
     );
+    const selector = formatSelector(matchers);
     const result = evaluateSignals({
       set,
       thresholds,
       outcome: s => outcomes.get(s)!,
-      selector: formatSelector(matchers),
+      selector,
       window: metrics.window,
       workload,
     });
-    return { ...base, selector: formatSelector(matchers), ...result };
+    return { ...base, selector, ...result };
   }
 
   /**
@@ -280,16 +284,22 @@ export class HealthService {
     }
     const items: ServiceHealthSummary[] = [];
     const members: Member[] = [];
+    // What each service needs, worked out once.
     const resolvedOf = new Map<
       ModelServiceTarget,
-      { environments: ModelOpsEnvironment[]; problem?: string }
+      {
+        environments: ModelOpsEnvironment[];
+        problem?: string;
+        thresholds: SignalThresholds;
+      }
     >();
     for (const target of options.targets) {
       const problem = selectionProblem(target);
       const environments = this.options.environments.resolve({
         target,
       }).environments;
-      resolvedOf.set(target, { environments, problem });
+      const thresholds = thresholdsFor(target.contract.slo, metrics.slo);
+      resolvedOf.set(target, { environments, problem, thresholds });
       if (problem) continue;
       for (const env of environments)
         if (!notMonitorable(target, env)) members.push({ target, env });
@@ -326,15 +336,13 @@ export class HealthService {
       }
       return out;
     };
-    await Promise.all([
-      ...[...groups.entries()].map(async ([key, group]) => {
+    await Promise.all(
+      [...groups].map(async ([key, group]) => {
         const first = group[0].target;
         const set = querySetFor(first.contract.runtime);
         const needed = new Set<Signal>();
         for (const m of group)
-          for (const s of signalsToRead(
-            thresholdsFor(m.target.contract.slo, metrics.slo),
-          ))
+          for (const s of signalsToRead(resolvedOf.get(m.target)!.thresholds))
             needed.add(s);
         const matchers: LabelMatcher[] = [
           { name: labels.service, op: '!=', value: '' },
@@ -350,7 +358,7 @@ export class HealthService {
         );
         byGroup.set(key, results);
       }),
-    ]);
+    );
     const namespacesOf = new Map<string, Set<string>>();
     for (const m of members)
       namespacesOf.set(
@@ -360,7 +368,11 @@ export class HealthService {
     const workloads = await this.workloadsByCluster(namespacesOf, readAt);
 
     for (const target of options.targets) {
-      const { environments: resolved, problem } = resolvedOf.get(target)!;
+      const {
+        environments: resolved,
+        problem,
+        thresholds,
+      } = resolvedOf.get(target)!;
       const spec = (target.entity.spec ?? {}) as Record<string, unknown>;
       const about = {
         entityRef: target.ref,
@@ -407,7 +419,7 @@ export class HealthService {
         const matchers = this.serviceMatchers(target, env);
         const result = evaluateSignals({
           set: querySetFor(target.contract.runtime),
-          thresholds: thresholdsFor(target.contract.slo, metrics.slo),
+          thresholds,
           outcome,
           selector: formatSelector(matchers),
           window: metrics.window,
@@ -427,7 +439,7 @@ export class HealthService {
     }
     items.sort(
       (a, b) =>
-        rank(b.status) - rank(a.status) ||
+        healthStatusRank(b.status) - healthStatusRank(a.status) ||
         (a.entityRef < b.entityRef ? -1 : Number(a.entityRef > b.entityRef)),
     );
     return {
@@ -469,8 +481,10 @@ export class HealthService {
     for (const d of list) {
       const id = d.metadata.labels?.[LABEL_KUBERNETES_ID];
       if (!id) continue;
-      const k = `${d.metadata.namespace}\u0000${id}`;
-      map.set(k, [...(map.get(k) ?? []), d]);
+      const k = workloadKey(d.metadata.namespace ?? '', id);
+      const same = map.get(k);
+      if (same) same.push(d);
+      else map.set(k, [d]);
     }
     return map;
   }
@@ -499,7 +513,7 @@ export class HealthService {
           );
           readAt(at);
           out.set(name, (namespace, id, image) => {
-            const deployments = byService.get(`${namespace}\u0000${id}`) ?? [];
+            const deployments = byService.get(workloadKey(namespace, id)) ?? [];
             const { phase, replicas, problems } = computeRolloutStatus(
               deployments,
               [],
