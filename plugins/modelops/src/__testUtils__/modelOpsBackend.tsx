@@ -264,16 +264,25 @@ export function deploymentStatusHandler(
   });
 }
 
+/** Serves GET `url`, recording each request's query parameters and answering with them. */
+function queryHandler<T>(
+  url: string,
+  answer: Answer<[URLSearchParams], T>,
+  queries: URLSearchParams[],
+) {
+  return http.get(url, ({ request }) => {
+    const query = new URL(request.url).searchParams;
+    queries.push(query);
+    return answerWith(answer, query);
+  });
+}
+
 /** Serves GET /deployments (history) and records the query of each request. */
 export function deploymentHistoryHandler(
   answer: Answer<[URLSearchParams], DeploymentHistoryPage>,
   queries: URLSearchParams[] = [],
 ) {
-  return http.get(DEPLOYMENTS_URL, ({ request }) => {
-    const query = new URL(request.url).searchParams;
-    queries.push(query);
-    return answerWith(answer, query);
-  });
+  return queryHandler(DEPLOYMENTS_URL, answer, queries);
 }
 
 /** Serves POST /deployments and records the request bodies. */
@@ -614,11 +623,7 @@ export function metricsHandler(
   answer: Answer<[URLSearchParams], MetricsResponse>,
   requests: URLSearchParams[] = [],
 ) {
-  return http.get(METRICS_URL, ({ request }) => {
-    const params = new URL(request.url).searchParams;
-    requests.push(params);
-    return answerWith(answer, params);
-  });
+  return queryHandler(METRICS_URL, answer, requests);
 }
 
 /** The handlers the deployment tab needs besides GET /environments: quiet defaults. */

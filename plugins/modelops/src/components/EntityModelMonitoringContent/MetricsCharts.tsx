@@ -129,24 +129,27 @@ function Chart(props: {
   const { title, signals, deploys, range } = props;
   const theme = useTheme();
   const [ref, { width }] = useMeasure<HTMLDivElement>();
-  const lines = signals.flatMap(s =>
-    s.series.map(series => ({
-      key: `${s.signal}:${JSON.stringify(series.labels)}`,
-      name: seriesName(s, series.labels),
-      unit: s.unit,
-      points: series.points,
-    })),
-  );
-  const data = useMemo(() => {
+  // One line per series, and one row per time with every line's value.
+  const { lines, data } = useMemo(() => {
+    const all = signals.flatMap(s =>
+      s.series.map(series => ({
+        key: `${s.signal}:${JSON.stringify(series.labels)}`,
+        name: seriesName(s, series.labels),
+        points: series.points,
+      })),
+    );
     const byTime = new Map<number, Record<string, number>>();
-    for (const l of lines)
+    for (const l of all)
       for (const [t, v] of l.points) {
         const row = byTime.get(t) ?? { t };
         row[l.key] = v;
         byTime.set(t, row);
       }
-    return [...byTime.values()].sort((a, b) => a.t - b.t);
-  }, [lines]);
+    return {
+      lines: all,
+      data: [...byTime.values()].sort((a, b) => a.t - b.t),
+    };
+  }, [signals]);
   const unit = signals[0]?.unit ?? 'ratio';
   const threshold = signals.find(s => s.critical !== undefined);
   const reasons = signals
