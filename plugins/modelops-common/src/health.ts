@@ -9,8 +9,8 @@ const RANK: Record<HealthStatus, number> = {
 
 /**
  * How bad a health status is, for sorting and for the worst of several:
- * ok (0) < unknown (1) < warning (2) < critical (3). A signal that could not
- * be judged is worse than ok but better than a warning.
+ * ok 0, unknown 1, warning 2, critical 3. A signal that could not be judged
+ * is worse than ok but better than a warning.
  * @public
  */
 export function healthStatusRank(status: HealthStatus): number {
