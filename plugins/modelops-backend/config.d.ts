@@ -118,6 +118,14 @@ export interface Config {
        */
       cacheSeconds?: number;
       /**
+       * For model servers that export per-feature input histograms
+       * (`modelops_feature_value`) but no drift gauges, the backend computes
+       * PSI of the current window against a reference window: this many hours
+       * from when the running revision was deployed (default 24).
+       * @visibility backend
+       */
+      driftReferenceHours?: number;
+      /**
        * SLO thresholds for model services whose `modelops/slo` does not set them.
        * @visibility backend
        */

@@ -10,6 +10,7 @@ describe('readModelOpsConfig', () => {
         source: 'prometheus',
         window: '5m',
         cacheSeconds: 30,
+        driftReferenceHours: 24,
         slo: {},
         labels: {
           cluster: 'cluster',

@@ -68,6 +68,13 @@ const modelOpsConfigSchema = z
         // How long the overview's upstream answers (PromQL results, workload
         // lists) are shared between callers; 0 reads them for every request.
         cacheSeconds: z.number().min(0).max(600).default(30),
+        // Drift from input histograms: the reference is this many hours
+        // from when the running revision was deployed.
+        driftReferenceHours: z
+          .number()
+          .positive()
+          .max(24 * 30)
+          .default(24),
         // SLO thresholds for services whose modelops/slo does not set them.
         slo: z
           .object({

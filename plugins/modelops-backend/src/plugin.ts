@@ -119,6 +119,7 @@ export const modelOpsPlugin = createBackendPlugin({
           environments,
           deployments,
           clusters,
+          store,
           prometheus,
         });
 

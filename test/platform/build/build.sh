@@ -6,7 +6,7 @@
 # defaults (under $HOME) so later builds reuse them.
 #
 # usage: build.sh [component...]   (default: all)
-#   components: etcd kwok kubectl kube-scheduler kube-controller-manager kube-apiserver kubelet prometheus
+#   components: etcd kwok kubectl kube-scheduler kube-controller-manager kube-apiserver kubelet prometheus promtool
 # env:  MODELOPS_BUILD_P (go build -p, default 2)
 set -euo pipefail
 
@@ -32,14 +32,14 @@ version_of() {
   case "$1" in
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
-    prometheus) echo "$PROM_VERSION" ;;
+    prometheus|promtool) echo "$PROM_VERSION" ;;
     kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet) echo "$K8S_VERSION" ;;
     *) echo "unknown component: $1" >&2; return 1 ;;
   esac
 }
 
 if [[ "${1:-}" == "--print-versions" ]]; then
-  for c in etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet prometheus; do
+  for c in etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet prometheus promtool; do
     echo "$c $(version_of "$c")"
   done
   exit 0
@@ -68,6 +68,13 @@ build_one() {
       tags="-tags=remove_all_sd,enable_kubernetes_sd"
       local pv="github.com/prometheus/common/version"
       ldflags="-s -w -X $pv.Version=${ver#v} -X $pv.Revision=${PROM_MODULE_VERSION} -X $pv.Branch=release -X $pv.BuildUser=modelops -X $pv.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)" ;;
+    promtool)
+      # The same module and tags as prometheus, so `test rules` and `tsdb create-blocks-from`
+      # evaluate and write exactly what the platform's Prometheus reads.
+      moddir="$here/prometheus"; pkg="github.com/prometheus/prometheus/cmd/promtool"
+      tags="-tags=remove_all_sd,enable_kubernetes_sd"
+      local pv="github.com/prometheus/common/version"
+      ldflags="-s -w -X $pv.Version=${ver#v} -X $pv.Revision=${PROM_MODULE_VERSION} -X $pv.Branch=release -X $pv.BuildUser=modelops" ;;
     kwok)
       moddir="$here/kwok"; pkg="sigs.k8s.io/kwok/cmd/kwok"
       ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${ver#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${K8S_VERSION#v}" ;;

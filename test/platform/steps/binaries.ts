@@ -15,6 +15,9 @@ export const BINARIES = [
   'kwok',
   'kubelet',
   'prometheus',
+  // Not run by the platform: the known-answer tests backfill blocks and test
+  // the health expressions with the promtool of the same Prometheus.
+  'promtool',
 ] as const;
 export type Binary = (typeof BINARIES)[number];
 export type Versions = Record<Binary, string>;
@@ -39,7 +42,8 @@ export async function ensureBinaries(versions: Versions): Promise<void> {
   // The kubelet and a Prometheus with Kubernetes discovery are only needed for real nodes (left out with MODELOPS_REAL_NODES=0).
   const missing = BINARIES.filter(
     b =>
-      ((b !== 'kubelet' && b !== 'prometheus') || REAL_NODES) &&
+      ((b !== 'kubelet' && b !== 'prometheus' && b !== 'promtool') ||
+        REAL_NODES) &&
       !existsSync(binPath(b, versions)),
   );
   if (missing.length === 0) {
@@ -68,6 +72,7 @@ export async function ensureBinaries(versions: Versions): Promise<void> {
     'kube-apiserver',
     'kubelet',
     'prometheus',
+    'promtool',
   ];
   for (const b of order.filter(x => missing.includes(x))) {
     const started = Date.now();

@@ -271,5 +271,30 @@ describe.each(databases.eachSupportedId())(
         }),
       ).toBeUndefined();
     });
+
+    it('finds the rollout that made a revision, and nothing for an unknown one', async () => {
+      const first = await reserveAndFinish();
+      const second = await reserveAndFinish();
+      await reserveAndFinish({ ...deployment, environment: 'prod' });
+      const found = await store.rolloutOf({
+        entityRef: deployment.entityRef,
+        environment: 'dev',
+        revision: second.revision!,
+      });
+      expect(found).toMatchObject({
+        id: second.id,
+        revision: second.revision,
+        result: 'succeeded',
+      });
+      expect(found).not.toHaveProperty('manifests');
+      expect(first.revision).toBeLessThan(second.revision!);
+      expect(
+        await store.rolloutOf({
+          entityRef: deployment.entityRef,
+          environment: 'dev',
+          revision: 99,
+        }),
+      ).toBeUndefined();
+    });
   },
 );

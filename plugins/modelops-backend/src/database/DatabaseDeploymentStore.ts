@@ -352,4 +352,22 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .limit(options.limit)) as unknown as Row[];
     return rows.map(recordFromRow);
   }
+
+  async rolloutOf(options: {
+    entityRef: string;
+    environment: string;
+    revision: number;
+  }): Promise<DeploymentRecord | undefined> {
+    const row = (await this.db<Row>(TABLE)
+      .select<Row[]>(RECORD_COLUMNS)
+      .where({
+        entity_ref: options.entityRef,
+        environment: options.environment,
+        revision: options.revision,
+        dry_run: false,
+      })
+      .orderBy('id', 'desc')
+      .first()) as unknown as Row | undefined;
+    return row ? recordFromRow(row) : undefined;
+  }
 }

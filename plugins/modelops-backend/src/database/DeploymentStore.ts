@@ -108,4 +108,14 @@ export interface DeploymentStore {
     to: Date;
     limit: number;
   }): Promise<DeploymentRecord[]>;
+
+  /**
+   * The rollout that made `revision` of an environment (the anchor of the
+   * drift reference window), or undefined when none is recorded.
+   */
+  rolloutOf(options: {
+    entityRef: string;
+    environment: string;
+    revision: number;
+  }): Promise<DeploymentRecord | undefined>;
 }

@@ -39,8 +39,10 @@ import { ModelServiceTarget } from '../service/entities';
 import { EnvironmentService } from '../service/EnvironmentService';
 import { evaluateSignals, Outcome, signalsToRead, Workload } from './evaluate';
 import { SignalThresholds, thresholdsFor, worstOf } from './health';
+import { DeploymentStore } from '../database/DeploymentStore';
 import { InstantSample, PrometheusClient } from './PrometheusClient';
-import { querySetFor, renderQuery, Signal } from './queries';
+import { driftFromHistograms } from './histogramDrift';
+import { QuerySet, querySetFor, renderQuery, Signal } from './queries';
 import { SharedCache } from './SharedCache';
 
 /** The annotations that decide which series are the service's. */
@@ -134,6 +136,8 @@ export class HealthService {
       environments: EnvironmentService;
       deployments: DeploymentService;
       clusters: ClusterClients;
+      /** Deploy history: anchors the reference window of histogram drift. */
+      store: DeploymentStore;
       /** Undefined when no metrics source is configured. */
       prometheus?: PrometheusClient;
     },
@@ -209,6 +213,18 @@ export class HealthService {
         ),
       ),
     );
+    const gauges = outcomes.get('featureDrift');
+    if (gauges && 'samples' in gauges && !gauges.samples.length) {
+      // No drift gauges: drift from the input histograms, where exported.
+      const computed = await this.histogramDrift(
+        target,
+        env,
+        workload,
+        set,
+        matchers,
+      );
+      if (computed) outcomes.set('featureDrift', computed);
+    }
     const selector = formatSelector(matchers);
     const result = evaluateSignals({
       set,
@@ -219,6 +235,32 @@ export class HealthService {
       workload,
     });
     return { ...base, selector, ...result };
+  }
+
+  /** Drift from the input histograms; undefined when none are exported. */
+  private async histogramDrift(
+    target: ModelServiceTarget,
+    env: ModelOpsEnvironment,
+    workload: Workload | undefined,
+    set: QuerySet,
+    matchers: LabelMatcher[],
+  ): Promise<Outcome | undefined> {
+    const template = set.featureHistogram;
+    const prometheus = this.options.prometheus;
+    if (typeof template !== 'string' || !prometheus) return undefined;
+    const { window, driftReferenceHours } = this.options.config.metrics;
+    return driftFromHistograms({
+      prometheus,
+      store: this.options.store,
+      template,
+      matchers,
+      by: this.groupBy,
+      window,
+      referenceHours: driftReferenceHours,
+      entityRef: target.ref,
+      environment: env.name,
+      revision: workload?.revision,
+    });
   }
 
   /**

@@ -34,7 +34,10 @@ export const MAX_RANGE_SECONDS = 32 * 24 * 3600;
 /** Most deploy markers in one answer. */
 export const MAX_MARKERS = 500;
 
-const CHARTED: { signal: Signal; unit: SignalSeries['unit'] }[] = [
+const CHARTED: {
+  signal: Signal & SignalSeries['signal'];
+  unit: SignalSeries['unit'];
+}[] = [
   { signal: 'requestRate', unit: 'requestsPerSecond' },
   { signal: 'errorRate', unit: 'ratio' },
   { signal: 'latencyP50', unit: 'seconds' },

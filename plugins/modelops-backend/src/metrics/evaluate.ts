@@ -15,7 +15,8 @@ import { QuerySet, Signal } from './queries';
 
 /** What one signal's query gave for one service: series, or why not. */
 export type Outcome =
-  | { samples: InstantSample[] }
+  /** `note` says how the values were arrived at, when not read as they are. */
+  | { samples: InstantSample[]; note?: string }
   | { error: string }
   | { unavailable: string };
 
@@ -35,7 +36,7 @@ export function signalsToRead(thresholds: SignalThresholds): Signal[] {
 /** The cluster's answer about a service's workload in one environment. */
 export type Workload = Pick<
   EnvironmentStatus,
-  'phase' | 'replicas' | 'problems' | 'error'
+  'phase' | 'replicas' | 'problems' | 'error' | 'revision'
 >;
 
 export interface EvaluateOptions {
@@ -61,7 +62,7 @@ export function evaluateSignals(options: EvaluateOptions): {
   /** One number from an outcome: the largest value (one series per environment is expected). */
   const valueOf = (
     o: Outcome,
-  ): { value?: number; detail?: string; reason?: string } => {
+  ): { value?: number; detail?: string; reason?: string; note?: string } => {
     if ('unavailable' in o) return { reason: o.unavailable };
     if ('error' in o) return { reason: o.error };
     const finite = o.samples.filter(s => Number.isFinite(s.value));
@@ -71,7 +72,11 @@ export function evaluateSignals(options: EvaluateOptions): {
         reason: `no requests in the last ${window} (the ratio is undefined)`,
       };
     const top = finite.reduce((a, b) => (b.value > a.value ? b : a));
-    return { value: top.value, detail: top.metric.feature };
+    return {
+      value: top.value,
+      detail: top.metric.feature,
+      ...(o.note ? { note: o.note } : {}),
+    };
   };
 
   const signals: SignalHealth[] = [];
@@ -88,7 +93,7 @@ export function evaluateSignals(options: EvaluateOptions): {
   const judged = (
     signal: SignalHealth['signal'],
     unit: SignalHealth['unit'],
-    read: { value?: number; detail?: string; reason?: string },
+    read: { value?: number; detail?: string; reason?: string; note?: string },
     t: { warning: number; critical: number } | undefined,
     noThreshold: string,
   ): SignalHealth => {
@@ -96,6 +101,7 @@ export function evaluateSignals(options: EvaluateOptions): {
       return { signal, unit, status: 'unknown', reason: read.reason };
     const s: SignalHealth = { signal, unit, value: read.value, status: 'ok' };
     if (read.detail) s.detail = read.detail;
+    if (read.note) s.reason = read.note;
     if (!t) return { ...s, reason: noThreshold };
     return {
       ...s,
@@ -160,12 +166,16 @@ export function evaluateSignals(options: EvaluateOptions): {
   const prediction = valueOf(outcome('predictionDrift'));
   const candidates = [
     feature.value !== undefined
-      ? { value: feature.value, detail: `feature ${feature.detail ?? '?'}` }
+      ? {
+          value: feature.value,
+          detail: `feature ${feature.detail ?? '?'}`,
+          ...(feature.note ? { note: feature.note } : {}),
+        }
       : undefined,
     prediction.value !== undefined
       ? { value: prediction.value, detail: 'predictions' }
       : undefined,
-  ].filter((c): c is { value: number; detail: string } => !!c);
+  ].filter((c): c is { value: number; detail: string; note?: string } => !!c);
   const drift = candidates.length
     ? candidates.reduce((a, b) => (b.value > a.value ? b : a))
     : { reason: feature.reason ?? prediction.reason };

@@ -26,6 +26,7 @@ export const SIGNALS = [
   'predictionsByClass',
   'featureDrift',
   'predictionDrift',
+  'featureHistogram',
 ] as const;
 export type Signal = (typeof SIGNALS)[number];
 
@@ -52,6 +53,13 @@ const DRIFT: Pick<QuerySet, 'featureDrift' | 'predictionDrift'> = {
   featureDrift: 'max by ($by, feature) (modelops_feature_psi{$matchers})',
   predictionDrift: 'max by ($by) (modelops_prediction_psi{$matchers})',
 };
+/**
+ * Per-feature input histograms, for servers without drift gauges: the
+ * backend computes PSI from the buckets' increase over the current window
+ * and over the reference window (see psi.ts).
+ */
+const FEATURE_HISTOGRAM =
+  'sum by ($by, feature, le) (increase(modelops_feature_value_bucket{$matchers}[$window]))';
 const PREDICTIONS =
   'sum by ($by, class) (rate(modelops_predictions_total{$matchers}[$window]))';
 
@@ -79,6 +87,7 @@ export const DEFAULT_QUERY_SETS: Record<Runtime, QuerySet> = {
     latencyMean: NO_MEAN,
     predictionsByClass: PREDICTIONS,
     ...DRIFT,
+    featureHistogram: FEATURE_HISTOGRAM,
   },
   // Triton: cumulative counters, durations in microseconds. Latency is the
   // mean over the window (Δduration / Δrequests); Triton has no latency
@@ -95,6 +104,7 @@ export const DEFAULT_QUERY_SETS: Record<Runtime, QuerySet> = {
       'sum by ($by) (rate(nv_inference_request_duration_us{$matchers}[$window])) / sum by ($by) (rate(nv_inference_request_success{$matchers}[$window])) / 1e6',
     predictionsByClass: PREDICTIONS,
     ...DRIFT,
+    featureHistogram: FEATURE_HISTOGRAM,
   },
   // Seldon Core v2's agent: seldon_model_infer_api_seconds histogram and
   // seldon_model_infer_total by code.
@@ -108,6 +118,7 @@ export const DEFAULT_QUERY_SETS: Record<Runtime, QuerySet> = {
     latencyMean: NO_MEAN,
     predictionsByClass: PREDICTIONS,
     ...DRIFT,
+    featureHistogram: FEATURE_HISTOGRAM,
   },
   // Any HTTP server instrumented the usual way.
   generic: {
@@ -119,10 +130,25 @@ export const DEFAULT_QUERY_SETS: Record<Runtime, QuerySet> = {
     latencyMean: NO_MEAN,
     predictionsByClass: PREDICTIONS,
     ...DRIFT,
+    featureHistogram: FEATURE_HISTOGRAM,
   },
 };
 
-const DURATION = /^[1-9][0-9]{0,5}(ms|s|m|h|d)$/;
+const DURATION = /^[1-9][0-9]{0,7}(ms|s|m|h|d)$/;
+const UNIT_SECONDS: Record<string, number> = {
+  ms: 0.001,
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86400,
+};
+
+/** Seconds in a Prometheus duration such as `5m` (one unit, as config allows). */
+export function durationSeconds(duration: string): number {
+  const m = /^([0-9]+)(ms|s|m|h|d)$/.exec(duration);
+  if (!m) throw new Error(`invalid duration ${JSON.stringify(duration)}`);
+  return Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+}
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 export interface RenderOptions {

@@ -86,6 +86,7 @@ export function createModelServer(
     modelVersion: config.modelVersion,
     classNames: model.classNames,
     featureNames: model.featureNames,
+    featureReference: model.featureReference,
     drift,
     holdoutAccuracy: model.holdoutAccuracy,
   });

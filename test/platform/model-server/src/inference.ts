@@ -57,7 +57,10 @@ export async function infer<P extends { rows: number[][] }>(
   try {
     const parsed = parse(await readJson(req));
     batchSize = parsed.rows.length;
-    for (const row of parsed.rows) drift.recordInput(row);
+    for (const row of parsed.rows) {
+      drift.recordInput(row);
+      metrics.observeInputs(row);
+    }
     preprocessSeconds = elapsed(start);
 
     let predictStart = 0;

@@ -66,7 +66,7 @@ abstract class Metric<Child> implements Collectable {
   }
 
   protected abstract readonly type: MetricType;
-  protected abstract create(): Child;
+  protected abstract create(labels: Labels): Child;
   protected abstract renderChild(labels: Labels, value: Child): string;
 
   protected child(labels: Labels): Child {
@@ -86,7 +86,7 @@ abstract class Metric<Child> implements Collectable {
     if (!entry) {
       const ordered: Record<string, string> = {};
       for (const l of this.labelNames) ordered[l] = String(labels[l]);
-      entry = { labels: ordered, value: this.create() };
+      entry = { labels: ordered, value: this.create(ordered) };
       this.children.set(key, entry);
     }
     return entry.value;
@@ -155,6 +155,7 @@ export class Gauge extends Metric<{ value: number }> {
 }
 
 interface HistogramChild {
+  readonly upperBounds: readonly number[];
   readonly buckets: number[];
   sum: number;
   count: number;
@@ -162,34 +163,51 @@ interface HistogramChild {
 
 export class Histogram extends Metric<HistogramChild> {
   protected readonly type = 'histogram';
-  readonly upperBounds: readonly number[];
+  readonly #bounds: (labels: Labels) => readonly number[];
 
+  /**
+   * `buckets` are the upper bounds of every series, or a function giving
+   * each series its own (e.g. one feature histogram per feature, each on
+   * that feature's scale).
+   */
   constructor(
     name: string,
     help: string,
     labelNames: readonly string[] = [],
-    buckets: readonly number[] = DEFAULT_BUCKETS,
+    buckets:
+      | readonly number[]
+      | ((labels: Labels) => readonly number[]) = DEFAULT_BUCKETS,
   ) {
     super(name, help, labelNames);
     if (labelNames.includes('le'))
       throw new Error('histograms cannot use the label "le"');
-    const bounds = buckets.filter(b => b !== Infinity);
-    if (
-      bounds.length === 0 ||
-      bounds.some(
-        (b, i) => !Number.isFinite(b) || (i > 0 && b <= bounds[i - 1]!),
-      )
-    ) {
-      throw new Error(
-        `histogram ${name} needs finite, strictly increasing buckets`,
-      );
+    const check = (given: readonly number[]): readonly number[] => {
+      const bounds = given.filter(b => b !== Infinity);
+      if (
+        bounds.length === 0 ||
+        bounds.some(
+          (b, i) => !Number.isFinite(b) || (i > 0 && b <= bounds[i - 1]!),
+        )
+      ) {
+        throw new Error(
+          `histogram ${name} needs finite, strictly increasing buckets`,
+        );
+      }
+      return bounds;
+    };
+    if (typeof buckets === 'function') {
+      this.#bounds = labels => check(buckets(labels));
+    } else {
+      const fixed = check(buckets);
+      this.#bounds = () => fixed;
     }
-    this.upperBounds = bounds;
   }
 
-  protected create(): HistogramChild {
+  protected create(labels: Labels): HistogramChild {
+    const upperBounds = this.#bounds(labels);
     return {
-      buckets: new Array<number>(this.upperBounds.length).fill(0),
+      upperBounds,
+      buckets: new Array<number>(upperBounds.length).fill(0),
       sum: 0,
       count: 0,
     };
@@ -202,7 +220,7 @@ export class Histogram extends Metric<HistogramChild> {
   observe(labels: Labels, value: number): void {
     const child = this.child(labels);
     // Buckets are stored non-cumulatively and summed up when rendering.
-    const index = this.upperBounds.findIndex(bound => value <= bound);
+    const index = child.upperBounds.findIndex(bound => value <= bound);
     if (index >= 0) child.buckets[index]! += 1;
     child.sum += value;
     child.count += 1;
@@ -211,7 +229,7 @@ export class Histogram extends Metric<HistogramChild> {
   protected renderChild(labels: Labels, child: HistogramChild): string {
     let out = '';
     let cumulative = 0;
-    this.upperBounds.forEach((bound, i) => {
+    child.upperBounds.forEach((bound, i) => {
       cumulative += child.buckets[i]!;
       out += sample(
         `${this.name}_bucket`,

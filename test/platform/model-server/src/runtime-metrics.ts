@@ -1,12 +1,13 @@
 /**
  * Metrics in the vocabulary of the serving runtime being imitated, plus the
- * runtime-independent ModelOps metrics (prediction counts and drift).
+ * runtime-independent ModelOps metrics (prediction counts, drift gauges, and
+ * per-feature input histograms from which a backend can compute drift itself).
  *
  * - kserve:  KServe model server step histograms (request_*_seconds{model_name}).
  * - triton:  Triton Inference Server per-model counters (nv_inference_*{model,version}).
  * - generic: plain HTTP service metrics (http_request_duration_seconds, http_requests_total).
  */
-import type { DriftMonitor } from './drift.ts';
+import type { BinnedReference, DriftMonitor } from './drift.ts';
 import { Counter, Gauge, Histogram, Registry } from './prometheus.ts';
 
 export const RUNTIMES = ['kserve', 'triton', 'generic'] as const;
@@ -48,6 +49,8 @@ export interface MetricsOptions {
   readonly modelVersion: string;
   readonly classNames: readonly string[];
   readonly featureNames: readonly string[];
+  /** Training reference per feature (featureNames order): its cut points are the input histograms' buckets. */
+  readonly featureReference: readonly BinnedReference[];
   readonly drift: DriftMonitor;
   readonly holdoutAccuracy: number;
 }
@@ -56,6 +59,8 @@ export interface ServingMetrics {
   readonly registry: Registry;
   observeInference(observation: InferenceObservation): void;
   countPredictions(classIndices: readonly number[]): void;
+  /** Counts one input row in the per-feature input histograms. */
+  observeInputs(row: readonly number[]): void;
 }
 
 export function createServingMetrics(options: MetricsOptions): ServingMetrics {
@@ -115,6 +120,26 @@ export function createServingMetrics(options: MetricsOptions): ServingMetrics {
       ['model_name'],
     ),
   );
+  // Input values per feature, bucketed at the training quantiles, so equal
+  // shares per bucket mean "like training" and PSI over the buckets is the
+  // usual equal-frequency PSI.
+  const edgesOf = new Map(
+    options.featureNames.map((name, i) => [
+      name,
+      options.featureReference[i]?.edges ?? [],
+    ]),
+  );
+  const inputs = registry.register(
+    new Histogram(
+      'modelops_feature_value',
+      'Input values seen, per feature, bucketed at the training quantiles',
+      ['model_name', 'feature'],
+      labels => edgesOf.get(labels.feature ?? '') ?? [],
+    ),
+  );
+  for (const feature of options.featureNames)
+    inputs.init({ ...modelLabel, feature });
+
   registry.onCollect(() => {
     // PSI series are absent (not 0) until the window holds enough samples to be meaningful.
     const snapshot = options.drift.snapshot();
@@ -134,6 +159,13 @@ export function createServingMetrics(options: MetricsOptions): ServingMetrics {
   return {
     registry,
     observeInference,
+    observeInputs(row) {
+      row.forEach((value, i) => {
+        const feature = options.featureNames[i];
+        if (feature !== undefined && Number.isFinite(value))
+          inputs.observe({ ...modelLabel, feature }, value);
+      });
+    },
     countPredictions(classIndices) {
       for (const c of classIndices)
         predictions.inc({

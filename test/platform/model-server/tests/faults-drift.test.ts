@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FEATURE_NAMES } from '../src/dataset.ts';
+import { psi } from '../src/drift.ts';
 import { RUNTIMES } from '../src/runtime-metrics.ts';
 import { sampleValue } from './support/exposition.ts';
 import {
@@ -152,7 +153,33 @@ for (const runtime of RUNTIMES) {
         }
       };
 
+      /** Each feature's cumulative input-histogram buckets, by upper bound. */
+      const buckets = async () => {
+        const m = await scrape(s.url);
+        const family = m.get('modelops_feature_value');
+        assert.equal(family?.type, 'histogram');
+        return FEATURE_NAMES.map(feature =>
+          family!.samples
+            .filter(
+              x =>
+                x.name === 'modelops_feature_value_bucket' &&
+                x.labels.feature === feature,
+            )
+            .map(x => x.value),
+        );
+      };
+      /** Shares per bucket of what arrived between two readings. */
+      const shares = (before: number[][], after: number[][]) =>
+        after.map((cumulative, f) => {
+          const delta = cumulative.map((c, i) => c - before[f]![i]!);
+          const counts = delta.map((c, i) => (i === 0 ? c : c - delta[i - 1]!));
+          const total = delta[delta.length - 1]!;
+          return counts.map(c => c / total);
+        });
+
+      const beforeStable = await buckets();
       await send(rows(2024, 500));
+      const afterStable = await buckets();
       const stable = await psiOf();
       assert.equal(stable.window, 500);
       for (const value of stable.features)
@@ -165,7 +192,33 @@ for (const runtime of RUNTIMES) {
         `prediction PSI ${stable.prediction}`,
       );
 
+      // The input histograms count exactly the rows sent, bucketed at the
+      // training quantiles: PSI computed from them (as a backend does for a
+      // server without drift gauges) agrees with the server's own gauges.
+      const stableShares = shares(beforeStable, afterStable);
+      for (const [f, share] of stableShares.entries()) {
+        assert.equal(
+          afterStable[f]!.at(-1)! - beforeStable[f]!.at(-1)!,
+          500,
+          'every input counted once',
+        );
+        assert.ok(share.length >= 5, `${share.length} buckets`);
+        const uniform = share.map(() => 1 / share.length);
+        assert.ok(
+          psi(uniform, share) < 0.1,
+          `histogram PSI ${psi(uniform, share)}`,
+        );
+      }
+
       await send(rows(2025, 500, 1.5));
+      const afterShifted = await buckets();
+      for (const share of shares(afterStable, afterShifted)) {
+        const uniform = share.map(() => 1 / share.length);
+        assert.ok(
+          psi(uniform, share) > 0.2,
+          `shifted histogram PSI ${psi(uniform, share)}`,
+        );
+      }
       const shifted = await psiOf();
       for (const value of shifted.features)
         assert.ok(value !== undefined && value > 0.2, `shifted PSI ${value}`);

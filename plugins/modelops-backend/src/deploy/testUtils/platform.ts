@@ -67,20 +67,31 @@ export function adminKubeconfig(cluster: string): string {
   return path.join(REPO_ROOT, '.platform', cluster, 'admin.kubeconfig');
 }
 
-/** The pinned kubectl from the platform's binary cache. */
-export function kubectlPath(): string {
+/**
+ * A pinned binary from the platform's build cache
+ * (`<cache>/bin/<name>-<version>/<name>`), the newest version there, or
+ * undefined when it has not been built.
+ */
+export function cachedBinary(name: string): string | undefined {
   const cache =
     process.env.MODELOPS_CACHE ?? path.join(os.homedir(), '.cache', 'modelops');
   const bin = path.join(cache, 'bin');
   const dirs = fs.existsSync(bin)
-    ? fs.readdirSync(bin).filter(d => d.startsWith('kubectl-'))
+    ? fs.readdirSync(bin).filter(d => d.startsWith(`${name}-v`))
     : [];
   for (const dir of dirs.sort().reverse()) {
-    const candidate = path.join(bin, dir, 'kubectl');
+    const candidate = path.join(bin, dir, name);
     if (fs.existsSync(candidate)) return candidate;
   }
+  return undefined;
+}
+
+/** The pinned kubectl from the platform's binary cache. */
+export function kubectlPath(): string {
+  const found = cachedBinary('kubectl');
+  if (found) return found;
   throw new Error(
-    `kubectl not found under ${bin}; run \`node test/platform/cli.ts build\``,
+    'kubectl is not in the platform build cache; run `node test/platform/cli.ts build`',
   );
 }
 
