@@ -118,6 +118,19 @@ export interface Config {
        */
       cacheSeconds?: number;
       /**
+       * PromQL templates replacing the built-in ones, per runtime
+       * (`kserve`, `triton`, `seldon`, `generic`) and signal (`requestRate`,
+       * `errorRate`, `latencyP50`, `latencyP95`, `latencyP99`, `latencyMean`,
+       * `predictionsByClass`, `featureDrift`, `predictionDrift`,
+       * `featureHistogram`). A template selects the service with `$matchers`
+       * (the escaped matchers from the entity) and may use `$window` and `$by`
+       * (the labels to group by). Entity annotations never carry PromQL.
+       * @visibility backend
+       */
+      querySets?: {
+        [runtime: string]: { [signal: string]: string };
+      };
+      /**
        * For model servers that export per-feature input histograms
        * (`modelops_feature_value`) but no drift gauges, the backend computes
        * PSI of the current window against a reference window: this many hours

@@ -11,6 +11,7 @@ describe('readModelOpsConfig', () => {
         window: '5m',
         cacheSeconds: 30,
         driftReferenceHours: 24,
+        querySets: {},
         slo: {},
         labels: {
           cluster: 'cluster',
@@ -40,6 +41,26 @@ describe('readModelOpsConfig', () => {
       }),
     );
     expect(Object.keys(config.environments)).toEqual(['dev', 'prod']);
+    expect(
+      readModelOpsConfig(
+        new ConfigReader({
+          modelops: {
+            metrics: {
+              querySets: {
+                kserve: {
+                  requestRate:
+                    'sum by ($by) (rate(my_requests{$matchers}[$window]))',
+                },
+              },
+            },
+          },
+        }),
+      ).metrics.querySets,
+    ).toEqual({
+      kserve: {
+        requestRate: 'sum by ($by) (rate(my_requests{$matchers}[$window]))',
+      },
+    });
     expect(config.metrics.prometheus).toEqual({
       url: 'http://127.0.0.1:9390',
       timeoutSeconds: 5,
@@ -73,6 +94,20 @@ describe('readModelOpsConfig', () => {
     [
       { environments: {}, builds: { environment: 'dev' } },
       'modelops.builds.environment: "dev" is not one of modelops.environments',
+    ],
+    [
+      {
+        metrics: { querySets: { generic: { errorRate: 'sum(rate(x[5m]))' } } },
+      },
+      'modelops.metrics.querySets.generic.errorRate: must select the service with $matchers',
+    ],
+    [
+      { metrics: { querySets: { generic: { errorRatio: 'x{$matchers}' } } } },
+      'modelops.metrics.querySets.generic.errorRatio: unknown key',
+    ],
+    [
+      { metrics: { querySets: { tensorflow: {} } } },
+      'modelops.metrics.querySets.tensorflow: unknown key',
     ],
     [
       { deployments: { allowInlineManifests: 'yes' } },

@@ -1,6 +1,7 @@
 import { Config } from '@backstage/config';
 import { DNS_LABEL_PATTERN } from '@modelops/plugin-modelops-common';
 import { z } from 'zod';
+import { Signal, SIGNALS } from './metrics/queries';
 
 const dnsLabel = z
   .string()
@@ -8,6 +9,25 @@ const dnsLabel = z
     DNS_LABEL_PATTERN,
     'must be a lowercase RFC 1123 label (letters, digits and "-", at most 63 characters)',
   );
+
+/** A runtime's replacement templates: any signal, each selecting the service with `$matchers`. */
+const querySetOverrides = z
+  .object(
+    Object.fromEntries(
+      SIGNALS.map(signal => [
+        signal,
+        z
+          .string()
+          .refine(
+            t => t.includes('$matchers'),
+            'must select the service with $matchers (and may use $window and $by)',
+          )
+          .optional(),
+      ]),
+    ) as Record<Signal, z.ZodOptional<z.ZodEffects<z.ZodString>>>,
+  )
+  .strict()
+  .optional();
 
 /** Service `spec.type` values a deploy may use. */
 const serviceTypes = z
@@ -75,6 +95,17 @@ const modelOpsConfigSchema = z
           .positive()
           .max(24 * 30)
           .default(24),
+        // Operators' own PromQL per runtime and signal, over the built-in
+        // templates; entity annotations never carry PromQL.
+        querySets: z
+          .object({
+            kserve: querySetOverrides,
+            triton: querySetOverrides,
+            seldon: querySetOverrides,
+            generic: querySetOverrides,
+          })
+          .strict()
+          .default({}),
         // SLO thresholds for services whose modelops/slo does not set them.
         slo: z
           .object({

@@ -6,7 +6,11 @@ import {
 } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { modelOpsImageBuildersExtensionPoint } from '@modelops/plugin-modelops-node';
+import {
+  modelOpsImageBuildersExtensionPoint,
+  ModelOpsMetricsSource,
+  modelOpsMetricsSourcesExtensionPoint,
+} from '@modelops/plugin-modelops-node';
 import request from 'supertest';
 import { modelOpsPlugin } from './plugin';
 
@@ -251,6 +255,89 @@ describe('startup', () => {
     expect(seenDefaults).toEqual([[]]);
     expect(logger.info).toHaveBeenCalledWith(
       expect.stringContaining('image builders from modules: test'),
+    );
+  });
+
+  /** A module whose source records the PromQL it is asked (a stand-in for e.g. a managed Prometheus, which cannot run here). */
+  function recordingSourceModule(queries: string[], seenDefaults: string[][]) {
+    return createBackendModule({
+      pluginId: 'modelops',
+      moduleId: 'recording-source',
+      register(env) {
+        env.registerInit({
+          deps: { sources: modelOpsMetricsSourcesExtensionPoint },
+          async init({ sources }) {
+            sources.addMetricsSource(defaults => {
+              seenDefaults.push([...defaults.keys()]);
+              const source: ModelOpsMetricsSource = {
+                type: 'recording',
+                instant: async query => {
+                  queries.push(query);
+                  return [];
+                },
+                range: async () => [],
+              };
+              return source;
+            });
+          },
+        });
+      },
+    });
+  }
+
+  it('reads metrics from the source modelops.metrics.source names, offering the configured Prometheus as a default', async () => {
+    const queries: string[] = [];
+    const seenDefaults: string[][] = [];
+    const { server } = await startTestBackend({
+      features: [
+        modelOpsPlugin,
+        recordingSourceModule(queries, seenDefaults),
+        mockServices.rootConfig.factory({
+          data: {
+            ...config,
+            modelops: {
+              ...config.modelops,
+              metrics: {
+                source: 'recording',
+                prometheus: { url: 'http://127.0.0.1:1' },
+              },
+            },
+          },
+        }),
+        catalogServiceMock.factory({ entities: [fraudDetector] }),
+      ],
+    });
+    expect(seenDefaults).toEqual([['prometheus']]);
+    const res = await request(server)
+      .get('/api/modelops/health')
+      .query({ entityRef: 'component:default/fraud-detector' });
+    expect(res.status).toBe(200);
+    const dev = res.body.environments.find(
+      (e: { environment: string }) => e.environment === 'dev',
+    );
+    // The module's empty answers are "no series", not the unreachable Prometheus.
+    expect(dev.signals.find((s: any) => s.signal === 'errorRate')).toEqual(
+      expect.objectContaining({
+        status: 'unknown',
+        reason: expect.stringContaining('no series match'),
+      }),
+    );
+    expect(queries.length).toBeGreaterThan(0);
+    expect(
+      queries.every(q =>
+        q.includes('backstage_io_kubernetes_id="fraud-detector"'),
+      ),
+    ).toBe(true);
+  });
+
+  it('refuses to start when modelops.metrics.source names no installed source', async () => {
+    await expect(
+      startBackend({
+        ...config,
+        modelops: { ...config.modelops, metrics: { source: 'thanos' } },
+      }),
+    ).rejects.toThrow(
+      'modelops.metrics.source is "thanos", but no installed module provides a metrics source of that type (available: none)',
     );
   });
 });

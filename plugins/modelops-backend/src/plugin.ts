@@ -23,7 +23,7 @@ import { createRouter } from './service/router';
 import { AuthorizedMonitoringService } from './service/AuthorizedMonitoringService';
 import { HealthService } from './metrics/HealthService';
 import { SeriesService } from './metrics/SeriesService';
-import { prometheusClientFor } from './metrics/config';
+import { prometheusClientFor, selectMetricsSource } from './metrics/config';
 
 /**
  * The ModelOps backend plugin: builds, deployments and metrics of model
@@ -87,7 +87,14 @@ export const modelOpsPlugin = createBackendPlugin({
         }
 
         const resolvedBuilders = builders.resolve(new Map());
-        const resolvedSources = metricsSources.resolve(new Map());
+        const prometheus = prometheusClientFor(config.metrics);
+        const resolvedSources = metricsSources.resolve(
+          new Map(prometheus ? [[prometheus.type, prometheus]] : []),
+        );
+        const metricsSource = selectMetricsSource(
+          config.metrics,
+          resolvedSources,
+        );
         const clusters = ClusterClients.fromConfig(rootConfig);
         lifecycle.addShutdownHook(() => clusters.close());
         const environments = new EnvironmentService({
@@ -108,19 +115,18 @@ export const modelOpsPlugin = createBackendPlugin({
             environments.environmentNames().join(', ') || 'none configured'
           }; image builders from modules: ${
             [...resolvedBuilders.keys()].join(', ') || 'none'
-          }; metrics sources from modules: ${
-            [...resolvedSources.keys()].join(', ') || 'none'
-          }`,
+          }; metrics source: ${
+            metricsSource?.type ?? 'none configured'
+          } (available: ${[...resolvedSources.keys()].join(', ') || 'none'})`,
         );
 
-        const prometheus = prometheusClientFor(config.metrics);
         const health = new HealthService({
           config,
           environments,
           deployments,
           clusters,
           store,
-          prometheus,
+          source: metricsSource,
         });
 
         httpRouter.use(
@@ -143,7 +149,7 @@ export const modelOpsPlugin = createBackendPlugin({
                 config,
                 environments,
                 store,
-                prometheus,
+                source: metricsSource,
               }),
             }),
           }),

@@ -22,7 +22,11 @@ function fakeBuilder(type: string): ModelOpsImageBuilder {
 }
 
 function fakeSource(type: string): ModelOpsMetricsSource {
-  return { type, queryRange: async () => [{ t: 0, v: 1 }] };
+  return {
+    type,
+    instant: async () => [{ metric: {}, value: 1 }],
+    range: async () => [{ metric: {}, points: [{ t: 0, v: 1 }] }],
+  };
 }
 
 type BuilderInput = Parameters<
@@ -144,14 +148,8 @@ describe('ModelOps extension points', () => {
         .start({} as Parameters<ModelOpsImageBuilder['start']>[0]),
     ).resolves.toEqual({ externalId: 'github-actions-1' });
     await expect(
-      resolved.sources.get('thanos')!.queryRange({
-        query: { selector: { app: 'fraud-scorer' }, runtime: 'kserve' },
-        metric: 'traffic',
-        start: 0,
-        end: 60,
-        step: 15,
-      }),
-    ).resolves.toEqual([{ t: 0, v: 1 }]);
+      resolved.sources.get('thanos')!.range('up', 0, 60, 15),
+    ).resolves.toEqual([{ metric: {}, points: [{ t: 0, v: 1 }] }]);
   });
 
   it('are only available to modules of the modelops plugin', async () => {

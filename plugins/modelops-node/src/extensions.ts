@@ -54,34 +54,42 @@ export interface ModelOpsImageBuilder {
   getLogs(options: { externalId: string; tailLines?: number }): Promise<string>;
 }
 
-/** A point in a metric time series. @public */
-export interface ModelOpsSample {
-  /** Unix time in seconds. */
-  t: number;
-  v: number;
+/** One series of an instant query's answer. @public */
+export interface ModelOpsInstantSample {
+  /** The series' labels. */
+  metric: Record<string, string>;
+  value: number;
 }
 
-/** A named query over a metrics backend. @public */
-export interface ModelOpsMetricsQuery {
-  /** Label matchers selecting the service's series, already validated. */
-  selector: Record<string, string>;
-  runtime: ModelServiceContract['runtime'];
+/** One series of a range query's answer; `t` in seconds since the epoch. @public */
+export interface ModelOpsRangeSeries {
+  metric: Record<string, string>;
+  points: { t: number; v: number }[];
 }
 
 /**
- * Reads model-service metrics from a metrics backend (Prometheus by default).
+ * Where model-service metrics are read: anything that answers PromQL
+ * (Prometheus by default; Thanos, Mimir, Cortex, VictoriaMetrics or a cloud's
+ * managed Prometheus through a module). The backend builds every query from
+ * its query sets and the entity's escaped matchers; a source only runs them.
+ *
+ * A source throws when it cannot answer (unreachable, too slow, refused); the
+ * message becomes the reason of the signals it carries, so it must name the
+ * problem and never contain credentials.
  * @public
  */
 export interface ModelOpsMetricsSource {
   /** Name referenced by `modelops.metrics.source`. */
   readonly type: string;
-  queryRange(options: {
-    query: ModelOpsMetricsQuery;
-    metric: 'latencyP95' | 'traffic' | 'errorRate' | 'drift';
-    start: number;
-    end: number;
-    step: number;
-  }): Promise<ModelOpsSample[]>;
+  /** An instant query at `time` (seconds since the epoch; default now). */
+  instant(query: string, time?: number): Promise<ModelOpsInstantSample[]>;
+  /** A range query over `[start, end]` (seconds) every `step` seconds. */
+  range(
+    query: string,
+    start: number,
+    end: number,
+    step: number,
+  ): Promise<ModelOpsRangeSeries[]>;
 }
 
 /**
@@ -106,7 +114,9 @@ export const modelOpsImageBuildersExtensionPoint =
   });
 
 /**
- * Lets backend modules add metrics sources.
+ * Lets backend modules add metrics sources. The one named by
+ * `modelops.metrics.source` is used; a factory receives the defaults (the
+ * configured Prometheus as `prometheus`), so it can wrap one.
  * @public
  */
 export interface ModelOpsMetricsSourcesExtensionPoint {

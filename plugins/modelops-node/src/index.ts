@@ -14,10 +14,10 @@ export type {
   ModelOpsBuildStatus,
   ModelOpsImageBuilder,
   ModelOpsImageBuildersExtensionPoint,
-  ModelOpsMetricsQuery,
+  ModelOpsInstantSample,
   ModelOpsMetricsSource,
   ModelOpsMetricsSourcesExtensionPoint,
-  ModelOpsSample,
+  ModelOpsRangeSeries,
   ModelOpsStartBuildOptions,
   ModelOpsStartedBuild,
 } from './extensions';

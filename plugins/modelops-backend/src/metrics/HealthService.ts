@@ -40,7 +40,8 @@ import { EnvironmentService } from '../service/EnvironmentService';
 import { evaluateSignals, Outcome, signalsToRead, Workload } from './evaluate';
 import { SignalThresholds, thresholdsFor, worstOf } from './health';
 import { DeploymentStore } from '../database/DeploymentStore';
-import { InstantSample, PrometheusClient } from './PrometheusClient';
+import { ModelOpsMetricsSource } from '@modelops/plugin-modelops-node';
+import { InstantSample } from './PrometheusClient';
 import { driftFromHistograms } from './histogramDrift';
 import { QuerySet, querySetFor, renderQuery, Signal } from './queries';
 import { SharedCache } from './SharedCache';
@@ -52,7 +53,8 @@ const SELECTING_ANNOTATIONS = [
   ANNOTATION_METRICS_SELECTOR,
 ];
 
-const NO_SOURCE =
+/** Why signals are unknown when no metrics source is configured. */
+export const NO_SOURCE =
   'no metrics source is configured (modelops.metrics.prometheus)';
 
 /**
@@ -139,7 +141,7 @@ export class HealthService {
       /** Deploy history: anchors the reference window of histogram drift. */
       store: DeploymentStore;
       /** Undefined when no metrics source is configured. */
-      prometheus?: PrometheusClient;
+      source?: ModelOpsMetricsSource;
     },
   ) {
     this.cache = new SharedCache(options.config.metrics.cacheSeconds * 1000);
@@ -204,7 +206,10 @@ export class HealthService {
     }
     const matchers = this.serviceMatchers(target, env);
     const thresholds = thresholdsFor(target.contract.slo, metrics.slo);
-    const set = querySetFor(target.contract.runtime);
+    const set = querySetFor(
+      target.contract.runtime,
+      this.options.config.metrics.querySets,
+    );
     const outcomes = new Map(
       await Promise.all(
         signalsToRead(thresholds).map(
@@ -246,11 +251,11 @@ export class HealthService {
     matchers: LabelMatcher[],
   ): Promise<Outcome | undefined> {
     const template = set.featureHistogram;
-    const prometheus = this.options.prometheus;
-    if (typeof template !== 'string' || !prometheus) return undefined;
+    const source = this.options.source;
+    if (typeof template !== 'string' || !source) return undefined;
     const { window, driftReferenceHours } = this.options.config.metrics;
     return driftFromHistograms({
-      prometheus,
+      source,
       store: this.options.store,
       template,
       matchers,
@@ -275,8 +280,8 @@ export class HealthService {
     shared?: SharedReads,
   ): Promise<{ unavailable: string } | { error: string } | { samples: T }> {
     if (typeof template !== 'string') return template;
-    const prometheus = this.options.prometheus;
-    if (!prometheus) return { error: NO_SOURCE };
+    const source = this.options.source;
+    if (!source) return { error: NO_SOURCE };
     try {
       const query = renderQuery(template, {
         matchers,
@@ -288,15 +293,13 @@ export class HealthService {
         // Runtimes share some templates (drift): one query serves them all.
         let pending = shared.inflight.get(query);
         if (!pending) {
-          pending = this.cache.get(`q:${query}`, () =>
-            prometheus.instant(query),
-          );
+          pending = this.cache.get(`q:${query}`, () => source.instant(query));
           shared.inflight.set(query, pending);
         }
         const hit = await pending;
         samples = hit.value;
         shared.readAt(hit.at);
-      } else samples = await prometheus.instant(query);
+      } else samples = await source.instant(query);
       return { samples: use(samples) };
     } catch (e) {
       return { error: (e as Error).message };
@@ -381,7 +384,10 @@ export class HealthService {
     await Promise.all(
       [...groups].map(async ([key, group]) => {
         const first = group[0].target;
-        const set = querySetFor(first.contract.runtime);
+        const set = querySetFor(
+          first.contract.runtime,
+          this.options.config.metrics.querySets,
+        );
         const needed = new Set<Signal>();
         for (const m of group)
           for (const s of signalsToRead(resolvedOf.get(m.target)!.thresholds))
@@ -460,7 +466,10 @@ export class HealthService {
         };
         const matchers = this.serviceMatchers(target, env);
         const result = evaluateSignals({
-          set: querySetFor(target.contract.runtime),
+          set: querySetFor(
+            target.contract.runtime,
+            this.options.config.metrics.querySets,
+          ),
           thresholds,
           outcome,
           selector: formatSelector(matchers),

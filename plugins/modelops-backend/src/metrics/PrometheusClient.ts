@@ -4,6 +4,7 @@
  * grouped queries never meet a URL length limit. The bearer token stays here:
  * it is never part of an error or a response.
  */
+import { ModelOpsMetricsSource } from '@modelops/plugin-modelops-node';
 
 /** One series of an instant query. */
 export interface InstantSample {
@@ -47,7 +48,8 @@ function toNumber(v: unknown): number {
   return typeof v === 'string' ? Number(v) : NaN;
 }
 
-export class PrometheusClient {
+export class PrometheusClient implements ModelOpsMetricsSource {
+  readonly type = 'prometheus';
   private readonly base: string;
 
   constructor(private readonly options: PrometheusClientOptions) {

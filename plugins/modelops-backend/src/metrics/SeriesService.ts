@@ -17,10 +17,11 @@ import { EnvironmentService } from '../service/EnvironmentService';
 import { thresholdsFor } from './health';
 import {
   groupByLabels,
+  NO_SOURCE,
   selectionProblem,
   serviceMatchers,
 } from './HealthService';
-import { PrometheusClient } from './PrometheusClient';
+import { ModelOpsMetricsSource } from '@modelops/plugin-modelops-node';
 import { querySetFor, renderQuery, Signal } from './queries';
 
 /** Prometheus refuses a range query of more points than this per series. */
@@ -93,7 +94,7 @@ export class SeriesService {
       config: ModelOpsConfig;
       environments: EnvironmentService;
       store: DeploymentStore;
-      prometheus?: PrometheusClient;
+      source?: ModelOpsMetricsSource;
     },
   ) {}
 
@@ -120,7 +121,7 @@ export class SeriesService {
     const matchers = serviceMatchers(metrics.labels, target, env);
     const selector = formatSelector(matchers);
     const by = groupByLabels(metrics.labels);
-    const set = querySetFor(target.contract.runtime);
+    const set = querySetFor(target.contract.runtime, metrics.querySets);
     const thresholds = thresholdsFor(target.contract.slo, metrics.slo);
     const thresholdOf: Partial<
       Record<Signal, { warning: number; critical: number } | undefined>
@@ -131,7 +132,7 @@ export class SeriesService {
       featureDrift: thresholds.drift,
       predictionDrift: thresholds.drift,
     };
-    const prometheus = this.options.prometheus;
+    const source = this.options.source;
 
     // The markers are read while Prometheus answers.
     const rolloutsRead = this.options.store.rolloutsBetween({
@@ -156,11 +157,10 @@ export class SeriesService {
         const template = set[signal];
         if (typeof template !== 'string')
           return { ...base, reason: template.unavailable };
-        if (!prometheus)
+        if (!source)
           return {
             ...base,
-            reason:
-              'no metrics source is configured (modelops.metrics.prometheus)',
+            reason: NO_SOURCE,
           };
         try {
           const query = renderQuery(template, {
@@ -168,7 +168,7 @@ export class SeriesService {
             window: metrics.window,
             by,
           });
-          const result = await prometheus.range(query, start, end, step);
+          const result = await source.range(query, start, end, step);
           const series = result.map(r => {
             const labels: Record<string, string> = {};
             for (const [k, v] of Object.entries(r.metric))

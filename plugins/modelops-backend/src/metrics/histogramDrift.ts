@@ -7,12 +7,12 @@
 import { LabelMatcher } from '@modelops/plugin-modelops-common';
 import { DeploymentStore } from '../database/DeploymentStore';
 import { Outcome } from './evaluate';
-import { PrometheusClient } from './PrometheusClient';
+import { ModelOpsMetricsSource } from '@modelops/plugin-modelops-node';
 import { histogramDrift } from './psi';
 import { durationSeconds, renderQuery } from './queries';
 
 export interface HistogramDriftOptions {
-  prometheus: Pick<PrometheusClient, 'instant'>;
+  source: Pick<ModelOpsMetricsSource, 'instant'>;
   store: Pick<DeploymentStore, 'rolloutOf'>;
   /** The `featureHistogram` template of the service's query set. */
   template: string;
@@ -33,11 +33,11 @@ export interface HistogramDriftOptions {
 export async function driftFromHistograms(
   options: HistogramDriftOptions,
 ): Promise<Outcome | undefined> {
-  const { prometheus, template, matchers, by, window, environment } = options;
+  const { source, template, matchers, by, window, environment } = options;
   const { revision, referenceHours: hours } = options;
   const now = options.now ?? Date.now();
   try {
-    const current = await prometheus.instant(
+    const current = await source.instant(
       renderQuery(template, { matchers, window, by }),
       now / 1000,
     );
@@ -65,7 +65,7 @@ export async function driftFromHistograms(
           deployedAt,
         ).toISOString()}) does not hold ${window} of inputs yet`,
       };
-    const reference = await prometheus.instant(
+    const reference = await source.instant(
       renderQuery(template, { matchers, window: `${span}s`, by }),
       (deployedAt + span * 1000) / 1000,
     );

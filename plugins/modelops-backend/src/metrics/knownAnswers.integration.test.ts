@@ -420,7 +420,7 @@ describeIfBuilt('known answers from a backfilled Prometheus', () => {
     const entityRef = 'component:default/ka-generic';
     const revision = await rolloutAt(entityRef, T0);
     const base = {
-      prometheus: client,
+      source: client,
       store,
       template: DEFAULT_QUERY_SETS.generic.featureHistogram as string,
       matchers: matchersOf('ka-generic'),
