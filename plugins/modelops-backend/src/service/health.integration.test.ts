@@ -95,8 +95,12 @@ async function backend(options: {
   allowOnly?: string[];
   /** The catalog; the demo services and the hostile ones by default. */
   entities?: Entity[];
+  /** modelops.metrics.querySets. */
+  querySets?: object;
 }): Promise<any> {
   const platform = parse(fs.readFileSync(PLATFORM_CONFIG, 'utf8'));
+  if (options.querySets)
+    platform.modelops.metrics.querySets = options.querySets;
   if (options.prometheusUrl)
     platform.modelops.metrics.prometheus = {
       url: options.prometheusUrl,
@@ -134,6 +138,39 @@ const health = (server: any, name: string) =>
   request(server)
     .get('/api/modelops/health')
     .query({ entityRef: `component:default/${name}` });
+
+describeIfPlatform("drift from the demo servers' input histograms", () => {
+  it('reads the histograms when a runtime has no drift gauges, and says what anchors the reference', async () => {
+    // As for a server that exports input histograms but no PSI gauges: the
+    // operator's drift template selects a gauge nobody exports.
+    const server = await backend({
+      entities: [fraud],
+      querySets: {
+        kserve: {
+          featureDrift:
+            'max by ($by, feature) (modelops_no_such_psi{$matchers})',
+          predictionDrift: 'max by ($by) (modelops_no_such_psi{$matchers})',
+        },
+      },
+    });
+    const res = await health(server, 'fraud-detector');
+    expect(res.status).toBe(200);
+    const drift = res.body.environments[0].signals.find(
+      (s: any) => s.signal === 'drift',
+    );
+    // The demo services run revisions the platform applied, not ModelOps
+    // deploys of this backend's database: the histograms are there, the
+    // anchor is not, and the answer says so instead of guessing one.
+    expect(drift).toEqual(
+      expect.objectContaining({
+        status: 'unknown',
+        reason: expect.stringMatching(
+          /^input histograms are exported, but (revision \d+ in dev was not deployed through ModelOps|no running revision in dev anchors)/,
+        ),
+      }),
+    );
+  });
+});
 
 describeIfPlatform('GET /health against the local platform', () => {
   let server: any;
