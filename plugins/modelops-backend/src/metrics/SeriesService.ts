@@ -48,6 +48,7 @@ const CHARTED: {
   { signal: 'predictionsByClass', unit: 'requestsPerSecond' },
   { signal: 'featureDrift', unit: 'psi' },
   { signal: 'predictionDrift', unit: 'psi' },
+  { signal: 'replicas', unit: 'pods' },
 ];
 
 /** Seconds since the epoch of an RFC 3339 time, or a 400 naming the parameter. */

@@ -27,6 +27,7 @@ export const SIGNALS = [
   'featureDrift',
   'predictionDrift',
   'featureHistogram',
+  'replicas',
 ] as const;
 export type Signal = (typeof SIGNALS)[number];
 
@@ -60,6 +61,12 @@ const DRIFT: Pick<QuerySet, 'featureDrift' | 'predictionDrift'> = {
  */
 const FEATURE_HISTOGRAM =
   'sum by ($by, feature, le) (increase(modelops_feature_value_bucket{$matchers}[$window]))';
+/**
+ * Pods over time, as the scrapes see them: the targets of the service that
+ * answered. (Health judges readiness from the cluster instead; this is the
+ * history the cluster does not keep.)
+ */
+const REPLICAS = 'count by ($by) (up{$matchers} == 1)';
 const PREDICTIONS =
   'sum by ($by, class) (rate(modelops_predictions_total{$matchers}[$window]))';
 
@@ -88,6 +95,7 @@ export const DEFAULT_QUERY_SETS: Record<Runtime, QuerySet> = {
     predictionsByClass: PREDICTIONS,
     ...DRIFT,
     featureHistogram: FEATURE_HISTOGRAM,
+    replicas: REPLICAS,
   },
   // Triton: cumulative counters, durations in microseconds. Latency is the
   // mean over the window (Δduration / Δrequests); Triton has no latency
@@ -105,6 +113,7 @@ export const DEFAULT_QUERY_SETS: Record<Runtime, QuerySet> = {
     predictionsByClass: PREDICTIONS,
     ...DRIFT,
     featureHistogram: FEATURE_HISTOGRAM,
+    replicas: REPLICAS,
   },
   // Seldon Core v2's agent: seldon_model_infer_api_seconds histogram and
   // seldon_model_infer_total by code.
@@ -119,6 +128,7 @@ export const DEFAULT_QUERY_SETS: Record<Runtime, QuerySet> = {
     predictionsByClass: PREDICTIONS,
     ...DRIFT,
     featureHistogram: FEATURE_HISTOGRAM,
+    replicas: REPLICAS,
   },
   // Any HTTP server instrumented the usual way.
   generic: {
@@ -131,6 +141,7 @@ export const DEFAULT_QUERY_SETS: Record<Runtime, QuerySet> = {
     predictionsByClass: PREDICTIONS,
     ...DRIFT,
     featureHistogram: FEATURE_HISTOGRAM,
+    replicas: REPLICAS,
   },
 };
 

@@ -511,7 +511,12 @@ describeIfPlatform('GET /metrics against the local platform', () => {
       'predictionsByClass',
       'featureDrift',
       'predictionDrift',
+      'replicas',
     ]);
+    // Pods answering scrapes: whole numbers, at least the one serving traffic.
+    expect(bySignal.replicas.unit).toBe('pods');
+    const pods = bySignal.replicas.series[0].points.at(-1)[1];
+    expect(Number.isInteger(pods) && pods >= 1).toBe(true);
     const rate = bySignal.requestRate;
     expect(rate.series).toHaveLength(1);
     expect(rate.series[0].labels).toEqual({});

@@ -603,6 +603,11 @@ export function metricsResponse(environment = 'dev'): MetricsResponse {
         series: [],
         reason: `no series match {cluster="${environment}-cluster",namespace="ml-fraud",backstage_io_kubernetes_id="fraud-scorer"}`,
       },
+      {
+        signal: 'replicas',
+        unit: 'pods',
+        series: [{ labels: {}, points: points(i => (i < 6 ? 2 : 3)) }],
+      },
     ],
     deploys: [
       {

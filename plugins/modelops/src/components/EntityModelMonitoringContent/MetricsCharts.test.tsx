@@ -58,6 +58,12 @@ describe('MetricsCharts (backend simulated with msw)', () => {
     expect(
       screen.getByLabelText('Traffic chart').querySelector('svg'),
     ).not.toBeNull();
+    // Replicas over time, in pods.
+    const replicas = screen.getByLabelText(
+      'Replicas (pods answering scrapes) chart',
+    );
+    expect(replicas.querySelector('svg')).not.toBeNull();
+    expect(within(replicas).getByText('pods')).toBeInTheDocument();
   });
 
   it('says why a chart is empty instead of drawing nothing', async () => {

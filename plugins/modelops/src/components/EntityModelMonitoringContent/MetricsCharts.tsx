@@ -61,6 +61,7 @@ const CHARTS: {
   },
   { title: 'Drift', signals: ['featureDrift', 'predictionDrift'] },
   { title: 'Predictions by class', signals: ['predictionsByClass'] },
+  { title: 'Replicas (pods answering scrapes)', signals: ['replicas'] },
 ];
 
 const SERIES_NAMES: Record<SignalSeries['signal'], string> = {
@@ -73,6 +74,7 @@ const SERIES_NAMES: Record<SignalSeries['signal'], string> = {
   predictionsByClass: 'class',
   featureDrift: 'feature',
   predictionDrift: 'predictions',
+  replicas: 'pods',
 };
 
 /** A series' name in the legend: its signal, and what tells it from its siblings. */

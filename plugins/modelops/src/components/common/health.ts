@@ -30,7 +30,7 @@ export const SIGNAL_LABELS: Record<SignalHealth['signal'], string> = {
 
 /** A value in the signal's unit, as people read it: ms, %, req/s, PSI. */
 export function formatValue(
-  unit: SignalHealth['unit'],
+  unit: SignalHealth['unit'] | 'pods',
   value: number | undefined,
 ): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
@@ -45,6 +45,8 @@ export function formatValue(
       return `${value.toFixed(value < 10 ? 1 : 0)} req/s`;
     case 'psi':
       return `PSI ${value.toFixed(2)}`;
+    case 'pods':
+      return `${Math.round(value)} ${Math.round(value) === 1 ? 'pod' : 'pods'}`;
     default:
       return String(value);
   }

@@ -976,11 +976,12 @@ export const spec = {
               'predictionsByClass',
               'featureDrift',
               'predictionDrift',
+              'replicas',
             ],
           },
           unit: {
             type: 'string',
-            enum: ['requestsPerSecond', 'ratio', 'seconds', 'psi'],
+            enum: ['requestsPerSecond', 'ratio', 'seconds', 'psi', 'pods'],
           },
           series: {
             type: 'array',

@@ -35,7 +35,8 @@ export type SignalSeriesSignalEnum =
   | 'latencyMean'
   | 'predictionsByClass'
   | 'featureDrift'
-  | 'predictionDrift';
+  | 'predictionDrift'
+  | 'replicas';
 /**
  * @public
  */
@@ -43,4 +44,5 @@ export type SignalSeriesUnitEnum =
   | 'requestsPerSecond'
   | 'ratio'
   | 'seconds'
-  | 'psi';
+  | 'psi'
+  | 'pods';
