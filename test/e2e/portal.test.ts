@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   APP_URL,
   BACKEND_URL,
+  freezePrometheus,
   getJson,
   guestToken,
   RESULTS_DIR,
@@ -276,5 +277,40 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     } finally {
       await shiftTraffic('churn-predictor', 'prod', 0);
     }
+  });
+
+  it('keeps the Monitoring tab up while Prometheus does not answer, saying why, and recovers when it does', async () => {
+    await open('/catalog/default/component/image-classifier/model-monitoring');
+    await page.getByText('Monitoring contract').waitFor();
+    await page
+      .getByText(/^dev: (ok|warning|critical)$/)
+      .waitFor({ timeout: 90_000 });
+    const thaw = freezePrometheus();
+    try {
+      await page.reload();
+      await page.getByText('Monitoring contract').waitFor();
+      // Each query waits out the backend's timeout, then its signal is
+      // unknown with the reason; readiness still comes from the cluster.
+      await page.getByText(/^dev: unknown$/).waitFor({ timeout: 60_000 });
+      const reason = page
+        .getByText(
+          /Prometheus at http:\/\/127\.0\.0\.1:\d+ did not answer within \d+ ms/,
+        )
+        .first();
+      await reason.waitFor({ timeout: 60_000 });
+      const text = await page.locator('main').innerText();
+      assert.match(text, /ready pods/i);
+      assert.match(text, /Monitored environments/);
+      await page.screenshot({
+        path: path.join(RESULTS_DIR, 'monitoring-prometheus-frozen.png'),
+        fullPage: true,
+      });
+    } finally {
+      thaw();
+    }
+    await page.reload();
+    await page
+      .getByText(/^dev: (ok|warning|critical)$/)
+      .waitFor({ timeout: 90_000 });
   });
 });

@@ -86,6 +86,22 @@ export async function shiftTraffic(
   if (!res.ok) throw new Error(`shift: ${res.status} ${await res.text()}`);
 }
 
+/**
+ * Freezes the platform's Prometheus (SIGSTOP: it accepts connections and
+ * answers nothing, like a hung server) and returns what thaws it (SIGCONT).
+ */
+export function freezePrometheus(): () => void {
+  const dir =
+    process.env.MODELOPS_PLATFORM_DIR ?? path.join(REPO_ROOT, '.platform');
+  const state = JSON.parse(
+    readFileSync(path.join(dir, 'state.json'), 'utf8'),
+  ) as { processes: { component: string; pid: number }[] };
+  const prometheus = state.processes.find(p => p.component === 'prometheus');
+  if (!prometheus) throw new Error('the platform runs no Prometheus');
+  process.kill(prometheus.pid, 'SIGSTOP');
+  return () => process.kill(prometheus.pid, 'SIGCONT');
+}
+
 const DEMO_SERVICES = ['fraud-detector', 'churn-predictor', 'image-classifier'];
 
 async function relationsOf(token: string, ref: string): Promise<string[]> {
