@@ -53,7 +53,14 @@ catalog:
 modelops:
   metrics:
     # Every overview request reads upstream: the latency measured is the uncached one.
-    cacheSeconds: 0
+    cacheSeconds: 0${
+      process.env.BENCH_PROMETHEUS_URL
+        ? `
+    # The run's own Prometheus, backfilled with the generated services' series.
+    prometheus:
+      url: ${process.env.BENCH_PROMETHEUS_URL}`
+        : ''
+    }
 `,
   );
 }

@@ -28,6 +28,8 @@ const PER_ENTITY_CONCURRENCY = 6;
 /** The one-per-entity run covers at most this many services. */
 const PER_ENTITY_MAX = Number(process.env.BENCH_PER_ENTITY_MAX ?? 1000);
 const BACKEND_PID = Number(process.env.MODELOPS_BENCH_BACKEND_PID ?? 0);
+/** A generated KServe service: its series are backfilled. */
+const METRICS_ENTITY = 'component:bench/svc-00001';
 
 async function token(): Promise<string> {
   const res = await fetch(
@@ -117,7 +119,7 @@ async function metricsRoute(auth: string, start: string, end: string) {
   const started = performance.now();
   const res = await fetch(
     `${BACKEND}/api/modelops/metrics?entityRef=${encodeURIComponent(
-      'component:default/fraud-detector',
+      METRICS_ENTITY,
     )}&environment=prod&start=${encodeURIComponent(
       start,
     )}&end=${encodeURIComponent(end)}`,
@@ -170,6 +172,22 @@ async function main() {
       first.items.length - generated.length
     } demo), 2 clusters, ${ITERATIONS} uncached requests:`,
   );
+
+  // What the overview judged: statuses, and why signals were unknown.
+  const statuses: Record<string, number> = {};
+  const reasons = new Map<string, number>();
+  for (const item of generated) {
+    statuses[item.status] = (statuses[item.status] ?? 0) + 1;
+    for (const env of item.environments ?? []) {
+      if (env.reason && env.status === 'unknown') {
+        const key = String(env.reason).replace(/svc-\d+/g, 'svc-N');
+        reasons.set(key, (reasons.get(key) ?? 0) + 1);
+      }
+    }
+  }
+  console.log(`  generated services judged: ${JSON.stringify(statuses)}`);
+  for (const [reason, count] of [...reasons].slice(0, 5))
+    console.log(`  unknown (${count}x): ${reason.slice(0, 200)}`);
 
   const before = queriesLogged();
   await overview(auth);

@@ -96,7 +96,9 @@ export interface Config {
          */
         timeoutSeconds?: number;
         /**
-         * Most series one query may return (default 20000).
+         * Most series one query may return (default 100000). The health
+         * overview's grouped queries return one series per service and
+         * environment, so this bounds the catalog it can judge.
          * @visibility backend
          */
         maxSeries?: number;

@@ -64,7 +64,7 @@ describe('readModelOpsConfig', () => {
     expect(config.metrics.prometheus).toEqual({
       url: 'http://127.0.0.1:9390',
       timeoutSeconds: 5,
-      maxSeries: 20_000,
+      maxSeries: 100_000,
       maxResponseBytes: 16 * 1024 * 1024,
     });
   });

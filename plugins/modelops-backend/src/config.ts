@@ -68,7 +68,7 @@ const modelOpsConfigSchema = z
               .regex(/^https?:\/\//, 'must be an http(s) URL'),
             bearerToken: z.string().min(1).optional(),
             timeoutSeconds: z.number().positive().max(300).default(5),
-            maxSeries: z.number().int().positive().default(20_000),
+            maxSeries: z.number().int().positive().default(100_000),
             maxResponseBytes: z
               .number()
               .int()

@@ -43,7 +43,13 @@ import { DeploymentStore } from '../database/DeploymentStore';
 import { ModelOpsMetricsSource } from '@modelops/plugin-modelops-node';
 import { InstantSample } from './PrometheusClient';
 import { driftFromHistograms } from './histogramDrift';
-import { QuerySet, querySetFor, renderQuery, Signal } from './queries';
+import {
+  QuerySet,
+  querySetFor,
+  renderQuery,
+  Signal,
+  SignalQuery,
+} from './queries';
 import { SharedCache } from './SharedCache';
 
 /** The annotations that decide which series are the service's. */
@@ -116,6 +122,21 @@ function groupKeyOf(target: ModelServiceTarget): string {
       .map(x => `${x.name}${x.op}${x.value}`)
       .sort(),
   ]);
+}
+
+/**
+ * The overview needs each service's largest feature drift (and which
+ * feature), not every feature's: one series per service and environment
+ * instead of one per feature keeps the answer within the series limit at
+ * 10,000 services.
+ */
+export function overviewTemplate(
+  signal: Signal,
+  template: SignalQuery,
+): SignalQuery {
+  if (signal !== 'featureDrift' || typeof template !== 'string')
+    return template;
+  return `topk by ($by) (1, ${template})`;
 }
 
 /** The overview's reads: identical queries of one request share one answer. */
@@ -400,7 +421,15 @@ export class HealthService {
           await Promise.all(
             [...needed].map(
               async s =>
-                [s, await this.read(set[s], matchers, index, shared)] as const,
+                [
+                  s,
+                  await this.read(
+                    overviewTemplate(s, set[s]),
+                    matchers,
+                    index,
+                    shared,
+                  ),
+                ] as const,
             ),
           ),
         );

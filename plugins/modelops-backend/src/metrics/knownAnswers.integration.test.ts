@@ -22,6 +22,7 @@ import { cachedBinary } from '../deploy/testUtils/platform';
 import { evaluateSignals, Outcome, signalsToRead } from './evaluate';
 import { thresholdsFor } from './health';
 import { driftFromHistograms } from './histogramDrift';
+import { overviewTemplate } from './HealthService';
 import { PrometheusClient } from './PrometheusClient';
 import { DEFAULT_QUERY_SETS, renderQuery, Runtime, Signal } from './queries';
 
@@ -519,6 +520,28 @@ describeIfBuilt('known answers from a backfilled Prometheus', () => {
       status: 'ok',
       value: 0,
     });
+
+    // The overview reads only each service's largest feature drift: one
+    // series per service and environment, still naming the feature.
+    const top = await client.instant(
+      renderQuery(
+        overviewTemplate(
+          'featureDrift',
+          DEFAULT_QUERY_SETS.kserve.featureDrift,
+        ) as string,
+        {
+          matchers: [
+            { name: 'backstage_io_kubernetes_id', op: '!=', value: '' },
+          ],
+          window: WINDOW,
+          by: BY,
+        },
+      ),
+      AT,
+    );
+    expect(top).toEqual([
+      { metric: { ...labelsOf('ka-kserve'), feature: 'f1' }, value: 0.3 },
+    ]);
   });
 
   it('triton runtime: rate 2.2, error rate 1/11, mean latency 0.22 s and no percentiles', async () => {
