@@ -4,19 +4,17 @@
  * grouped queries never meet a URL length limit. The bearer token stays here:
  * it is never part of an error or a response.
  */
-import { ModelOpsMetricsSource } from '@modelops/plugin-modelops-node';
+import {
+  ModelOpsInstantSample,
+  ModelOpsMetricsSource,
+  ModelOpsRangeSeries,
+} from '@modelops/plugin-modelops-node';
 
-/** One series of an instant query. */
-export interface InstantSample {
-  metric: Record<string, string>;
-  value: number;
-}
+/** One series of an instant query (what every metrics source answers). */
+export type InstantSample = ModelOpsInstantSample;
 
 /** One series of a range query. */
-export interface RangeSeries {
-  metric: Record<string, string>;
-  points: { t: number; v: number }[];
-}
+export type RangeSeries = ModelOpsRangeSeries;
 
 /** Prometheus did not answer usefully: down, slow, refused the query, or answered too much. */
 export class PrometheusError extends Error {
