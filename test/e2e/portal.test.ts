@@ -62,10 +62,16 @@ describe('the portal in a real browser, signed in as the demo user', () => {
       .getByText('Model health', { exact: true })
       .locator('xpath=ancestor::*[contains(@class,"MuiCard-root")][1]');
     const health = card.getByRole('list', { name: 'Health per environment' });
+    // Drift is unknown until a pod's drift window has filled (500 inputs at
+    // the demo traffic's 5 requests a second, shared by its pods): right
+    // after `up` that takes a few minutes, so the wait does not depend on
+    // how long the platform has been running.
     await health
       .getByText(/^dev: (ok|warning|critical)$/)
-      .waitFor({ timeout: 90_000 });
-    await health.getByText(/^prod: (ok|warning|critical)$/).waitFor();
+      .waitFor({ timeout: 240_000 });
+    await health
+      .getByText(/^prod: (ok|warning|critical)$/)
+      .waitFor({ timeout: 240_000 });
     const text = await health.innerText();
     // An environment within its thresholds lists its values; one in warning
     // or critical names its worst signal against the SLO (the demo servers'

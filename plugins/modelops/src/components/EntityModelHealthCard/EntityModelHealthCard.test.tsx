@@ -1,5 +1,5 @@
 import { registerMswTestHooks } from '@backstage/test-utils';
-import { screen, within } from '@testing-library/react';
+import { act, screen, within } from '@testing-library/react';
 import { HttpResponse } from 'msw';
 import {
   backstageErrorResponse,
@@ -10,6 +10,7 @@ import {
   renderForEntity,
   withAnnotations,
 } from '../../__testUtils__/modelOpsBackend';
+import { HEALTH_REFRESH_MS } from '../common';
 import { EntityModelHealthCard } from './EntityModelHealthCard';
 
 describe('EntityModelHealthCard (backend simulated with msw)', () => {
@@ -35,6 +36,40 @@ describe('EntityModelHealthCard (backend simulated with msw)', () => {
     answer();
     expect(await screen.findByText('dev: critical')).toBeInTheDocument();
     expect(screen.queryByTestId('progress')).not.toBeInTheDocument();
+  });
+
+  it('reads the health again every minute, keeping what it shows meanwhile', async () => {
+    jest.useFakeTimers({ advanceTimers: true });
+    try {
+      let calls = 0;
+      server.use(
+        healthHandler(() => {
+          calls++;
+          return HttpResponse.json(
+            calls === 1
+              ? healthResponse
+              : {
+                  ...healthResponse,
+                  status: 'ok',
+                  environments: healthResponse.environments.map(e => ({
+                    ...e,
+                    status: 'ok',
+                  })),
+                },
+          );
+        }),
+      );
+      await renderForEntity(<EntityModelHealthCard />, modelServiceEntity);
+      expect(await screen.findByText('dev: critical')).toBeInTheDocument();
+      await act(async () => {
+        jest.advanceTimersByTime(HEALTH_REFRESH_MS);
+      });
+      expect(await screen.findByText('dev: ok')).toBeInTheDocument();
+      expect(screen.queryByTestId('progress')).not.toBeInTheDocument();
+      expect(calls).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('gives each environment its status and names the worst signal against its SLO', async () => {

@@ -37,7 +37,7 @@ function environmentSummary(env: EnvironmentHealth): string {
 
 function HealthCardBody() {
   const { value, loading, error } = useEntityHealth();
-  if (loading) return <Progress />;
+  if (loading && !value) return <Progress />;
   if (error) return <ResponseErrorPanel error={error} />;
   const { environments, window } = value!;
   if (environments.length === 0)

@@ -67,7 +67,7 @@ function EnvironmentSignals(props: { env: EnvironmentHealth; window: string }) {
 /** Each environment's signals against their thresholds, from GET /health. */
 export function HealthSignals() {
   const { value, loading, error } = useEntityHealth();
-  if (loading) return <Progress />;
+  if (loading && !value) return <Progress />;
   if (error)
     return (
       <InfoCard title="Health">

@@ -2,8 +2,12 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { SignalHealth } from '@modelops/plugin-modelops-common';
+import { useEffect } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { modelOpsApiRef } from '../../api';
+
+/** How often the health card and the Monitoring tab's signals are read again. */
+export const HEALTH_REFRESH_MS = 60_000;
 
 /** Loads the current entity's health per environment. */
 export function useEntityHealth() {
@@ -14,8 +18,15 @@ export function useEntityHealth() {
     () => api.getHealth({ entityRef }),
     [api, entityRef],
   );
+  // Read again every minute; what was shown stays while the next answer loads.
+  const { retry } = state;
+  useEffect(() => {
+    const timer = setInterval(() => retry(), HEALTH_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [retry]);
   return { entityRef, ...state };
 }
+
 
 /** What a signal is called on screen. */
 export const SIGNAL_LABELS: Record<SignalHealth['signal'], string> = {

@@ -7,6 +7,7 @@ export { useEntityEnvironments } from './useEntityEnvironments';
 export {
   describeSignal,
   formatValue,
+  HEALTH_REFRESH_MS,
   SIGNAL_LABELS,
   useEntityHealth,
 } from './health';
