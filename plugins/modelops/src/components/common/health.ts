@@ -27,7 +27,6 @@ export function useEntityHealth() {
   return { entityRef, ...state };
 }
 
-
 /** What a signal is called on screen. */
 export const SIGNAL_LABELS: Record<SignalHealth['signal'], string> = {
   requestRate: 'traffic',
