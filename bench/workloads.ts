@@ -1,8 +1,9 @@
 // The health benchmark's workloads: `apply <n>` creates a Deployment for
 // each of the n generated model services (bench/catalog.ts) in the demo
 // namespace of both clusters, so the overview's one Deployment list per
-// cluster carries them all. The first BENCH_RUNNING (default 1,000) run one
-// pod each on kwok's node (kwok makes them Ready; they run nothing); the
+// cluster carries them all. The first BENCH_RUNNING (default 400; kwok's
+// node takes 500 pods) run one pod each on it (kwok makes them Ready; they
+// run nothing); the
 // others are scaled to zero and paused, so the controller creates no
 // ReplicaSets for them during the run. `delete` removes them all and waits
 // until they are gone.
@@ -14,7 +15,7 @@ import path from 'node:path';
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 const CLUSTERS = ['dev', 'prod'];
 const LABEL = 'modelops.bench/workload';
-const RUNNING = Number(process.env.BENCH_RUNNING ?? 1000);
+const RUNNING = Number(process.env.BENCH_RUNNING ?? 400);
 
 function kubectlPath(): string {
   const bin = path.join(
