@@ -3,9 +3,8 @@
 // namespace of both clusters, so the overview's one Deployment list per
 // cluster carries them all. The first BENCH_RUNNING (default 400; kwok's
 // node takes 500 pods) run one pod each on it (kwok makes them Ready; they
-// run nothing); the
-// others are scaled to zero and paused, so the controller creates no
-// ReplicaSets for them during the run. `delete` removes them all and waits
+// run nothing); the others are scaled to zero and paused, so the controller
+// creates no ReplicaSets for them during the run. `delete` removes them all and waits
 // until they are gone.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -43,6 +42,25 @@ function kubectl(cluster: string, args: string[], input?: string): string {
   if (r.status !== 0)
     throw new Error(`kubectl ${args.join(' ')} (${cluster}): ${r.stderr}`);
   return r.stdout;
+}
+
+/**
+ * Polls `count` in each cluster every 5 s until `done` holds for all, or
+ * fails after 15 min saying what `count` still answers.
+ */
+function waitInEachCluster(
+  what: string,
+  count: (cluster: string) => number,
+  done: (n: number) => boolean,
+) {
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    const counts = CLUSTERS.map(count);
+    if (counts.every(done)) return;
+    if (Date.now() > deadline)
+      throw new Error(`after 15 min ${counts.join(' and ')} ${what}`);
+    spawnSync('sleep', ['5']);
+  }
 }
 
 function deployment(i: number) {
@@ -93,32 +111,23 @@ function apply(n: number) {
     }
   }
   const running = Math.min(n, RUNNING);
-  const deadline = Date.now() + 15 * 60_000;
-  for (;;) {
-    const ready = CLUSTERS.map(
-      cluster =>
-        kubectl(cluster, [
-          'get',
-          'deployments',
-          '-n',
-          'models',
-          '-l',
-          LABEL,
-          '-o',
-          'jsonpath={range .items[*]}{.status.readyReplicas}{"\\n"}{end}',
-        ])
-          .split('\n')
-          .filter(v => v === '1').length,
-    );
-    if (ready.every(r => r >= running)) break;
-    if (Date.now() > deadline)
-      throw new Error(
-        `after 15 min ${ready.join(
-          ' and ',
-        )} of ${running} bench pods are ready`,
-      );
-    spawnSync('sleep', ['5']);
-  }
+  waitInEachCluster(
+    `of ${running} bench pods are ready`,
+    cluster =>
+      kubectl(cluster, [
+        'get',
+        'deployments',
+        '-n',
+        'models',
+        '-l',
+        LABEL,
+        '-o',
+        'jsonpath={range .items[*]}{.status.readyReplicas}{"\\n"}{end}',
+      ])
+        .split('\n')
+        .filter(v => v === '1').length,
+    ready => ready >= running,
+  );
   console.log(
     `workloads: ${n} Deployments in each of ${CLUSTERS.join(
       ', ',
@@ -141,30 +150,23 @@ function remove() {
       LABEL,
       '--wait=false',
     ]);
-  const deadline = Date.now() + 15 * 60_000;
-  for (;;) {
-    const left = CLUSTERS.map(
-      cluster =>
-        kubectl(cluster, [
-          'get',
-          'pods,replicasets,deployments',
-          '-n',
-          'models',
-          '-l',
-          'backstage.io/kubernetes-id',
-          '-o',
-          'name',
-        ])
-          .split('\n')
-          .filter(l => /\/svc-\d+/.test(l)).length,
-    );
-    if (left.every(l => l === 0)) break;
-    if (Date.now() > deadline)
-      throw new Error(
-        `after 15 min ${left.join(' and ')} bench objects remain`,
-      );
-    spawnSync('sleep', ['5']);
-  }
+  waitInEachCluster(
+    'bench objects remain',
+    cluster =>
+      kubectl(cluster, [
+        'get',
+        'pods,replicasets,deployments',
+        '-n',
+        'models',
+        '-l',
+        'backstage.io/kubernetes-id',
+        '-o',
+        'name',
+      ])
+        .split('\n')
+        .filter(l => /\/svc-\d+/.test(l)).length,
+    left => left === 0,
+  );
   console.log(
     `workloads removed in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
