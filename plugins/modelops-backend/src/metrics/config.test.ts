@@ -21,7 +21,7 @@ describe('the metrics config', () => {
         namespace: 'namespace',
         service: 'backstage_io_kubernetes_id',
       },
-      prometheus: { timeoutSeconds: 5, maxSeries: 20000 },
+      prometheus: { timeoutSeconds: 5, maxSeries: 100000 },
     });
   });
 
