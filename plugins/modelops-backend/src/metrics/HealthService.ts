@@ -44,9 +44,11 @@ import { ModelOpsMetricsSource } from '@modelops/plugin-modelops-node';
 import { InstantSample } from './PrometheusClient';
 import { driftFromHistograms } from './histogramDrift';
 import {
+  DEFAULT_QUERY_SETS,
   QuerySet,
   querySetFor,
   renderQuery,
+  Runtime,
   Signal,
   SignalQuery,
 } from './queries';
@@ -152,6 +154,8 @@ const workloadKey = (namespace: string, id: string) =>
 
 export class HealthService {
   private readonly cache: SharedCache;
+  /** Each runtime's query set with the config's overrides, worked out once. */
+  private readonly querySets: Record<Runtime, QuerySet>;
 
   constructor(
     private readonly options: {
@@ -166,6 +170,13 @@ export class HealthService {
     },
   ) {
     this.cache = new SharedCache(options.config.metrics.cacheSeconds * 1000);
+    const overrides = options.config.metrics.querySets;
+    this.querySets = Object.fromEntries(
+      (Object.keys(DEFAULT_QUERY_SETS) as Runtime[]).map(r => [
+        r,
+        querySetFor(r, overrides),
+      ]),
+    ) as Record<Runtime, QuerySet>;
   }
 
   private serviceMatchers(
@@ -227,10 +238,7 @@ export class HealthService {
     }
     const matchers = this.serviceMatchers(target, env);
     const thresholds = thresholdsFor(target.contract.slo, metrics.slo);
-    const set = querySetFor(
-      target.contract.runtime,
-      this.options.config.metrics.querySets,
-    );
+    const set = this.querySets[target.contract.runtime];
     const outcomes = new Map(
       await Promise.all(
         signalsToRead(thresholds).map(
@@ -405,10 +413,7 @@ export class HealthService {
     await Promise.all(
       [...groups].map(async ([key, group]) => {
         const first = group[0].target;
-        const set = querySetFor(
-          first.contract.runtime,
-          this.options.config.metrics.querySets,
-        );
+        const set = this.querySets[first.contract.runtime];
         const needed = new Set<Signal>();
         for (const m of group)
           for (const s of signalsToRead(resolvedOf.get(m.target)!.thresholds))
@@ -495,10 +500,7 @@ export class HealthService {
         };
         const matchers = this.serviceMatchers(target, env);
         const result = evaluateSignals({
-          set: querySetFor(
-            target.contract.runtime,
-            this.options.config.metrics.querySets,
-          ),
+          set: this.querySets[target.contract.runtime],
           thresholds,
           outcome,
           selector: formatSelector(matchers),

@@ -59,10 +59,15 @@ export function evaluateSignals(options: EvaluateOptions): {
   const { set, thresholds, outcome, selector, window } = options;
   const noSeries = `no series match ${selector}`;
 
+  /** What a signal reads as: a value (and which series, and how it was arrived at), or why none. */
+  type Read = {
+    value?: number;
+    detail?: string;
+    reason?: string;
+    note?: string;
+  };
   /** One number from an outcome: the largest value (one series per environment is expected). */
-  const valueOf = (
-    o: Outcome,
-  ): { value?: number; detail?: string; reason?: string; note?: string } => {
+  const valueOf = (o: Outcome): Read => {
     if ('unavailable' in o) return { reason: o.unavailable };
     if ('error' in o) return { reason: o.error };
     const finite = o.samples.filter(s => Number.isFinite(s.value));
@@ -93,7 +98,7 @@ export function evaluateSignals(options: EvaluateOptions): {
   const judged = (
     signal: SignalHealth['signal'],
     unit: SignalHealth['unit'],
-    read: { value?: number; detail?: string; reason?: string; note?: string },
+    read: Read,
     t: { warning: number; critical: number } | undefined,
     noThreshold: string,
   ): SignalHealth => {
