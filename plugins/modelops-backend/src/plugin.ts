@@ -13,6 +13,7 @@ import {
 } from '@modelops/plugin-modelops-node';
 import { readModelOpsConfig } from './config';
 import { DatabaseDeploymentStore } from './database/DatabaseDeploymentStore';
+import { DatabaseDriftReferenceStore } from './database/DriftReferenceStore';
 import { connectDatabase } from './database/migrations';
 import { ClusterClients } from './kubernetes/ClusterClients';
 import { AuthorizedDeploymentService } from './service/AuthorizedDeploymentService';
@@ -120,12 +121,14 @@ export const modelOpsPlugin = createBackendPlugin({
           } (available: ${[...resolvedSources.keys()].join(', ') || 'none'})`,
         );
 
+        const references = new DatabaseDriftReferenceStore(db);
         const health = new HealthService({
           config,
           environments,
           deployments,
           clusters,
           store,
+          references,
           source: metricsSource,
         });
 
@@ -149,6 +152,7 @@ export const modelOpsPlugin = createBackendPlugin({
                 config,
                 environments,
                 store,
+                references,
                 source: metricsSource,
               }),
             }),

@@ -272,6 +272,38 @@ describe.each(databases.eachSupportedId())(
       ).toBeUndefined();
     });
 
+    it('finds the rollout in effect at a time: the newest one before it that did not fail', async () => {
+      const at = (id: string, iso: string) =>
+        knex('modelops_deployments')
+          .where({ id })
+          .update({ created_at: new Date(iso) });
+      const first = await reserveAndFinish();
+      const second = await reserveAndFinish();
+      const broken = await reserve(deployment);
+      await store.finish({
+        id: broken.id,
+        result: 'failed',
+        error: 'x',
+        manifests,
+      });
+      await at(first.id, '2026-12-01T10:00:00Z');
+      await at(second.id, '2026-12-01T11:00:00Z');
+      await at(broken.id, '2026-12-01T11:30:00Z');
+      const inEffect = (iso: string) =>
+        store
+          .rolloutInEffect({
+            entityRef: deployment.entityRef,
+            environment: 'dev',
+            at: new Date(iso),
+          })
+          .then(r => r?.id);
+      expect(await inEffect('2026-12-01T09:59:59Z')).toBeUndefined();
+      expect(await inEffect('2026-12-01T10:30:00Z')).toBe(first.id);
+      expect(await inEffect('2026-12-01T11:00:00Z')).toBe(second.id);
+      // The failed rollout left the earlier revision serving.
+      expect(await inEffect('2026-12-01T12:00:00Z')).toBe(second.id);
+    });
+
     it('finds the rollout that made a revision, and nothing for an unknown one', async () => {
       const first = await reserveAndFinish();
       const second = await reserveAndFinish();

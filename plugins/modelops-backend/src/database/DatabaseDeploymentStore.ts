@@ -370,4 +370,25 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .first()) as unknown as Row | undefined;
     return row ? recordFromRow(row) : undefined;
   }
+
+  async rolloutInEffect(options: {
+    entityRef: string;
+    environment: string;
+    at: Date;
+  }): Promise<DeploymentRecord | undefined> {
+    const row = (await this.db<Row>(TABLE)
+      .select<Row[]>(RECORD_COLUMNS)
+      .where({
+        entity_ref: options.entityRef,
+        environment: options.environment,
+        dry_run: false,
+      })
+      .whereNotNull('revision')
+      .whereNot('status', 'failed')
+      .andWhere('created_at', '<=', options.at)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .first()) as unknown as Row | undefined;
+    return row ? recordFromRow(row) : undefined;
+  }
 }

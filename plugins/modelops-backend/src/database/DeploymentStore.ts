@@ -118,4 +118,14 @@ export interface DeploymentStore {
     environment: string;
     revision: number;
   }): Promise<DeploymentRecord | undefined>;
+
+  /**
+   * The newest rollout created at or before `at` that did not fail: the
+   * revision serving then, as far as ModelOps deployed it.
+   */
+  rolloutInEffect(options: {
+    entityRef: string;
+    environment: string;
+    at: Date;
+  }): Promise<DeploymentRecord | undefined>;
 }

@@ -42,7 +42,8 @@ import { SignalThresholds, thresholdsFor, worstOf } from './health';
 import { DeploymentStore } from '../database/DeploymentStore';
 import { ModelOpsMetricsSource } from '@modelops/plugin-modelops-node';
 import { InstantSample } from './PrometheusClient';
-import { driftFromHistograms } from './histogramDrift';
+import { driftForMany, driftFromHistograms } from './histogramDrift';
+import { DriftReferenceStore } from '../database/DriftReferenceStore';
 import {
   DEFAULT_QUERY_SETS,
   QuerySet,
@@ -147,6 +148,23 @@ interface SharedReads {
   inflight: Map<string, Promise<{ value: InstantSample[]; at: number }>>;
 }
 
+/** A service in one environment, as the overview reads it. */
+interface Member {
+  target: ModelServiceTarget;
+  env: ModelOpsEnvironment;
+}
+/** Samples by `seriesKey`. */
+type Indexed = Map<string, InstantSample[]>;
+type Read<T> = { unavailable: string } | { error: string } | { samples: T };
+
+/**
+ * Reference distributions the overview reads from the metrics source per
+ * request at most (each once per revision; later requests find them in the
+ * database).
+ */
+export const MAX_REFERENCE_READS_PER_OVERVIEW = 8;
+
+const memberKeyOf = (m: Member) => `${m.target.ref}\u0000${m.env.name}`;
 const seriesKey = (service: string, cluster: string, namespace: string) =>
   `${service}\u0000${cluster}\u0000${namespace}`;
 const workloadKey = (namespace: string, id: string) =>
@@ -165,6 +183,8 @@ export class HealthService {
       clusters: ClusterClients;
       /** Deploy history: anchors the reference window of histogram drift. */
       store: DeploymentStore;
+      /** Keeps the reference distributions of histogram drift. */
+      references: DriftReferenceStore;
       /** Undefined when no metrics source is configured. */
       source?: ModelOpsMetricsSource;
     },
@@ -286,6 +306,7 @@ export class HealthService {
     return driftFromHistograms({
       source,
       store: this.options.store,
+      references: this.options.references,
       template,
       matchers,
       by: this.groupBy,
@@ -350,12 +371,7 @@ export class HealthService {
       generatedAt = Math.min(generatedAt, at);
     };
     const shared: SharedReads = { readAt, inflight: new Map() };
-    const { labels } = metrics;
 
-    interface Member {
-      target: ModelServiceTarget;
-      env: ModelOpsEnvironment;
-    }
     const items: ServiceHealthSummary[] = [];
     const members: Member[] = [];
     // What each service needs, worked out once.
@@ -388,28 +404,8 @@ export class HealthService {
       if (group) group.push(m);
       else groups.set(key, [m]);
     }
-    type Indexed = Map<string, InstantSample[]>;
-    const byGroup = new Map<
-      string,
-      Map<
-        Signal,
-        { unavailable: string } | { error: string } | { samples: Indexed }
-      >
-    >();
-    const index = (samples: InstantSample[]): Indexed => {
-      const out: Indexed = new Map();
-      for (const s of samples) {
-        const k = seriesKey(
-          s.metric[labels.service] ?? '',
-          s.metric[labels.cluster] ?? '',
-          s.metric[labels.namespace] ?? '',
-        );
-        const list = out.get(k);
-        if (list) list.push(s);
-        else out.set(k, [s]);
-      }
-      return out;
-    };
+    const byGroup = new Map<string, Map<Signal, Read<Indexed>>>();
+    const index = (samples: InstantSample[]) => this.indexBySeries(samples);
     await Promise.all(
       [...groups].map(async ([key, group]) => {
         const first = group[0].target;
@@ -418,10 +414,7 @@ export class HealthService {
         for (const m of group)
           for (const s of signalsToRead(resolvedOf.get(m.target)!.thresholds))
             needed.add(s);
-        const matchers: LabelMatcher[] = [
-          { name: labels.service, op: '!=', value: '' },
-          ...first.contract.metricsMatchers,
-        ];
+        const matchers = this.groupMatchers(first);
         const results = new Map(
           await Promise.all(
             [...needed].map(
@@ -448,6 +441,25 @@ export class HealthService {
         (namespacesOf.get(m.env.cluster) ?? new Set()).add(m.env.namespace),
       );
     const workloads = await this.workloadsByCluster(namespacesOf, readAt);
+    const memberKey = (target: ModelServiceTarget, env: ModelOpsEnvironment) =>
+      memberKeyOf({ target, env });
+    const workloadOf = new Map<string, Workload | undefined>();
+    for (const { target, env } of members)
+      workloadOf.set(
+        memberKey(target, env),
+        workloads.get(env.cluster)?.(
+          env.namespace,
+          target.contract.kubernetesId!,
+          target.contract.image,
+        ),
+      );
+    const computedDrift = await this.overviewHistogramDrift({
+      members,
+      groups,
+      byGroup,
+      shared,
+      workloadOf: m => workloadOf.get(memberKey(m.target, m.env)),
+    });
 
     for (const target of options.targets) {
       const {
@@ -492,7 +504,9 @@ export class HealthService {
           env.cluster,
           env.namespace,
         );
+        const computed = computedDrift.get(memberKey(target, env));
         const outcome = (s: Signal): Outcome => {
+          if (s === 'featureDrift' && computed) return computed;
           const r = results.get(s);
           if (!r) return { unavailable: 'not read' };
           if (!('samples' in r)) return r;
@@ -505,11 +519,7 @@ export class HealthService {
           outcome,
           selector: formatSelector(matchers),
           window: metrics.window,
-          workload: workloads.get(env.cluster)?.(
-            env.namespace,
-            target.contract.kubernetesId!,
-            target.contract.image,
-          ),
+          workload: workloadOf.get(memberKey(target, env)),
         });
         return { ...base, ...summarize(result) };
       });
@@ -531,6 +541,114 @@ export class HealthService {
       ).toISOString(),
       items,
     };
+  }
+
+  /** Samples by the service, cluster and namespace they belong to. */
+  private indexBySeries(samples: InstantSample[]): Indexed {
+    const { labels } = this.options.config.metrics;
+    const out: Indexed = new Map();
+    for (const s of samples) {
+      const k = seriesKey(
+        s.metric[labels.service] ?? '',
+        s.metric[labels.cluster] ?? '',
+        s.metric[labels.namespace] ?? '',
+      );
+      const list = out.get(k);
+      if (list) list.push(s);
+      else out.set(k, [s]);
+    }
+    return out;
+  }
+
+  /** Every service of a group (runtime and metrics selector) at once. */
+  private groupMatchers(target: ModelServiceTarget): LabelMatcher[] {
+    return [
+      { name: this.options.config.metrics.labels.service, op: '!=', value: '' },
+      ...target.contract.metricsMatchers,
+    ];
+  }
+
+  /**
+   * Histogram drift for the overview's services that export input
+   * histograms but no drift gauges, by `${entityRef}\0${environment}`: per
+   * group one query of the current histograms of exactly those services,
+   * one database read of their stored references, and at most
+   * MAX_REFERENCE_READS_PER_OVERVIEW references read from Prometheus (the
+   * others say they come on a later refresh).
+   */
+  private async overviewHistogramDrift(options: {
+    members: readonly Member[];
+    groups: Map<string, Member[]>;
+    byGroup: Map<string, Map<Signal, Read<Indexed>>>;
+    shared: SharedReads;
+    workloadOf: (m: Member) => Workload | undefined;
+  }): Promise<Map<string, Outcome>> {
+    const out = new Map<string, Outcome>();
+    const source = this.options.source;
+    if (!source) return out;
+    const { metrics } = this.options.config;
+    const keyOf = (m: Member) =>
+      seriesKey(
+        m.target.contract.kubernetesId!,
+        m.env.cluster,
+        m.env.namespace,
+      );
+    const current = new Map<Member, InstantSample[]>();
+    await Promise.all(
+      [...options.groups].map(async ([key, group]) => {
+        const gauges = options.byGroup.get(key)?.get('featureDrift');
+        if (!gauges || !('samples' in gauges)) return;
+        const without = group.filter(m => !gauges.samples.has(keyOf(m)));
+        const set = this.querySets[group[0].target.contract.runtime];
+        const histograms = set.featureHistogram;
+        // Asked whether or not a member lacks gauges, so that the overview's
+        // query count does not depend on what the services export; the
+        // answer holds only the services without gauges.
+        if (typeof histograms !== 'string') return;
+        const template =
+          typeof set.featureDrift === 'string'
+            ? `(${histograms}) unless on ($by) (${set.featureDrift})`
+            : histograms;
+        const read = await this.read(
+          template,
+          this.groupMatchers(group[0].target),
+          samples => this.indexBySeries(samples),
+          options.shared,
+        );
+        if (!('samples' in read)) return;
+        for (const m of without) {
+          const samples = read.samples.get(keyOf(m));
+          if (samples?.length) current.set(m, samples);
+        }
+      }),
+    );
+    if (!current.size) return out;
+
+    const computed = await driftForMany({
+      budget: MAX_REFERENCE_READS_PER_OVERVIEW,
+      references: this.options.references,
+      services: [...current].map(([m, samples]) => ({
+        current: samples,
+        options: {
+          source,
+          store: this.options.store,
+          references: this.options.references,
+          template: this.querySets[m.target.contract.runtime]
+            .featureHistogram as string,
+          matchers: this.serviceMatchers(m.target, m.env),
+          by: this.groupBy,
+          window: metrics.window,
+          referenceHours: metrics.driftReferenceHours,
+          entityRef: m.target.ref,
+          environment: m.env.name,
+          revision: options.workloadOf(m)?.revision,
+        },
+      })),
+    });
+    [...current.keys()].forEach((m, i) =>
+      out.set(memberKeyOf(m), computed[i]!),
+    );
+    return out;
   }
 
   /**
@@ -596,13 +714,14 @@ export class HealthService {
           readAt(at);
           out.set(name, (namespace, id, image) => {
             const deployments = byService.get(workloadKey(namespace, id)) ?? [];
-            const { phase, replicas, problems } = computeRolloutStatus(
-              deployments,
-              [],
-              [],
-              image,
-            );
-            return { phase, replicas, problems };
+            const { phase, replicas, problems, revision } =
+              computeRolloutStatus(deployments, [], [], image);
+            return {
+              phase,
+              replicas,
+              problems,
+              ...(revision !== undefined ? { revision } : {}),
+            };
           });
         } catch (e) {
           const message = (e as Error).message;

@@ -5,6 +5,7 @@
  */
 import { InputError } from '@backstage/errors';
 import {
+  DeploymentRecord,
   DeployMarker,
   formatSelector,
   MetricsResponse,
@@ -12,6 +13,7 @@ import {
 } from '@modelops/plugin-modelops-common';
 import { ModelOpsConfig } from '../config';
 import { DeploymentStore } from '../database/DeploymentStore';
+import { DriftReferenceStore } from '../database/DriftReferenceStore';
 import { ModelServiceTarget } from '../service/entities';
 import { EnvironmentService } from '../service/EnvironmentService';
 import { thresholdsFor } from './health';
@@ -22,6 +24,9 @@ import {
   serviceMatchers,
 } from './HealthService';
 import { ModelOpsMetricsSource } from '@modelops/plugin-modelops-node';
+import { DriftReferenceOptions, referencesWithin } from './histogramDrift';
+import { InstantSample } from './PrometheusClient';
+import { histogramDrift } from './psi';
 import { querySetFor, renderQuery, Signal } from './queries';
 
 /** Prometheus refuses a range query of more points than this per series. */
@@ -34,6 +39,8 @@ export const MIN_DERIVED_STEP_SECONDS = 15;
 export const MAX_RANGE_SECONDS = 32 * 24 * 3600;
 /** Most deploy markers in one answer. */
 export const MAX_MARKERS = 500;
+/** Drift references (one per revision charted) read from the metrics source per request at most. */
+export const MAX_REFERENCE_READS_PER_CHART = 8;
 
 const CHARTED: {
   signal: Signal & SignalSeries['signal'];
@@ -95,6 +102,8 @@ export class SeriesService {
       config: ModelOpsConfig;
       environments: EnvironmentService;
       store: DeploymentStore;
+      /** Keeps the reference distributions of histogram drift. */
+      references: DriftReferenceStore;
       source?: ModelOpsMetricsSource;
     },
   ) {}
@@ -191,6 +200,38 @@ export class SeriesService {
     );
 
     const rollouts = await rolloutsRead;
+    // No drift gauges: drift from the input histograms, where exported.
+    const drift = signals.findIndex(s => s.signal === 'featureDrift');
+    const histograms = set.featureHistogram;
+    if (
+      source &&
+      drift >= 0 &&
+      !signals[drift]!.series.length &&
+      typeof histograms === 'string'
+    ) {
+      try {
+        const computed = await this.histogramDriftSeries({
+          source,
+          template: histograms,
+          reference: {
+            matchers,
+            by,
+            entityRef: target.ref,
+            environment: env.name,
+          },
+          start,
+          end,
+          step,
+          rollouts,
+        });
+        if (computed) {
+          const { reason: _, ...rest } = signals[drift]!;
+          signals[drift] = { ...rest, ...computed };
+        }
+      } catch (e) {
+        signals[drift] = { ...signals[drift]!, reason: (e as Error).message };
+      }
+    }
     const deploys: DeployMarker[] = rollouts.map(r => ({
       deploymentId: r.id,
       time: r.createdAt,
@@ -209,6 +250,124 @@ export class SeriesService {
       step,
       signals,
       deploys,
+    };
+  }
+
+  /**
+   * PSI per feature at each step from the input histograms: the current
+   * window's bucket shares against the reference of the revision serving at
+   * that time (the newest rollout before it that did not fail). Undefined
+   * when the service exports no input histograms in the range.
+   */
+  private async histogramDriftSeries(options: {
+    source: ModelOpsMetricsSource;
+    template: string;
+    reference: Pick<
+      DriftReferenceOptions,
+      'matchers' | 'by' | 'entityRef' | 'environment'
+    >;
+    start: number;
+    end: number;
+    step: number;
+    rollouts: readonly DeploymentRecord[];
+  }): Promise<
+    Partial<Pick<SignalSeries, 'series' | 'note' | 'reason'>> | undefined
+  > {
+    const { metrics } = this.options.config;
+    const { source, reference, start, end, step } = options;
+    const result = await source.range(
+      renderQuery(options.template, {
+        matchers: reference.matchers,
+        window: metrics.window,
+        by: reference.by,
+      }),
+      start,
+      end,
+      step,
+    );
+    if (!result.length) return undefined;
+
+    // The revision serving at each time, from the deploy history.
+    const before = await this.options.store.rolloutInEffect({
+      entityRef: reference.entityRef,
+      environment: reference.environment,
+      at: new Date(start * 1000),
+    });
+    const changes = [
+      ...(before ? [before] : []),
+      ...options.rollouts.filter(
+        r => r.result !== 'failed' && r.revision !== undefined,
+      ),
+    ].map(r => ({ at: Date.parse(r.createdAt) / 1000, revision: r.revision! }));
+    const revisionAt = (t: number) => {
+      let revision: number | undefined;
+      for (const c of changes) if (c.at <= t) revision = c.revision;
+      return revision;
+    };
+
+    const byTime = new Map<number, InstantSample[]>();
+    for (const r of result)
+      for (const p of r.points) {
+        if (!Number.isFinite(p.v)) continue;
+        const list = byTime.get(p.t);
+        const sample = { metric: r.metric, value: p.v };
+        if (list) list.push(sample);
+        else byTime.set(p.t, [sample]);
+      }
+    const revisions = [
+      ...new Set([...byTime.keys()].flatMap(t => revisionAt(t) ?? [])),
+    ];
+    if (!revisions.length)
+      return {
+        reason: `input histograms are exported, but no revision deployed through ModelOps served in this range, so no deploy time anchors the drift reference window`,
+      };
+    const references = await referencesWithin({
+      wanted: revisions.map(revision => ({
+        ...reference,
+        source,
+        store: this.options.store,
+        references: this.options.references,
+        template: options.template,
+        window: metrics.window,
+        referenceHours: metrics.driftReferenceHours,
+        revision,
+      })),
+      references: this.options.references,
+      budget: MAX_REFERENCE_READS_PER_CHART,
+    });
+    const referenceOf = new Map(revisions.map((r, i) => [r, references[i]!]));
+
+    const perFeature = new Map<string, [number, number][]>();
+    for (const t of [...byTime.keys()].sort((a, b) => a - b)) {
+      const revision = revisionAt(t);
+      const ref =
+        revision === undefined ? undefined : referenceOf.get(revision);
+      if (!ref || 'error' in ref) continue;
+      for (const d of histogramDrift(byTime.get(t)!, ref.histograms).samples) {
+        const feature = d.metric.feature!;
+        const points = perFeature.get(feature);
+        if (points) points.push([t, d.value]);
+        else perFeature.set(feature, [[t, d.value]]);
+      }
+    }
+    const errors = references
+      .flatMap(r => ('error' in r ? [r.error] : []))
+      .filter((e, i, all) => all.indexOf(e) === i);
+    if (!perFeature.size)
+      return {
+        reason:
+          errors.join('; ') ||
+          'no feature has inputs both in the range and in the reference window',
+      };
+    return {
+      series: [...perFeature]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([feature, points]) => ({ labels: { feature }, points })),
+      note: `PSI computed from the input histograms, each point against the first ${
+        metrics.driftReferenceHours
+      } h after the revision serving then was deployed${
+        errors.length ? `; not shown: ${errors.join('; ')}` : ''
+      }`,
     };
   }
 }

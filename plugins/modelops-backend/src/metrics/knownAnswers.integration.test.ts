@@ -17,13 +17,19 @@ import knexFactory, { Knex } from 'knex';
 import { stringify } from 'yaml';
 import { LabelMatcher } from '@modelops/plugin-modelops-common';
 import { DatabaseDeploymentStore } from '../database/DatabaseDeploymentStore';
+import { DatabaseDriftReferenceStore } from '../database/DriftReferenceStore';
 import { migrationsDir } from '../database/migrations';
 import { cachedBinary } from '../deploy/testUtils/platform';
 import { evaluateSignals, Outcome, signalsToRead } from './evaluate';
 import { thresholdsFor } from './health';
-import { driftFromHistograms } from './histogramDrift';
+import { driftForMany, driftFromHistograms } from './histogramDrift';
 import { overviewTemplate } from './HealthService';
+import { ConfigReader } from '@backstage/config';
+import { readModelOpsConfig } from '../config';
+import { EnvironmentService } from '../service/EnvironmentService';
+import { toModelServiceTarget } from '../service/entities';
 import { PrometheusClient } from './PrometheusClient';
+import { SeriesService } from './SeriesService';
 import { DEFAULT_QUERY_SETS, renderQuery, Runtime, Signal } from './queries';
 
 const run = promisify(execFile);
@@ -270,6 +276,7 @@ describeIfBuilt('known answers from a backfilled Prometheus', () => {
   let client: PrometheusClient;
   let knex: Knex;
   let store: DatabaseDeploymentStore;
+  let references: DatabaseDriftReferenceStore;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelops-known-answers-'));
@@ -324,6 +331,7 @@ describeIfBuilt('known answers from a backfilled Prometheus', () => {
     });
     await knex.migrate.latest({ directory: migrationsDir });
     store = new DatabaseDeploymentStore(knex);
+    references = new DatabaseDriftReferenceStore(knex);
   });
 
   afterAll(async () => {
@@ -365,11 +373,15 @@ describeIfBuilt('known answers from a backfilled Prometheus', () => {
     return o.samples[0]!.value;
   };
 
-  /** A rollout of revision 1 recorded as created at `at` (seconds). */
-  async function rolloutAt(entityRef: string, at: number): Promise<number> {
+  /** A rollout recorded as created at `at` (seconds); its revision. */
+  async function rolloutAt(
+    entityRef: string,
+    at: number,
+    environment = 'dev',
+  ): Promise<number> {
     const { attempt, nextRevision } = await store.begin({
       entityRef,
-      environment: 'dev',
+      environment,
       cluster: 'dev',
       namespace: 'models',
       action: 'deploy',
@@ -423,6 +435,7 @@ describeIfBuilt('known answers from a backfilled Prometheus', () => {
     const base = {
       source: client,
       store,
+      references,
       template: DEFAULT_QUERY_SETS.generic.featureHistogram as string,
       matchers: matchersOf('ka-generic'),
       by: BY,
@@ -495,6 +508,188 @@ describeIfBuilt('known answers from a backfilled Prometheus', () => {
         now: AT * 1000,
       }),
     ).toBeUndefined();
+  });
+
+  it('keeps a reference once read: later reads ask Prometheus for the current window only, and many services share one database read within a budget', async () => {
+    const entityRef = 'component:default/ka-generic';
+    await knex('modelops_drift_references').delete();
+    const dev = await rolloutAt(entityRef, T0);
+    // The same series, as if a second environment's.
+    const staging = await rolloutAt(entityRef, T0, 'staging');
+    const template = DEFAULT_QUERY_SETS.generic.featureHistogram as string;
+    const asked: string[] = [];
+    const source = {
+      instant: (query: string, time?: number) => {
+        asked.push(query);
+        return client.instant(query, time);
+      },
+    };
+    const optionsFor = (environment: string, revision: number) => ({
+      source,
+      store,
+      references,
+      template,
+      matchers: matchersOf('ka-generic'),
+      by: BY,
+      window: WINDOW,
+      referenceHours: 1,
+      entityRef,
+      environment,
+      revision,
+      now: AT * 1000,
+    });
+    const expected =
+      2 * (0.125 - 0.25) * Math.log(0.5) + 2 * (0.375 - 0.25) * Math.log(1.5);
+    const f1 = (o: Outcome | undefined) => {
+      if (!o || !('samples' in o)) throw new Error(JSON.stringify(o));
+      return o.samples.find(s => s.metric.feature === 'f1')!.value;
+    };
+
+    // First read: the current window and the reference.
+    expect(f1(await driftFromHistograms(optionsFor('dev', dev)))).toBeCloseTo(
+      expected,
+      10,
+    );
+    expect(asked).toHaveLength(2);
+    const [row] = await knex('modelops_drift_references').where({
+      environment: 'dev',
+    });
+    expect(row).toMatchObject({ revision: dev });
+    expect(Boolean(row.complete)).toBe(true);
+    expect(new Date(row.window_start).getTime()).toBe(T0 * 1000);
+    expect(new Date(row.window_end).getTime()).toBe((T0 + HOUR) * 1000);
+    // Second read: the reference comes from the database.
+    asked.length = 0;
+    expect(f1(await driftFromHistograms(optionsFor('dev', dev)))).toBeCloseTo(
+      expected,
+      10,
+    );
+    expect(asked).toHaveLength(1);
+
+    // Many services, as the overview has them: the current histograms read
+    // already; a budget of 0 new references serves only the stored one.
+    const current = await client.instant(
+      renderQuery(template, {
+        matchers: matchersOf('ka-generic'),
+        window: WINDOW,
+        by: BY,
+      }),
+      AT,
+    );
+    asked.length = 0;
+    const services = [
+      { current, options: optionsFor('dev', dev) },
+      { current, options: optionsFor('staging', staging) },
+    ];
+    const [stored, later] = await driftForMany({
+      services,
+      references,
+      budget: 0,
+    });
+    expect(f1(stored)).toBeCloseTo(expected, 10);
+    expect(later).toEqual({
+      error: `the drift reference of revision ${staging} is read from the input histograms on a later refresh (at most 0 are read per request)`,
+    });
+    expect(asked).toHaveLength(0);
+    // With a budget of one, the missing reference is read and kept.
+    const [, read] = await driftForMany({ services, references, budget: 1 });
+    expect(f1(read)).toBeCloseTo(expected, 10);
+    expect(asked).toHaveLength(1);
+    expect(
+      await knex('modelops_drift_references').where({ environment: 'staging' }),
+    ).toHaveLength(1);
+    // A service with no running revision costs no read and says why.
+    const [none] = await driftForMany({
+      services: [
+        {
+          current,
+          options: { ...optionsFor('dev', dev), revision: undefined },
+        },
+      ],
+      references,
+      budget: 1,
+    });
+    expect(none).toEqual({
+      error: expect.stringMatching(/no running revision in dev anchors/),
+    });
+    expect(asked).toHaveLength(1);
+  });
+
+  it('charts PSI from the input histograms, each point against the reference of the revision serving then', async () => {
+    const entityRef = 'component:default/ka-generic';
+    // Revision A from T0; revision B from T0 + 90 min, after f1 moved.
+    const a = await rolloutAt(entityRef, T0, 'charts');
+    const b = await rolloutAt(entityRef, T0 + 90 * 60, 'charts');
+    const config = readModelOpsConfig(
+      new ConfigReader({
+        modelops: {
+          environments: { charts: { cluster: 'dev', namespace: 'models' } },
+          metrics: { window: WINDOW, driftReferenceHours: 1 },
+        },
+      }),
+    );
+    const series = new SeriesService({
+      config,
+      environments: new EnvironmentService({
+        config,
+        clusters: { names: new Set(['dev']), complete: true },
+      }),
+      store,
+      references,
+      source: client,
+    });
+    const target = toModelServiceTarget({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: {
+        name: 'ka-generic',
+        namespace: 'default',
+        annotations: {
+          'backstage.io/kubernetes-id': 'ka-generic',
+          'modelops/runtime': 'generic',
+        },
+      },
+      spec: { type: 'model-service', owner: 'team-a', lifecycle: 'production' },
+    });
+    const iso = (t: number) => new Date(t * 1000).toISOString();
+    const res = await series.series({
+      target,
+      environment: 'charts',
+      start: iso(T0 + 30 * 60),
+      end: iso(AT),
+      step: 300,
+    });
+    const drift = res.signals.find(x => x.signal === 'featureDrift')!;
+    expect(drift.reason).toBeUndefined();
+    expect(drift.note).toBe(
+      'PSI computed from the input histograms, each point against the first 1 h after the revision serving then was deployed',
+    );
+    expect(drift.series.map(x => x.labels)).toEqual([
+      { feature: 'f1' },
+      { feature: 'f2' },
+    ]);
+    const at = (feature: string, t: number) =>
+      drift.series
+        .find(x => x.labels.feature === feature)!
+        .points.find(([pt]) => pt === t)?.[1];
+    const expected =
+      2 * (0.125 - 0.25) * Math.log(0.5) + 2 * (0.375 - 0.25) * Math.log(1.5);
+    // Inside A's reference hour: the same distribution.
+    expect(at('f1', T0 + 40 * 60)).toBeCloseTo(0, 10);
+    // After f1 moved, still against A's reference.
+    expect(at('f1', T0 + 80 * 60)).toBeCloseTo(expected, 10);
+    // From B's deploy on, against B's reference (f1 as it is now): 0.
+    expect(at('f1', T0 + 110 * 60)).toBeCloseTo(0, 10);
+    expect(at('f1', AT)).toBeCloseTo(0, 10);
+    for (const [, v] of drift.series[1]!.points) expect(v).toBeCloseTo(0, 10);
+    // Both references are kept.
+    expect(
+      (
+        await knex('modelops_drift_references').where({ environment: 'charts' })
+      ).map(r => r.revision),
+    ).toEqual(expect.arrayContaining([a, b]));
+    // The deploys are the chart's markers.
+    expect(res.deploys.map(d => d.revision)).toEqual([b]);
   });
 
   it('kserve runtime: rate 2/3, error rate 0 without any failure series, p95 0.4 s, drift 0.3 from its gauges', async () => {

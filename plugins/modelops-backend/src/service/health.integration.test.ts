@@ -169,6 +169,22 @@ describeIfPlatform("drift from the demo servers' input histograms", () => {
         ),
       }),
     );
+
+    // The overview reads the same histograms, for every service without
+    // gauges at once: one grouped query, in Prometheus' own log.
+    const before = fs.readFileSync(QUERY_LOG, 'utf8').length;
+    const overview = await request(server)
+      .post('/api/modelops/health/query')
+      .send({});
+    expect(overview.status).toBe(200);
+    const [item] = overview.body.items;
+    expect(item.entityRef).toBe('component:default/fraud-detector');
+    for (const env of item.environments)
+      expect(env.values.drift).toBeUndefined();
+    const asked = fs.readFileSync(QUERY_LOG, 'utf8').slice(before);
+    expect(asked).toMatch(
+      /modelops_feature_value_bucket\{backstage_io_kubernetes_id!=\\"\\"\}.*unless on \(backstage_io_kubernetes_id, cluster, namespace\)/,
+    );
   });
 });
 

@@ -80,6 +80,22 @@ describe('MetricsCharts (backend simulated with msw)', () => {
     ).toBeInTheDocument();
   });
 
+  it('says how computed series were worked out under their chart', async () => {
+    const response = metricsResponse();
+    const note =
+      'PSI computed from the input histograms, each point against the first 24 h after the revision serving then was deployed';
+    response.signals = response.signals.map(s =>
+      s.signal === 'featureDrift' ? { ...s, note } : s,
+    );
+    server.use(metricsHandler(response));
+
+    await renderCharts();
+
+    const drift = await screen.findByLabelText('Drift chart');
+    expect(drift.querySelector('svg')).not.toBeNull();
+    expect(within(drift).getByText(note, { exact: false })).toBeInTheDocument();
+  });
+
   it('lists the deploys of the range with a link to the deployment history', async () => {
     server.use(metricsHandler(metricsResponse()));
 

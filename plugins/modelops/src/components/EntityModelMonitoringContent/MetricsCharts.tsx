@@ -159,6 +159,10 @@ function Chart(props: {
     .map(s => s.reason!)
     // "no series match ..." is said once per chart, not per percentile.
     .filter((r, i, all) => all.indexOf(r) === i);
+  // How computed series were worked out (drift from input histograms).
+  const notes = signals.flatMap(s =>
+    s.series.length && s.note ? [s.note] : [],
+  );
   return (
     <InfoCard title={title} variant="gridItem">
       <div ref={ref} aria-label={`${title} chart`}>
@@ -238,9 +242,9 @@ function Chart(props: {
             ))}
           </LineChart>
         )}
-        {lines.length > 0 && reasons.length > 0 && (
+        {lines.length > 0 && reasons.length + notes.length > 0 && (
           <Typography variant="caption" color="textSecondary">
-            {reasons.join('; ')}
+            {[...notes, ...reasons].join('; ')}
           </Typography>
         )}
       </div>

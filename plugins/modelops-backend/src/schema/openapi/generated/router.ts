@@ -1001,6 +1001,11 @@ export const spec = {
             description:
               'Why there are no series (no match, the runtime cannot answer, the source failed).',
           },
+          note: {
+            type: 'string',
+            description:
+              'How the series were worked out when they are not read as they are, e.g. drift computed from input histograms.',
+          },
         },
         required: ['signal', 'unit', 'series'],
       },

@@ -21,6 +21,10 @@ export interface SignalSeries {
    * Why there are no series (no match, the runtime cannot answer, the source failed).
    */
   reason?: string;
+  /**
+   * How the series were worked out when they are not read as they are, e.g. drift computed from input histograms.
+   */
+  note?: string;
 }
 
 /**
