@@ -111,21 +111,25 @@ function apply(n: number) {
     }
   }
   const running = Math.min(n, RUNNING);
+  // The pods, not the Deployments' status: at 10,000 Deployments the
+  // controller-manager (20 API requests a second by default) takes many
+  // minutes to write every Deployment's status, long after kwok made the
+  // pods Ready.
   waitInEachCluster(
     `of ${running} bench pods are ready`,
     cluster =>
       kubectl(cluster, [
         'get',
-        'deployments',
+        'pods',
         '-n',
         'models',
         '-l',
-        LABEL,
+        'backstage.io/kubernetes-id',
         '-o',
-        'jsonpath={range .items[*]}{.status.readyReplicas}{"\\n"}{end}',
+        'jsonpath={range .items[*]}{.metadata.labels.app}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
       ])
         .split('\n')
-        .filter(v => v === '1').length,
+        .filter(l => /^svc-\d+ True$/.test(l)).length,
     ready => ready >= running,
   );
   console.log(
