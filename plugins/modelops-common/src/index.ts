@@ -58,6 +58,11 @@ export {
 } from './permissions';
 export type {
   AppliedObjectRef,
+  Build,
+  BuildList,
+  BuildLogs,
+  BuildSource,
+  BuildStatus,
   ContractProblem,
   DeployMarker,
   DeploymentAction,
@@ -100,6 +105,7 @@ export type {
   SignalSeriesSignalEnum,
   SignalSeriesUnitEnum,
   SignalValues,
+  TriggerBuildRequest,
   WorkloadProblem,
   WorkloadProblemFix,
 } from './types';

@@ -6,6 +6,11 @@
  */
 export type {
   AppliedObjectRef,
+  Build,
+  BuildList,
+  BuildLogs,
+  BuildSource,
+  BuildStatus,
   ContractProblem,
   DeployMarker,
   DeploymentAction,
@@ -47,6 +52,7 @@ export type {
   SignalSeriesSignalEnum,
   SignalSeriesUnitEnum,
   SignalValues,
+  TriggerBuildRequest,
   WorkloadProblem,
   WorkloadProblemFix,
 } from './schema/openapi/generated/models';

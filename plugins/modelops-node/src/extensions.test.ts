@@ -15,9 +15,10 @@ import {
 function fakeBuilder(type: string): ModelOpsImageBuilder {
   return {
     type,
-    start: async () => ({ externalId: `${type}-1` }),
-    getStatus: async () => ({ phase: 'succeeded' }),
-    getLogs: async () => `${type} logs`,
+    trigger: async () => ({ externalRef: `${type}-1` }),
+    status: async () => ({ phase: 'succeeded' }),
+    logs: async () => ({ text: `${type} logs`, complete: true }),
+    cancel: async () => ({ cancelled: false }),
   };
 }
 
@@ -42,7 +43,7 @@ type SourceInput = Parameters<
  * way the documented contract says (objects as is, factories get the defaults).
  */
 function createTestModelOpsPlugin() {
-  const defaultBuilders = new Map([['kaniko', fakeBuilder('kaniko')]]);
+  const defaultBuilders = new Map([['buildkit', fakeBuilder('buildkit')]]);
   const defaultSources = new Map([['prometheus', fakeSource('prometheus')]]);
   const resolved = {
     builders: new Map<string, ModelOpsImageBuilder>(),
@@ -113,12 +114,14 @@ describe('ModelOps extension points', () => {
             // Factory form: wrap a default instead of replacing it.
             builders.addImageBuilder(defaults => {
               seenDefaults.push([...defaults.keys()]);
-              const kaniko = defaults.get('kaniko')!;
+              const buildkit = defaults.get('buildkit')!;
               return {
-                ...kaniko,
-                type: 'kaniko-audited',
-                getLogs: async options =>
-                  `[audited] ${await kaniko.getLogs(options)}`,
+                ...buildkit,
+                type: 'buildkit-audited',
+                logs: async options => {
+                  const page = await buildkit.logs(options);
+                  return { ...page, text: `[audited] ${page.text}` };
+                },
               };
             });
             sources.addMetricsSource(defaults => {
@@ -133,20 +136,22 @@ describe('ModelOps extension points', () => {
     await startTestBackend({ features: [plugin, providersModule] });
 
     expect([...resolved.builders.keys()].sort()).toEqual([
+      'buildkit-audited',
       'github-actions',
-      'kaniko-audited',
     ]);
     expect([...resolved.sources.keys()].sort()).toEqual(['datadog', 'thanos']);
-    expect(seenDefaults).toEqual([['kaniko'], ['prometheus']]);
+    expect(seenDefaults).toEqual([['buildkit'], ['prometheus']]);
 
     await expect(
-      resolved.builders.get('kaniko-audited')!.getLogs({ externalId: 'x' }),
-    ).resolves.toBe('[audited] kaniko logs');
+      resolved.builders
+        .get('buildkit-audited')!
+        .logs({ externalRef: 'x', limitBytes: 100 }),
+    ).resolves.toEqual({ text: '[audited] buildkit logs', complete: true });
     await expect(
       resolved.builders
         .get('github-actions')!
-        .start({} as Parameters<ModelOpsImageBuilder['start']>[0]),
-    ).resolves.toEqual({ externalId: 'github-actions-1' });
+        .trigger({} as Parameters<ModelOpsImageBuilder['trigger']>[0]),
+    ).resolves.toEqual({ externalRef: 'github-actions-1' });
     await expect(
       resolved.sources.get('thanos')!.range('up', 0, 60, 15),
     ).resolves.toEqual([{ metric: {}, points: [{ t: 0, v: 1 }] }]);

@@ -1,8 +1,7 @@
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
 import { Entity } from '@backstage/catalog-model';
-import { ModelServiceContract } from '@modelops/plugin-modelops-common';
 
-/** Status of one image build as reported by its builder. @public */
+/** Status of one image build. @public */
 export type ModelOpsBuildPhase =
   | 'queued'
   | 'running'
@@ -10,48 +9,85 @@ export type ModelOpsBuildPhase =
   | 'failed'
   | 'cancelled';
 
-/** What a builder needs to start a build. @public */
-export interface ModelOpsStartBuildOptions {
-  /** Id of the build record; builders use it to name and label their work. */
+/**
+ * What to build: validated by the backend before a builder sees it (the ref
+ * is a valid ref name, the paths stay inside the repository, the build args
+ * are allowed, the image is the entity's `modelops/image`). @public
+ */
+export interface ModelOpsBuildRequest {
+  /** Id of the build record; builders name and label their work with it. */
   buildId: string;
   entity: Entity;
-  contract: ModelServiceContract;
-  /** Full image reference the build must push, `repository:tag`. */
-  image: string;
-  /** Build context (URL or repository path) and Dockerfile path within it. */
-  context: string;
-  dockerfile: string;
+  entityRef: string;
+  source: {
+    /** Git repository URL (http or https). */
+    url: string;
+    /** Branch, tag or commit to build. */
+    ref: string;
+    /** The commit the ref named when the build was triggered, when known. */
+    commit?: string;
+    /** The build context inside the repository, `.` for its root. */
+    contextPath: string;
+    /** The Dockerfile, relative to the context. */
+    dockerfile: string;
+  };
+  buildArgs: Record<string, string>;
+  /** Where the image goes: `repository:tag`. */
+  image: { repository: string; tag: string };
 }
 
-/** A builder's handle on a started build. @public */
-export interface ModelOpsStartedBuild {
-  /** Builder-specific id used for status and log look-ups. */
-  externalId: string;
-  /** Optional link to the build in the builder's own UI. */
+/** A builder's handle on a triggered build. @public */
+export interface ModelOpsTriggeredBuild {
+  /** The builder's own reference, kept on the build record (e.g. cluster/namespace/job). */
+  externalRef: string;
+  /** A link to the build in the builder's own UI, if it has one. */
   url?: string;
 }
 
 /** One status observation of a build. @public */
 export interface ModelOpsBuildStatus {
   phase: ModelOpsBuildPhase;
+  /** Why it failed or was cancelled, as a short code: `lost` when the builder no longer knows the build. */
+  reason?: string;
   message?: string;
-  /** Image digest once pushed, `sha256:...`. */
+  /** The pushed image's digest once it succeeded, `sha256:...`. */
   digest?: string;
   startedAt?: string;
   finishedAt?: string;
 }
 
+/** A page of a build's log. @public */
+export interface ModelOpsBuildLogs {
+  text: string;
+  /** Pass back as `after` for the next page; absent when the log has no more yet. */
+  next?: string;
+  /** The build finished and the log is complete. */
+  complete: boolean;
+  /** Lines or bytes were left out by the size cap. */
+  truncated?: boolean;
+}
+
 /**
- * Builds container images for model services, e.g. a Kubernetes Job running
- * kaniko, GitHub Actions or Tekton.
+ * Builds container images for model services: a Kubernetes Job running
+ * BuildKit by default, GitHub Actions or another CI through a module. Each
+ * method takes one options object and gives one result.
  * @public
  */
 export interface ModelOpsImageBuilder {
-  /** Name referenced by `modelops.builds.provider`. */
+  /** Name referenced by `modelops.builds.builder` and the `modelops/builder` annotation. */
   readonly type: string;
-  start(options: ModelOpsStartBuildOptions): Promise<ModelOpsStartedBuild>;
-  getStatus(options: { externalId: string }): Promise<ModelOpsBuildStatus>;
-  getLogs(options: { externalId: string; tailLines?: number }): Promise<string>;
+  trigger(options: {
+    request: ModelOpsBuildRequest;
+  }): Promise<ModelOpsTriggeredBuild>;
+  status(options: { externalRef: string }): Promise<ModelOpsBuildStatus>;
+  logs(options: {
+    externalRef: string;
+    /** Where the previous page ended (its `next`). */
+    after?: string;
+    /** At most this many bytes of log text. */
+    limitBytes: number;
+  }): Promise<ModelOpsBuildLogs>;
+  cancel(options: { externalRef: string }): Promise<{ cancelled: boolean }>;
 }
 
 /** One series of an instant query's answer. @public */

@@ -10,7 +10,9 @@ export {
   modelOpsMetricsSourcesExtensionPoint,
 } from './extensions';
 export type {
+  ModelOpsBuildLogs,
   ModelOpsBuildPhase,
+  ModelOpsBuildRequest,
   ModelOpsBuildStatus,
   ModelOpsImageBuilder,
   ModelOpsImageBuildersExtensionPoint,
@@ -18,8 +20,7 @@ export type {
   ModelOpsMetricsSource,
   ModelOpsMetricsSourcesExtensionPoint,
   ModelOpsRangeSeries,
-  ModelOpsStartBuildOptions,
-  ModelOpsStartedBuild,
+  ModelOpsTriggeredBuild,
 } from './extensions';
 export { modelOpsServiceRef } from './service';
 export type { ModelOpsService, ModelOpsServiceOptions } from './service';

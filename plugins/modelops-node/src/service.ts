@@ -58,6 +58,21 @@ class DefaultModelOpsService implements ModelOpsService {
   getHealth: ModelOpsService['getHealth'] = async (req, opts) =>
     this.api.getHealth(req, await this.tokenFor(opts));
 
+  triggerBuild: ModelOpsService['triggerBuild'] = async (req, opts) =>
+    this.api.triggerBuild(req, await this.tokenFor(opts));
+
+  getBuilds: ModelOpsService['getBuilds'] = async (req, opts) =>
+    this.api.getBuilds(req, await this.tokenFor(opts));
+
+  getBuild: ModelOpsService['getBuild'] = async (req, opts) =>
+    this.api.getBuild(req, await this.tokenFor(opts));
+
+  getBuildLogs: ModelOpsService['getBuildLogs'] = async (req, opts) =>
+    this.api.getBuildLogs(req, await this.tokenFor(opts));
+
+  cancelBuild: ModelOpsService['cancelBuild'] = async (req, opts) =>
+    this.api.cancelBuild(req, await this.tokenFor(opts));
+
   queryHealth: ModelOpsService['queryHealth'] = async (req, opts) =>
     this.api.queryHealth(req, await this.tokenFor(opts));
 

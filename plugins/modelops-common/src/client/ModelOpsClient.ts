@@ -1,6 +1,10 @@
 import { ResponseError } from '@backstage/errors';
 import { DefaultApiClient } from '../schema/openapi/generated';
 import {
+  Build,
+  BuildList,
+  BuildLogs,
+  TriggerBuildRequest,
   DeploymentHistoryPage,
   DeploymentStatusResponse,
   DeployRequest,
@@ -96,6 +100,31 @@ export interface ModelOpsApi {
     request: MetricsRequest,
     options?: ModelOpsRequestOptions,
   ): Promise<MetricsResponse>;
+  /** Builds the entity's image; the same idempotency key gives the same build. */
+  triggerBuild(
+    request: TriggerBuildRequest,
+    options?: ModelOpsRequestOptions,
+  ): Promise<Build>;
+  /** An entity's builds, newest first. */
+  getBuilds(
+    request: { entityRef: string; limit?: number; cursor?: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<BuildList>;
+  /** One build, as its builder reports it now. */
+  getBuild(
+    request: { id: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<Build>;
+  /** A page of a build's log; pass the previous page's `next` as `after` to follow it. */
+  getBuildLogs(
+    request: { id: string; after?: string; limitBytes?: number },
+    options?: ModelOpsRequestOptions,
+  ): Promise<BuildLogs>;
+  /** Cancels a queued or running build. */
+  cancelBuild(
+    request: { id: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<Build>;
 }
 
 /** The body of a successful answer; a Backstage ResponseError otherwise. */
@@ -198,5 +227,41 @@ export class ModelOpsClient implements ModelOpsApi {
     options?: ModelOpsRequestOptions,
   ): Promise<MetricsResponse> {
     return ok(await this.api.getMetrics({ query: request }, options));
+  }
+
+  async triggerBuild(
+    request: TriggerBuildRequest,
+    options?: ModelOpsRequestOptions,
+  ): Promise<Build> {
+    return ok(await this.api.triggerBuild({ body: request }, options));
+  }
+
+  async getBuilds(
+    request: { entityRef: string; limit?: number; cursor?: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<BuildList> {
+    return ok(await this.api.listBuilds({ query: request }, options));
+  }
+
+  async getBuild(
+    request: { id: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<Build> {
+    return ok(await this.api.getBuild({ path: request }, options));
+  }
+
+  async getBuildLogs(
+    request: { id: string; after?: string; limitBytes?: number },
+    options?: ModelOpsRequestOptions,
+  ): Promise<BuildLogs> {
+    const { id, ...query } = request;
+    return ok(await this.api.getBuildLogs({ path: { id }, query }, options));
+  }
+
+  async cancelBuild(
+    request: { id: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<Build> {
+    return ok(await this.api.cancelBuild({ path: request }, options));
   }
 }

@@ -9,6 +9,10 @@ import { FetchApi } from '../types/fetch';
 import crossFetch from 'cross-fetch';
 import { pluginId } from '../pluginId';
 import * as parser from 'uri-template';
+import { Build } from '../models/Build.model';
+import { BuildList } from '../models/BuildList.model';
+import { BuildLogs } from '../models/BuildLogs.model';
+import { TriggerBuildRequest } from '../models/TriggerBuildRequest.model';
 import { DeployRequest } from '../models/DeployRequest.model';
 import { DeployResponse } from '../models/DeployResponse.model';
 import { DeploymentHistoryPage } from '../models/DeploymentHistoryPage.model';
@@ -37,6 +41,50 @@ export type TypedResponse<T> = Omit<Response, 'json'> & {
 export interface RequestOptions {
   token?: string;
 }
+/**
+ * @public
+ */
+export type CancelBuild = {
+  path: {
+    id: string;
+  };
+};
+/**
+ * @public
+ */
+export type GetBuild = {
+  path: {
+    id: string;
+  };
+};
+/**
+ * @public
+ */
+export type GetBuildLogs = {
+  path: {
+    id: string;
+  };
+  query: {
+    after?: string;
+    limitBytes?: number;
+  };
+};
+/**
+ * @public
+ */
+export type ListBuilds = {
+  query: {
+    entityRef: string;
+    limit?: number;
+    cursor?: string;
+  };
+};
+/**
+ * @public
+ */
+export type TriggerBuild = {
+  body: TriggerBuildRequest;
+};
 /**
  * @public
  */
@@ -119,6 +167,142 @@ export class DefaultApiClient {
   }) {
     this.discoveryApi = options.discoveryApi;
     this.fetchApi = options.fetchApi || { fetch: crossFetch };
+  }
+
+  /**
+   * Needs `modelops.build.create` on the entity.
+   * Cancels a queued or running build.
+   * @param id - Id of a recorded build.
+   */
+  public async cancelBuild(
+    // @ts-ignore
+    request: CancelBuild,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<Build>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/builds/{id}/cancel`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      id: request.path.id,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+    });
+  }
+
+  /**
+   * One build, its status read from the builder.
+   * @param id - Id of a recorded build.
+   */
+  public async getBuild(
+    // @ts-ignore
+    request: GetBuild,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<Build>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/builds/{id}`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      id: request.path.id,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+    });
+  }
+
+  /**
+   * A page of a build\'s log; follow a running build with `after`.
+   * @param id - Id of a recorded build.
+   * @param after -
+   * @param limitBytes -
+   */
+  public async getBuildLogs(
+    // @ts-ignore
+    request: GetBuildLogs,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<BuildLogs>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/builds/{id}/logs{?after,limitBytes}`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      id: request.path.id,
+      ...request.query,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+    });
+  }
+
+  /**
+   * A model service\'s builds, newest first.
+   * @param entityRef - Full ref of a model service entity, e.g. &#x60;component:default/fraud-detector&#x60;.
+   * @param limit -
+   * @param cursor -
+   */
+  public async listBuilds(
+    // @ts-ignore
+    request: ListBuilds,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<BuildList>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/builds{?entityRef,limit,cursor}`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      ...request.query,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+    });
+  }
+
+  /**
+   * Needs `modelops.build.create` on the entity (and, with `deployTo`, `modelops.deployment.create`). Answers 201 with a new build, or 200 with the build an earlier request of the same idempotency key made.
+   * Builds a model service\'s image, and deploys it on success if asked.
+   * @param triggerBuildRequest -
+   */
+  public async triggerBuild(
+    // @ts-ignore
+    request: TriggerBuild,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<Build>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/builds`;
+
+    const uri = parser.parse(uriTemplate).expand({});
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+      body: JSON.stringify(request.body),
+    });
   }
 
   /**
