@@ -49,16 +49,72 @@ export interface Config {
          * @visibility backend
          */
         allowExternalIPs?: boolean;
+        /**
+         * The image builder of builds deployed to this environment.
+         * @visibility backend
+         */
+        builder?: string;
       };
     };
     /** Image builds. */
     builds?: {
       /**
-       * Image builder type; `kaniko` (a Kubernetes Job) is the default and
-       * modules can add more.
+       * Image builder type; `buildkit` (a Kubernetes Job running BuildKit) is
+       * the default and modules can add more. An environment's `builder`
+       * overrides it for builds deployed there; an entity's `modelops/builder`
+       * annotation overrides both.
        * @visibility backend
        */
-      provider?: string;
+      builder?: string;
+      /**
+       * Build argument names a trigger may set; others are refused.
+       * @visibility backend
+       */
+      allowedBuildArgs?: string[];
+      /** The default builder: a Kubernetes Job running BuildKit. */
+      buildkit?: {
+        /**
+         * The BuildKit image the Job runs.
+         * @visibility backend
+         */
+        image?: string;
+        /**
+         * `rootless` (default): BuildKit as an unprivileged user, seccomp and
+         * AppArmor unconfined. `privileged`: as root in a privileged container,
+         * for clusters that cannot run it rootless.
+         * @visibility backend
+         */
+        mode?: 'rootless' | 'privileged';
+        /**
+         * ConfigMap in the build namespace holding `buildkitd.toml`.
+         * @visibility backend
+         */
+        configMap?: string;
+        /**
+         * Secret (kubernetes.io/dockerconfigjson) with the registry credentials.
+         * @visibility backend
+         */
+        registrySecret?: string;
+        /**
+         * Registry host -> the address a build pod pushes to.
+         * @visibility backend
+         */
+        pushRegistries?: { [host: string]: string };
+        /**
+         * Git host -> the address a build pod clones from.
+         * @visibility backend
+         */
+        gitHosts?: { [host: string]: string };
+        /** @visibility backend */
+        activeDeadlineSeconds?: number;
+        /** @visibility backend */
+        ttlSecondsAfterFinished?: number;
+        /** @visibility backend */
+        resources?: {
+          requests?: { cpu?: string; memory?: string };
+          limits?: { cpu?: string; memory?: string };
+        };
+      };
       /**
        * Environment whose cluster runs build Jobs. Defaults to the first environment.
        * @visibility backend

@@ -5,7 +5,22 @@ describe('readModelOpsConfig', () => {
   it('applies defaults to an empty block', () => {
     expect(readModelOpsConfig(new ConfigReader({}))).toEqual({
       environments: {},
-      builds: { provider: 'kaniko', namespace: 'modelops-builds' },
+      builds: {
+        builder: 'buildkit',
+        namespace: 'modelops-builds',
+        allowedBuildArgs: [],
+        buildkit: {
+          mode: 'rootless',
+          pushRegistries: {},
+          gitHosts: {},
+          activeDeadlineSeconds: 1800,
+          ttlSecondsAfterFinished: 3600,
+          resources: {
+            requests: { cpu: '500m', memory: '512Mi' },
+            limits: { memory: '4Gi' },
+          },
+        },
+      },
       metrics: {
         source: 'prometheus',
         window: '5m',

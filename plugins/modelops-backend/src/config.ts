@@ -43,17 +43,76 @@ const environmentSchema = z
     allowInlineManifests: z.boolean().optional(),
     allowedServiceTypes: serviceTypes.optional(),
     allowExternalIPs: z.boolean().optional(),
+    /** The image builder of builds that deploy here (`deployTo`). */
+    builder: z.string().trim().min(1).optional(),
   })
   .strict();
+
+const hostPort = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/,
+    'must be a host or host:port',
+  );
+const quantity = z
+  .string()
+  .regex(
+    /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/,
+    'must be a Kubernetes quantity such as 500m or 2Gi',
+  );
+
+const buildkitSchema = z
+  .object({
+    /** The BuildKit image the Job runs (moby/buildkit or one built locally). */
+    image: z.string().trim().min(1).optional(),
+    /**
+     * `rootless` (the default) runs BuildKit as an unprivileged user with
+     * seccomp and AppArmor unconfined; `privileged` runs it as root in a
+     * privileged container, for clusters that cannot run it rootless.
+     */
+    mode: z.enum(['rootless', 'privileged']).default('rootless'),
+    /** A ConfigMap in the build namespace holding buildkitd.toml (registry mirrors). */
+    configMap: z.string().trim().min(1).optional(),
+    /** A Secret of type kubernetes.io/dockerconfigjson with the registry credentials. */
+    registrySecret: z.string().trim().min(1).optional(),
+    /** Registry host -> the address a build pod pushes to (e.g. a node-local relay). */
+    pushRegistries: z.record(hostPort, hostPort).default({}),
+    /** Git host -> the address a build pod clones from. */
+    gitHosts: z.record(hostPort, hostPort).default({}),
+    activeDeadlineSeconds: z.number().int().positive().default(1800),
+    ttlSecondsAfterFinished: z.number().int().nonnegative().default(3600),
+    resources: z
+      .object({
+        requests: z
+          .object({ cpu: quantity, memory: quantity })
+          .partial()
+          .strict()
+          .default({ cpu: '500m', memory: '512Mi' }),
+        limits: z
+          .object({ cpu: quantity, memory: quantity })
+          .partial()
+          .strict()
+          .default({ memory: '4Gi' }),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .default({});
 
 const modelOpsConfigSchema = z
   .object({
     environments: z.record(dnsLabel, environmentSchema).default({}),
     builds: z
       .object({
-        provider: z.string().trim().min(1).default('kaniko'),
+        builder: z.string().trim().min(1).default('buildkit'),
         environment: dnsLabel.optional(),
         namespace: dnsLabel.default('modelops-builds'),
+        /** Build argument names a trigger may set. */
+        allowedBuildArgs: z
+          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+          .default([]),
+        buildkit: buildkitSchema,
       })
       .strict()
       .default({}),

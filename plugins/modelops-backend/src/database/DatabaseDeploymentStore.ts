@@ -1,4 +1,4 @@
-import { ConflictError, InputError } from '@backstage/errors';
+import { ConflictError } from '@backstage/errors';
 import {
   AppliedObjectRef,
   DeploymentAction,
@@ -12,6 +12,7 @@ import {
   StoredDeployment,
 } from './DeploymentStore';
 import { timeOrderedId } from './ids';
+import { decodeCursor, encodeCursor, isUniqueViolation, toIso } from './sql';
 
 const TABLE = 'modelops_deployments';
 
@@ -39,10 +40,6 @@ interface Row {
   requested_by: string;
   created_at: Date | string | number;
   finished_at: Date | string | number | null;
-}
-
-function toIso(value: Date | string | number): string {
-  return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
 function refOf(object: Record<string, unknown>): AppliedObjectRef {
@@ -102,31 +99,6 @@ const RECORD_COLUMNS = [
   'created_at',
   'finished_at',
 ];
-
-function encodeCursor(row: DeploymentRecord): string {
-  return Buffer.from(row.id, 'utf8').toString('base64url');
-}
-
-const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!ID.test(id)) {
-    throw new InputError(
-      'Invalid cursor: pass the nextCursor of a previous page unchanged',
-    );
-  }
-  return id;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return (
-    e?.code === '23505' ||
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    /unique constraint/i.test(e?.message ?? '')
-  );
-}
 
 /** {@link DeploymentStore} on the plugin's knex database (SQLite or PostgreSQL). */
 export class DatabaseDeploymentStore implements DeploymentStore {
@@ -296,7 +268,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       items,
       nextCursor:
         rows.length > options.limit
-          ? encodeCursor(items[items.length - 1])
+          ? encodeCursor(items[items.length - 1].id)
           : undefined,
     };
   }

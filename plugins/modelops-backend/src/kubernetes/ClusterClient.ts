@@ -401,6 +401,31 @@ export class ClusterClient {
     );
   }
 
+  /**
+   * A pod's log (one container's), with each line's RFC 3339 timestamp in
+   * front when `timestamps`; undefined when the pod does not exist.
+   */
+  async podLog(
+    namespace: string,
+    name: string,
+    options: { container?: string; timestamps?: boolean; limitBytes?: number },
+  ): Promise<string | undefined> {
+    try {
+      return await this.call(`read the log of pod ${namespace}/${name}`, () =>
+        this.core.readNamespacedPodLog({
+          namespace,
+          name,
+          container: options.container,
+          timestamps: options.timestamps,
+          limitBytes: options.limitBytes,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
   /** Deletes one object; false when it did not exist. */
   async delete(
     resource: ResourceInfo,

@@ -31,6 +31,9 @@ export const spec = {
       name: 'Deployments',
     },
     {
+      name: 'Builds',
+    },
+    {
       name: 'Monitoring',
     },
   ],
@@ -47,6 +50,16 @@ export const spec = {
           type: 'string',
           minLength: 1,
           maxLength: 512,
+        },
+      },
+      buildId: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description: 'Id of a recorded build.',
+        schema: {
+          type: 'string',
+          pattern: '^[0-9a-f-]{36}$',
         },
       },
       deploymentId: {
@@ -356,6 +369,212 @@ export const spec = {
           },
         },
         required: ['apiVersion', 'kind', 'name', 'operation', 'changes'],
+      },
+      BuildStatus: {
+        type: 'string',
+        enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'],
+      },
+      BuildSource: {
+        type: 'object',
+        description: 'What a build is built from.',
+        properties: {
+          url: {
+            type: 'string',
+            description: 'The git repository.',
+          },
+          ref: {
+            type: 'string',
+            description: 'The branch, tag or commit asked for.',
+          },
+          commit: {
+            type: 'string',
+            description:
+              'The commit the ref named when the build was triggered, when known.',
+          },
+          contextPath: {
+            type: 'string',
+            description: 'The build context inside the repository.',
+          },
+          dockerfile: {
+            type: 'string',
+            description: 'The Dockerfile, relative to the context.',
+          },
+        },
+        required: ['url', 'ref', 'contextPath', 'dockerfile'],
+      },
+      Build: {
+        type: 'object',
+        description: 'One image build of a model service.',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          builder: {
+            type: 'string',
+            description: 'The image builder that runs it, e.g. `buildkit`.',
+          },
+          status: {
+            $ref: '#/components/schemas/BuildStatus',
+          },
+          reason: {
+            type: 'string',
+            description:
+              'Why it failed or was cancelled, e.g. `lost` when its Job vanished.',
+          },
+          message: {
+            type: 'string',
+          },
+          source: {
+            $ref: '#/components/schemas/BuildSource',
+          },
+          image: {
+            type: 'string',
+            description: 'The image repository it pushes to.',
+          },
+          tag: {
+            type: 'string',
+          },
+          digest: {
+            type: 'string',
+            description: "The pushed image's digest, once it succeeded.",
+          },
+          deployTo: {
+            type: 'string',
+            description:
+              'The environment its digest is deployed to when it succeeds.',
+          },
+          deploymentId: {
+            type: 'string',
+            description: 'The deploy made from it.',
+          },
+          externalUrl: {
+            type: 'string',
+            description: "The build in the builder's own UI, if it has one.",
+          },
+          requestedBy: {
+            type: 'string',
+          },
+          createdAt: {
+            type: 'string',
+          },
+          updatedAt: {
+            type: 'string',
+          },
+          startedAt: {
+            type: 'string',
+          },
+          finishedAt: {
+            type: 'string',
+          },
+        },
+        required: [
+          'id',
+          'entityRef',
+          'builder',
+          'status',
+          'source',
+          'image',
+          'tag',
+          'requestedBy',
+          'createdAt',
+          'updatedAt',
+        ],
+      },
+      TriggerBuildRequest: {
+        type: 'object',
+        description:
+          "Builds the entity's image from its source. The same idempotency key within 10 minutes gives the same build.",
+        additionalProperties: false,
+        properties: {
+          entityRef: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 512,
+          },
+          ref: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 255,
+            description:
+              "Branch, tag or commit to build; the repository's default branch when absent.",
+          },
+          contextPath: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 512,
+            description:
+              'The build context inside the repository (default from `modelops/build-context`, else its root).',
+          },
+          dockerfile: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 512,
+            description:
+              'The Dockerfile, relative to the context (default `Dockerfile`).',
+          },
+          buildArgs: {
+            type: 'object',
+            additionalProperties: {
+              type: 'string',
+              maxLength: 1024,
+            },
+            description:
+              'Build arguments; only the names `modelops.builds.allowedBuildArgs` lists.',
+          },
+          deployTo: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 63,
+            description:
+              'Deploys the built digest to this environment when the build succeeds.',
+          },
+          idempotencyKey: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 255,
+          },
+        },
+        required: ['entityRef', 'idempotencyKey'],
+      },
+      BuildList: {
+        type: 'object',
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/Build',
+            },
+          },
+          nextCursor: {
+            type: 'string',
+          },
+        },
+        required: ['items'],
+      },
+      BuildLogs: {
+        type: 'object',
+        properties: {
+          text: {
+            type: 'string',
+          },
+          next: {
+            type: 'string',
+            description:
+              'Pass as `after` for what follows; absent when nothing more is known yet.',
+          },
+          complete: {
+            type: 'boolean',
+            description: 'The build finished and the log is whole.',
+          },
+          truncated: {
+            type: 'boolean',
+            description: 'Part of the log was left out by the size cap.',
+          },
+        },
+        required: ['text', 'complete'],
       },
       DeployRequest: {
         type: 'object',
@@ -1347,6 +1566,231 @@ export const spec = {
             $ref: '#/components/responses/ErrorResponse',
           },
           '503': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/builds': {
+      get: {
+        operationId: 'ListBuilds',
+        tags: ['Builds'],
+        summary: "A model service's builds, newest first.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/entityRef',
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 100,
+              default: 20,
+            },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 256,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The builds.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/BuildList',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      post: {
+        operationId: 'TriggerBuild',
+        tags: ['Builds'],
+        summary:
+          "Builds a model service's image, and deploys it on success if asked.",
+        description:
+          'Needs `modelops.build.create` on the entity (and, with `deployTo`, `modelops.deployment.create`). Answers 201 with a new build, or 200 with the build an earlier request of the same idempotency key made.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/TriggerBuildRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The build this idempotency key made before.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Build',
+                },
+              },
+            },
+          },
+          '201': {
+            description: 'A new build.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Build',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '503': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/builds/{id}': {
+      get: {
+        operationId: 'GetBuild',
+        tags: ['Builds'],
+        summary: 'One build, its status read from the builder.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/buildId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The build.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Build',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/builds/{id}/logs': {
+      get: {
+        operationId: 'GetBuildLogs',
+        tags: ['Builds'],
+        summary:
+          "A page of a build's log; follow a running build with `after`.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/buildId',
+          },
+          {
+            name: 'after',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 256,
+            },
+          },
+          {
+            name: 'limitBytes',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 1048576,
+              default: 262144,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The page.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/BuildLogs',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/builds/{id}/cancel': {
+      post: {
+        operationId: 'CancelBuild',
+        tags: ['Builds'],
+        summary: 'Cancels a queued or running build.',
+        description: 'Needs `modelops.build.create` on the entity.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/buildId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The build, cancelled (or as it ended, if it had).',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Build',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
             $ref: '#/components/responses/ErrorResponse',
           },
         },

@@ -1,6 +1,11 @@
 //
 
 export * from '../models/AppliedObjectRef.model';
+export * from '../models/Build.model';
+export * from '../models/BuildList.model';
+export * from '../models/BuildLogs.model';
+export * from '../models/BuildSource.model';
+export * from '../models/BuildStatus.model';
 export * from '../models/ContractProblem.model';
 export * from '../models/DeployMarker.model';
 export * from '../models/DeployRequest.model';
@@ -39,5 +44,6 @@ export * from '../models/ServiceStatus.model';
 export * from '../models/SignalHealth.model';
 export * from '../models/SignalSeries.model';
 export * from '../models/SignalValues.model';
+export * from '../models/TriggerBuildRequest.model';
 export * from '../models/WorkloadProblem.model';
 export * from '../models/WorkloadProblemFix.model';
