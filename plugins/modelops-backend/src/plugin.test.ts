@@ -233,9 +233,10 @@ describe('startup', () => {
               seenDefaults.push([...defaults.keys()]);
               return {
                 type: 'test',
-                start: async () => ({ externalId: 'x' }),
-                getStatus: async () => ({ phase: 'queued' }),
-                getLogs: async () => '',
+                trigger: async () => ({ externalRef: 'x' }),
+                status: async () => ({ phase: 'queued' }),
+                logs: async () => ({ text: '', complete: true }),
+                cancel: async () => ({ cancelled: false }),
               };
             });
           },
@@ -252,9 +253,9 @@ describe('startup', () => {
         catalogServiceMock.factory({ entities: [] }),
       ],
     });
-    expect(seenDefaults).toEqual([[]]);
+    expect(seenDefaults).toEqual([['buildkit']]);
     expect(logger.info).toHaveBeenCalledWith(
-      expect.stringContaining('image builders from modules: test'),
+      expect.stringContaining('image builders: buildkit, test'),
     );
   });
 

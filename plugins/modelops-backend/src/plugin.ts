@@ -11,13 +11,18 @@ import {
   modelOpsImageBuildersExtensionPoint,
   modelOpsMetricsSourcesExtensionPoint,
 } from '@modelops/plugin-modelops-node';
+import { BuildkitBuilder } from './builds/buildkit/BuildkitBuilder';
+import { BuildService } from './builds/BuildService';
+import { BuildStore } from './builds/BuildStore';
 import { readModelOpsConfig } from './config';
 import { DatabaseDeploymentStore } from './database/DatabaseDeploymentStore';
 import { DatabaseDriftReferenceStore } from './database/DriftReferenceStore';
 import { connectDatabase } from './database/migrations';
 import { ClusterClients } from './kubernetes/ClusterClients';
+import { AuthorizedBuildService } from './service/AuthorizedBuildService';
 import { AuthorizedDeploymentService } from './service/AuthorizedDeploymentService';
 import { DeploymentService } from './service/DeploymentService';
+import { loadModelService } from './service/entities';
 import { EnvironmentService } from './service/EnvironmentService';
 import { ProviderRegistry } from './service/ProviderRegistry';
 import { createRouter } from './service/router';
@@ -60,6 +65,7 @@ export const modelOpsPlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
+        scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
       },
       async init({
@@ -74,6 +80,7 @@ export const modelOpsPlugin = createBackendPlugin({
         auditor,
         urlReader,
         lifecycle,
+        scheduler,
         catalog,
       }) {
         const config = readModelOpsConfig(rootConfig);
@@ -87,7 +94,12 @@ export const modelOpsPlugin = createBackendPlugin({
           );
         }
 
-        const resolvedBuilders = builders.resolve(new Map());
+        const clusters = ClusterClients.fromConfig(rootConfig);
+        lifecycle.addShutdownHook(() => clusters.close());
+        const buildkit = new BuildkitBuilder({ config, clusters });
+        const resolvedBuilders = builders.resolve(
+          new Map([[buildkit.type, buildkit]]),
+        );
         const prometheus = prometheusClientFor(config.metrics);
         const resolvedSources = metricsSources.resolve(
           new Map(prometheus ? [[prometheus.type, prometheus]] : []),
@@ -96,8 +108,6 @@ export const modelOpsPlugin = createBackendPlugin({
           config.metrics,
           resolvedSources,
         );
-        const clusters = ClusterClients.fromConfig(rootConfig);
-        lifecycle.addShutdownHook(() => clusters.close());
         const environments = new EnvironmentService({
           config,
           clusters: clusters.known(),
@@ -114,12 +124,36 @@ export const modelOpsPlugin = createBackendPlugin({
         logger.info(
           `ModelOps environments: ${
             environments.environmentNames().join(', ') || 'none configured'
-          }; image builders from modules: ${
+          }; image builders: ${
             [...resolvedBuilders.keys()].join(', ') || 'none'
           }; metrics source: ${
             metricsSource?.type ?? 'none configured'
           } (available: ${[...resolvedSources.keys()].join(', ') || 'none'})`,
         );
+
+        const builds = new BuildService({
+          config,
+          builders: resolvedBuilders,
+          store: new BuildStore(db),
+          environments,
+          deployments,
+          logger,
+          loadTarget: async entityRef =>
+            loadModelService({
+              catalog,
+              entityRef,
+              credentials: await auth.getOwnServiceCredentials(),
+            }),
+        });
+        // Builds are followed by one replica at a time: a status change is
+        // recorded, and a build-then-deploy deployed, once.
+        await scheduler.scheduleTask({
+          id: 'modelops-reconcile-builds',
+          scope: 'global',
+          frequency: { seconds: 10 },
+          timeout: { minutes: 5 },
+          fn: () => builds.reconcileAll(),
+        });
 
         const references = new DatabaseDriftReferenceStore(db);
         const health = new HealthService({
@@ -143,6 +177,13 @@ export const modelOpsPlugin = createBackendPlugin({
               environments,
               deployments,
               store,
+            }),
+            builds: new AuthorizedBuildService({
+              catalog,
+              permissions,
+              auth,
+              auditor,
+              builds,
             }),
             monitoring: new AuthorizedMonitoringService({
               catalog,

@@ -1,6 +1,7 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
 import express from 'express';
 import { createOpenApiRouter } from '../schema/openapi';
+import { AuthorizedBuildService } from './AuthorizedBuildService';
 import { AuthorizedDeploymentService } from './AuthorizedDeploymentService';
 import { AuthorizedMonitoringService } from './AuthorizedMonitoringService';
 
@@ -10,6 +11,7 @@ export const MAX_INLINE_MANIFEST_BYTES = 1024 * 1024;
 export interface RouterOptions {
   httpAuth: HttpAuthService;
   deployments: AuthorizedDeploymentService;
+  builds: AuthorizedBuildService;
   monitoring: AuthorizedMonitoringService;
 }
 
@@ -22,7 +24,7 @@ export interface RouterOptions {
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { httpAuth, deployments, monitoring } = options;
+  const { httpAuth, deployments, builds, monitoring } = options;
   const outer = express.Router();
   // Parsed before the spec router, so an oversize body is a 413 with the
   // limit rather than a validation error.
@@ -79,6 +81,53 @@ export async function createRouter(
       httpRequest: req,
     });
     res.status(body.dryRun ? 200 : 201).json(result);
+  });
+
+  router.get('/builds', async (req, res) => {
+    res.json(
+      await builds.list({
+        ...req.query,
+        credentials: await credentialsOf(req),
+      }),
+    );
+  });
+
+  router.post('/builds', async (req, res) => {
+    const { build, created } = await builds.trigger({
+      request: req.body,
+      credentials: await credentialsOf(req),
+      httpRequest: req,
+    });
+    res.status(created ? 201 : 200).json(build);
+  });
+
+  router.get('/builds/:id', async (req, res) => {
+    res.json(
+      await builds.get({
+        id: req.params.id,
+        credentials: await credentialsOf(req),
+      }),
+    );
+  });
+
+  router.get('/builds/:id/logs', async (req, res) => {
+    res.json(
+      await builds.logs({
+        id: req.params.id,
+        ...req.query,
+        credentials: await credentialsOf(req),
+      }),
+    );
+  });
+
+  router.post('/builds/:id/cancel', async (req, res) => {
+    res.json(
+      await builds.cancel({
+        id: req.params.id,
+        credentials: await credentialsOf(req),
+        httpRequest: req,
+      }),
+    );
   });
 
   router.get('/health', async (req, res) => {

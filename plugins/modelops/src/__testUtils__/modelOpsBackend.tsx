@@ -15,6 +15,9 @@ import {
   renderInTestApp,
 } from '@backstage/test-utils';
 import {
+  Build,
+  BuildList,
+  BuildLogs,
   DeploymentHistoryPage,
   DeploymentRecord,
   DeploymentStatusResponse,
@@ -40,6 +43,7 @@ export const ROLLBACK_URL = `${DEPLOYMENTS_URL}/:id/rollback`;
 export const HEALTH_URL = `${BACKEND_BASE_URL}/api/modelops/health`;
 export const HEALTH_QUERY_URL = `${HEALTH_URL}/query`;
 export const METRICS_URL = `${BACKEND_BASE_URL}/api/modelops/metrics`;
+export const BUILDS_URL = `${BACKEND_BASE_URL}/api/modelops/builds`;
 
 /** A complete model service, with every ModelOps annotation set. */
 export const modelServiceEntity: Entity = {
@@ -631,6 +635,60 @@ export function metricsHandler(
   return queryHandler(METRICS_URL, answer, requests);
 }
 
+/** A build record with realistic values; override what a test needs. */
+export function buildRecord(overrides: Partial<Build> = {}): Build {
+  return {
+    id: '019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a5b',
+    entityRef: 'component:default/fraud-scorer',
+    builder: 'buildkit',
+    status: 'succeeded',
+    source: {
+      url: 'https://github.com/acme/fraud-scorer.git',
+      ref: 'main',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      contextPath: '.',
+      dockerfile: 'Dockerfile',
+    },
+    image: 'ghcr.io/acme/fraud-scorer',
+    tag: '0123456789ab',
+    digest: `sha256:${'ab'.repeat(32)}`,
+    requestedBy: 'user:default/alice',
+    createdAt: '2026-12-01T09:00:00.000Z',
+    updatedAt: '2026-12-01T09:01:30.000Z',
+    startedAt: '2026-12-01T09:00:05.000Z',
+    finishedAt: '2026-12-01T09:01:30.000Z',
+    ...overrides,
+  };
+}
+
+/** Serves GET /builds (the list), GET /builds/:id, POST /builds and the log, recording triggers. */
+export function buildsHandlers(options: {
+  list: () => BuildList;
+  logs?: (after: string | null) => BuildLogs;
+  triggers?: unknown[];
+}) {
+  return [
+    http.get(BUILDS_URL, () => HttpResponse.json(options.list())),
+    http.get(`${BUILDS_URL}/:id/logs`, ({ request }) =>
+      HttpResponse.json(
+        (options.logs ?? (() => ({ text: '', complete: true })))(
+          new URL(request.url).searchParams.get('after'),
+        ),
+      ),
+    ),
+    http.get(`${BUILDS_URL}/:id`, ({ params }) =>
+      HttpResponse.json(options.list().items.find(b => b.id === params.id)),
+    ),
+    http.post(BUILDS_URL, async ({ request }) => {
+      const body = await request.json();
+      options.triggers?.push(body);
+      return HttpResponse.json(buildRecord({ status: 'queued' }), {
+        status: 201,
+      });
+    }),
+  ];
+}
+
 /** The handlers the deployment tab needs besides GET /environments: quiet defaults. */
 export function deploymentTabHandlers(
   options: {
@@ -641,6 +699,7 @@ export function deploymentTabHandlers(
   return [
     deploymentStatusHandler(options.status ?? notDeployedStatus),
     deploymentHistoryHandler(options.history ?? { items: [] }),
+    ...buildsHandlers({ list: () => ({ items: [] }) }),
   ];
 }
 

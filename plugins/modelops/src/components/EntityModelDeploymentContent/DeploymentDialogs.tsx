@@ -31,6 +31,8 @@ export function DeployDialog(
   props: DialogBaseProps & {
     environments: ModelOpsEnvironment[];
     initialEnvironment?: string;
+    /** The image to deploy, e.g. a build's `repository@sha256:…`. */
+    initialImage?: string;
     /** The service's image repository, from `modelops/image`. */
     imageRepository?: string;
   },
@@ -43,8 +45,10 @@ export function DeployDialog(
   );
   const initialImage = (env: string) =>
     statusOf(env)?.image ?? imageRepository ?? '';
-  const [image, setImage] = useState(() => initialImage(environment));
-  const [imageEdited, setImageEdited] = useState(false);
+  const [image, setImage] = useState(
+    () => props.initialImage ?? initialImage(environment),
+  );
+  const [imageEdited, setImageEdited] = useState(!!props.initialImage);
   const [showErrors, setShowErrors] = useState(false);
   const [prune, setPrune] = useState(false);
 

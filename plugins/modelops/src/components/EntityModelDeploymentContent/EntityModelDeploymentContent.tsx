@@ -20,6 +20,7 @@ import {
   EntityEnvironments,
   ModelServiceGate,
 } from '../common';
+import { BuildsCard } from './BuildsCard';
 import { DeploymentHistoryCard } from './DeploymentHistoryCard';
 import {
   DeployDialog,
@@ -41,7 +42,7 @@ export interface EntityModelDeploymentContentProps {
 }
 
 type OpenDialog =
-  | { kind: 'deploy'; environment?: string }
+  | { kind: 'deploy'; environment?: string; image?: string }
   | { kind: 'promote'; from: string; to: string }
   | { kind: 'rollback'; record: DeploymentRecord };
 
@@ -162,6 +163,14 @@ function DeploymentPanel(props: {
         </Grid>
       ))}
       <Grid item xs={12}>
+        <BuildsCard
+          entityRef={entityRef}
+          environments={environments.environments}
+          deployDeniedReason={deniedReason}
+          onDeploy={image => setDialog({ kind: 'deploy', image })}
+        />
+      </Grid>
+      <Grid item xs={12}>
         <DeploymentHistoryCard
           entityRef={entityRef}
           environments={names}
@@ -175,6 +184,7 @@ function DeploymentPanel(props: {
           entityRef={entityRef}
           environments={environments.environments}
           initialEnvironment={dialog.environment}
+          initialImage={dialog.image}
           imageRepository={contract.image}
           statusOf={statusOf}
           onApplied={onApplied}

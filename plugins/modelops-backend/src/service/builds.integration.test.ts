@@ -1,0 +1,293 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import fs from 'node:fs';
+import request from 'supertest';
+import { parse } from 'yaml';
+import {
+  PLATFORM_CONFIG,
+  explainSkip,
+  kubectl,
+  platformAvailable,
+  uniqueId,
+  waitFor,
+} from '../deploy/testUtils/platform';
+import { modelOpsPlugin } from '../plugin';
+
+// Build triggers through the HTTP API against the local platform's dev
+// cluster: the Job they create, what they refuse without creating one, and
+// how a build follows its Job. (The build itself, BuildKit cloning and
+// pushing, is the platform's own test and the end-to-end suite's.)
+
+jest.setTimeout(180_000);
+
+const describeIfPlatform = platformAvailable() ? describe : describe.skip;
+if (!platformAvailable()) explainSkip('builds.integration');
+
+const id = uniqueId('it-build');
+const entityRef = `component:default/${id}`;
+const NS = 'modelops-builds';
+
+const service = (
+  name: string,
+  annotations: Record<string, string>,
+): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name,
+    namespace: 'default',
+    annotations: {
+      'backstage.io/kubernetes-id': name,
+      'backstage.io/kubernetes-namespace': 'models',
+      // Nothing listens on port 1: the commit stays unknown, quickly.
+      'backstage.io/source-location': `url:http://127.0.0.1:1/modelops-demo/${name}/src/branch/main/`,
+      ...annotations,
+    },
+  },
+  spec: {
+    type: 'model-service',
+    owner: 'group:default/team-it',
+    lifecycle: 'experimental',
+  },
+});
+
+const entities = [
+  service(id, { 'modelops/image': `registry.modelops.local/models/${id}` }),
+  service(`${id}-noimage`, {}),
+  service(`${id}-builder`, {
+    'modelops/image': `registry.modelops.local/models/${id}`,
+    'modelops/builder': 'tekton',
+  }),
+];
+
+async function backend(options: { deny?: boolean } = {}): Promise<any> {
+  const platform = parse(fs.readFileSync(PLATFORM_CONFIG, 'utf8'));
+  platform.modelops.builds = {
+    ...platform.modelops.builds,
+    allowedBuildArgs: ['MODEL_VERSION'],
+    buildkit: {
+      image: 'registry.modelops.local/platform/buildkit:v0.34.2',
+      mode: 'privileged',
+      ...platform.modelops.builds?.buildkit,
+      // Never finishes on its own here: the tests end it.
+      activeDeadlineSeconds: 600,
+    },
+  };
+  const features: any[] = [
+    modelOpsPlugin,
+    mockServices.rootConfig.factory({ data: platform }),
+    catalogServiceMock.factory({ entities }),
+  ];
+  if (options.deny)
+    features.push(
+      mockServices.permissions.mock({
+        authorize: async requests =>
+          requests.map(() => ({ result: AuthorizeResult.DENY })),
+      }).factory,
+    );
+  return (await startTestBackend({ features })).server;
+}
+
+/** The build Jobs of this test run, by build id. */
+async function jobs(): Promise<Map<string, any>> {
+  const res = await kubectl('dev', [
+    'get',
+    'jobs',
+    '-n',
+    NS,
+    '-l',
+    'app.kubernetes.io/component=image-build',
+    '-o',
+    'json',
+  ]);
+  if (res.code !== 0) throw new Error(res.stderr);
+  const out = new Map<string, any>();
+  for (const job of JSON.parse(res.stdout).items)
+    if (
+      job.metadata.annotations?.['modelops/entity-ref']?.startsWith(entityRef)
+    )
+      out.set(job.metadata.labels['modelops/build-id'], job);
+  return out;
+}
+
+const trigger = (server: any, body: object) =>
+  request(server)
+    .post('/api/modelops/builds')
+    .send({ entityRef, idempotencyKey: uniqueId('key'), ...body });
+
+describeIfPlatform('builds against the local platform', () => {
+  let server: any;
+  beforeAll(async () => {
+    server = await backend();
+  });
+  afterAll(async () => {
+    for (const job of (await jobs()).values())
+      await kubectl('dev', [
+        'delete',
+        'job',
+        '-n',
+        NS,
+        job.metadata.name,
+        '--wait=false',
+      ]);
+  });
+
+  it('creates a BuildKit Job for a trigger, and the same one for the same key', async () => {
+    const res = await trigger(server, {
+      idempotencyKey: 'click-1',
+      ref: 'main',
+      buildArgs: { MODEL_VERSION: '7' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      entityRef,
+      builder: 'buildkit',
+      status: 'queued',
+      image: `registry.modelops.local/models/${id}`,
+      source: {
+        url: `http://127.0.0.1:1/modelops-demo/${id}.git`,
+        ref: 'main',
+        contextPath: '.',
+        dockerfile: 'Dockerfile',
+      },
+      requestedBy: 'user:default/mock',
+    });
+    // No commit could be read: a timestamp tag with the build's own suffix.
+    expect(res.body.tag).toMatch(/^\d{8}t\d{6}-[0-9a-f]{6}$/);
+    expect(res.body).not.toHaveProperty('externalRef');
+    const job = (await jobs()).get(res.body.id);
+    expect(job.spec).toMatchObject({
+      backoffLimit: 0,
+      activeDeadlineSeconds: 600,
+    });
+    expect(job.spec.template.spec.containers[0].args).toEqual(
+      expect.arrayContaining([
+        `--opt=context=http://127.0.0.1:1/modelops-demo/${id}.git#main`,
+        '--opt=build-arg:MODEL_VERSION=7',
+        '--metadata-file=/dev/termination-log',
+      ]),
+    );
+
+    const again = await trigger(server, {
+      idempotencyKey: 'click-1',
+      ref: 'main',
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(res.body.id);
+  });
+
+  it('makes one build and one Job of 20 concurrent triggers with one key', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        trigger(server, { idempotencyKey: 'burst' }),
+      ),
+    );
+    const ids = new Set(results.map(r => r.body.id));
+    expect(ids.size).toBe(1);
+    expect(results.filter(r => r.status === 201)).toHaveLength(1);
+    const built = [...(await jobs()).keys()].filter(k => ids.has(k));
+    expect(built).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      { ref: '--upload-pack=touch /tmp/pwned' },
+      'ref "--upload-pack=touch /tmp/pwned" starts with "-"',
+    ],
+    [{ ref: 'main;id' }, 'ref "main;id" may hold only'],
+    [
+      { contextPath: '../../etc' },
+      'contextPath "../../etc" leaves the repository',
+    ],
+    [
+      { dockerfile: '/etc/passwd' },
+      'dockerfile must be relative to the repository',
+    ],
+    [
+      { buildArgs: { HTTP_PROXY: 'http://evil' } },
+      'buildArgs.HTTP_PROXY is not allowed',
+    ],
+    [{ deployTo: 'staging' }, 'staging'],
+    [
+      { entityRef: `component:default/${id}-noimage` },
+      'has no modelops/image annotation',
+    ],
+    [
+      { entityRef: `component:default/${id}-builder` },
+      'No image builder named "tekton" is installed',
+    ],
+    [{ image: 'evil.example.com/x' }, 'image'],
+  ])('refuses %j with a 400 and creates no Job', async (body, message) => {
+    const before = (await jobs()).size;
+    const res = await trigger(server, body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain(message);
+    expect((await jobs()).size).toBe(before);
+  });
+
+  it('answers 403 to a caller without modelops.build.create, and creates nothing', async () => {
+    const denied = await backend({ deny: true });
+    const before = (await jobs()).size;
+    const res = await trigger(denied, {});
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toContain('modelops.build.create');
+    expect((await jobs()).size).toBe(before);
+    const list = await request(server)
+      .get('/api/modelops/builds')
+      .query({ entityRef, limit: 100 });
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((b: any) => b.id)).toEqual(
+      expect.arrayContaining([...(await jobs()).keys()]),
+    );
+    expect(list.body.items).toHaveLength((await jobs()).size);
+  });
+
+  it('fails a build whose Job was deleted by hand as lost, and cancels one by deleting its Job', async () => {
+    const lost = await trigger(server, {});
+    const job = (await jobs()).get(lost.body.id);
+    await kubectl('dev', [
+      'delete',
+      'job',
+      '-n',
+      NS,
+      job.metadata.name,
+      '--wait=true',
+    ]);
+    const read = await waitFor(
+      'the lost build',
+      async () => {
+        const r = await request(server).get(
+          `/api/modelops/builds/${lost.body.id}`,
+        );
+        return r.body.status === 'failed' ? r : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(read.body).toMatchObject({ status: 'failed', reason: 'lost' });
+    expect(read.body.message).toContain('no longer exists');
+
+    const doomed = await trigger(server, {});
+    const cancelled = await request(server).post(
+      `/api/modelops/builds/${doomed.body.id}/cancel`,
+    );
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+    await waitFor('the cancelled Job to go', async () =>
+      (await jobs()).has(doomed.body.id) ? undefined : true,
+    );
+    // A finished build stays as it ended.
+    const later = await request(server).get(
+      `/api/modelops/builds/${doomed.body.id}`,
+    );
+    expect(later.body.status).toBe('cancelled');
+  });
+
+  it('says a build id that does not exist is not found', async () => {
+    const res = await request(server).get(
+      '/api/modelops/builds/01234567-89ab-cdef-0123-456789abcdef',
+    );
+    expect(res.status).toBe(404);
+  });
+});
