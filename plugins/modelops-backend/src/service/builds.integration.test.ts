@@ -218,7 +218,7 @@ describeIfPlatform('builds against the local platform', () => {
       { entityRef: `component:default/${id}-builder` },
       'No image builder named "tekton" is installed',
     ],
-    [{ image: 'evil.example.com/x' }, 'image'],
+    [{ image: 'evil.example.com/x' }, 'not image (the image repository is'],
   ])('refuses %j with a 400 and creates no Job', async (body, message) => {
     const before = (await jobs()).size;
     const res = await trigger(server, body);

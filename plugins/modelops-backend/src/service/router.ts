@@ -1,9 +1,21 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
 import express from 'express';
 import { createOpenApiRouter } from '../schema/openapi';
 import { AuthorizedBuildService } from './AuthorizedBuildService';
 import { AuthorizedDeploymentService } from './AuthorizedDeploymentService';
 import { AuthorizedMonitoringService } from './AuthorizedMonitoringService';
+
+/** The fields of a build trigger (TriggerBuildRequest). */
+const TRIGGER_FIELDS = new Set([
+  'entityRef',
+  'idempotencyKey',
+  'ref',
+  'contextPath',
+  'dockerfile',
+  'buildArgs',
+  'deployTo',
+]);
 
 /** Largest inline manifest set a deploy request may carry. */
 export const MAX_INLINE_MANIFEST_BYTES = 1024 * 1024;
@@ -29,6 +41,24 @@ export async function createRouter(
   // Parsed before the spec router, so an oversize body is a 413 with the
   // limit rather than a validation error.
   outer.use(express.json({ limit: MAX_INLINE_MANIFEST_BYTES + 64 * 1024 }));
+
+  // The spec refuses unknown fields of a build trigger without naming them;
+  // an image (or anything else) a trigger may not choose is named here.
+  outer.post('/builds', (req, _res, next) => {
+    const body = req.body;
+    if (body && typeof body === 'object' && !Array.isArray(body)) {
+      const unknown = Object.keys(body).filter(k => !TRIGGER_FIELDS.has(k));
+      if (unknown.length)
+        throw new InputError(
+          `A build trigger takes ${[...TRIGGER_FIELDS].join(
+            ', ',
+          )}; not ${unknown.join(
+            ', ',
+          )} (the image repository is the entity's modelops/image)`,
+        );
+    }
+    next();
+  });
 
   const router = await createOpenApiRouter();
   const credentialsOf = (req: express.Request<any, any, any, any, any>) =>

@@ -1,5 +1,4 @@
 import { registerMswTestHooks } from '@backstage/test-utils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import {
@@ -117,7 +116,7 @@ describe('BuildsCard (backend simulated with msw)', () => {
     server.use(...buildsHandlers({ list: () => ({ items: [] }) }));
     await render(
       jest.fn(),
-      { permission: AuthorizeResult.DENY },
+      { permission: 'DENY' },
       'component:default/fraud-scorer-denied',
     );
     await screen.findByText(/No builds yet/);
