@@ -18,7 +18,7 @@ import {
 import type { Request } from 'express';
 import { StoredBuild } from '../builds/BuildStore';
 import { BuildService } from '../builds/BuildService';
-import { loadModelService, ModelServiceTarget } from './entities';
+import { loadModelService, ModelServiceTarget, principalRef } from './entities';
 
 /**
  * The build operations as every caller gets them: the entity loaded with
@@ -89,12 +89,7 @@ export class AuthorizedBuildService {
   }
 
   private principalRef(credentials: BackstageCredentials): string {
-    const { auth } = this.options;
-    if (auth.isPrincipal(credentials, 'user'))
-      return credentials.principal.userEntityRef;
-    if (auth.isPrincipal(credentials, 'service'))
-      return `service:${credentials.principal.subject}`;
-    throw new NotAllowedError('Builds need a user or service principal');
+    return principalRef(this.options.auth, credentials, 'Builds');
   }
 
   async trigger(options: {

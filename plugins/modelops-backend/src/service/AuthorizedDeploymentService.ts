@@ -18,7 +18,7 @@ import {
 import type { Request } from 'express';
 import { DeploymentStore } from '../database/DeploymentStore';
 import { DeploymentService } from './DeploymentService';
-import { loadModelService, ModelServiceTarget } from './entities';
+import { loadModelService, ModelServiceTarget, principalRef } from './entities';
 import { EnvironmentService } from './EnvironmentService';
 
 /**
@@ -201,14 +201,7 @@ export class AuthorizedDeploymentService {
   }
 
   private principalRef(credentials: BackstageCredentials): string {
-    const { auth } = this.options;
-    if (auth.isPrincipal(credentials, 'user')) {
-      return credentials.principal.userEntityRef;
-    }
-    if (auth.isPrincipal(credentials, 'service')) {
-      return `service:${credentials.principal.subject}`;
-    }
-    throw new NotAllowedError('Deploys need a user or service principal');
+    return principalRef(this.options.auth, credentials, 'Deploys');
   }
 
   private async audited<T extends DeployResponse>(

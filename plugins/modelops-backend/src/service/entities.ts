@@ -1,10 +1,13 @@
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import {
+  AuthService,
+  BackstageCredentials,
+} from '@backstage/backend-plugin-api';
 import {
   Entity,
   parseEntityRef,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   isModelService,
@@ -73,4 +76,20 @@ export function toModelServiceTarget(entity: Entity): ModelServiceTarget {
     ref: stringifyEntityRef(entity),
     contract: readModelServiceContract(entity),
   };
+}
+
+/**
+ * Who is asking, as recorded in history: the user's entity ref, or
+ * `service:<subject>`; `what` names the operation for the refusal.
+ */
+export function principalRef(
+  auth: Pick<AuthService, 'isPrincipal'>,
+  credentials: BackstageCredentials,
+  what: string,
+): string {
+  if (auth.isPrincipal(credentials, 'user'))
+    return credentials.principal.userEntityRef;
+  if (auth.isPrincipal(credentials, 'service'))
+    return `service:${credentials.principal.subject}`;
+  throw new NotAllowedError(`${what} need a user or service principal`);
 }
