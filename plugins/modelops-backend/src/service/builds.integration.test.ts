@@ -166,7 +166,7 @@ describeIfPlatform('builds against the local platform', () => {
       expect.arrayContaining([
         `--opt=context=http://127.0.0.1:1/modelops-demo/${id}.git#main`,
         '--opt=build-arg:MODEL_VERSION=7',
-        '--metadata-file=/dev/termination-log',
+        '--metadata-file=/tmp/buildctl-metadata.json',
       ]),
     );
 

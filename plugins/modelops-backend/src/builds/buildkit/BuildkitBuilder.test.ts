@@ -57,8 +57,13 @@ describe('buildJob', () => {
       '--opt=filename=Dockerfile',
       '--opt=build-arg:MODEL_VERSION=3',
       '--output=type=image,name=10.152.182.1:15000/models/fraud-detector:0123456789ab,push=true',
-      '--metadata-file=/dev/termination-log',
+      '--metadata-file=/tmp/buildctl-metadata.json',
     ]);
+    // The metadata reaches the termination message through a copy, the
+    // arguments through "$@".
+    expect(container.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(container.command[2]).toContain('buildctl-daemonless.sh "$@"');
+    expect(container.command[2]).toContain('> /dev/termination-log');
     expect(job.metadata).toMatchObject({
       name: `modelops-build-${request.buildId}`,
       namespace: 'modelops-builds',

@@ -21,6 +21,20 @@ export const BUILDKIT_BUILDER = 'buildkit';
 export const LABEL_BUILD_ID = 'modelops/build-id';
 export const ANNOTATION_BUILD_ENTITY = 'modelops/entity-ref';
 const CONTAINER = 'buildkit';
+/** Where buildctl writes its result metadata (JSON with the pushed digest). */
+const METADATA = '/tmp/buildctl-metadata.json';
+/**
+ * Runs upstream's daemonless buildctl with the Job's arguments ("$@", never
+ * interpolated), then copies the metadata into the termination message. buildctl
+ * replaces its metadata file by a rename, which the file the kubelet
+ * bind-mounts at /dev/termination-log refuses (EBUSY), so it writes to /tmp.
+ */
+const ENTRYPOINT = [
+  'buildctl-daemonless.sh "$@"',
+  'status=$?',
+  `if [ -s ${METADATA} ]; then cat ${METADATA} > /dev/termination-log; fi`,
+  'exit $status',
+].join('\n');
 /** Log bytes read from the pod per request at most. */
 const LOG_READ_BYTES = 8 << 20;
 /** Waiting reasons from which a build pod never starts. */
@@ -91,7 +105,7 @@ export function buildJob(options: {
       ([k, v]) => `--opt=build-arg:${k}=${v}`,
     ),
     `--output=type=image,name=${destination},push=true`,
-    '--metadata-file=/dev/termination-log',
+    `--metadata-file=${METADATA}`,
   ];
   const volumes: Record<string, unknown>[] = [{ name: 'state', emptyDir: {} }];
   const mounts: Record<string, unknown>[] = [
@@ -104,6 +118,8 @@ export function buildJob(options: {
   ];
   const env: Record<string, unknown>[] = [
     { name: 'BUILDKITD_FLAGS', value: flags.join(' ') },
+    // buildkitd gets about 30 s to answer, not the script's 2 s: a busy node needs it.
+    { name: 'BUILDCTL_CONNECT_RETRIES_MAX', value: '50' },
   ];
   if (config.configMap) {
     volumes.push({ name: 'config', configMap: { name: config.configMap } });
@@ -160,6 +176,7 @@ export function buildJob(options: {
             {
               name: CONTAINER,
               image: config.image,
+              command: ['/bin/sh', '-c', ENTRYPOINT, 'buildctl'],
               args,
               env,
               securityContext: rootless
