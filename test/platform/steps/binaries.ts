@@ -21,6 +21,8 @@ export const BINARIES = [
   // The image of build Jobs (real nodes only): BuildKit's daemon and client.
   'buildkitd',
   'buildctl',
+  // The git server.
+  'gitea',
 ] as const;
 export type Binary = (typeof BINARIES)[number];
 /** Needed only with real nodes (left out with MODELOPS_REAL_NODES=0). */
@@ -71,7 +73,7 @@ export async function ensureBinaries(versions: Versions): Promise<void> {
   say(
     `building ${missing.join(
       ', ',
-    )} from the Go module proxy (first time only; about 15-20 min on 2 cores, 2.5 GiB peak) ...`,
+    )} from the Go module proxy (first time only; about 25-30 min on 2 cores, 2.5 GiB peak) ...`,
   );
   const order: Binary[] = [
     'etcd',
@@ -85,6 +87,7 @@ export async function ensureBinaries(versions: Versions): Promise<void> {
     'promtool',
     'buildkitd',
     'buildctl',
+    'gitea',
   ];
   for (const b of order.filter(x => missing.includes(x))) {
     const started = Date.now();
