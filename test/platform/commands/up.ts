@@ -115,7 +115,15 @@ export async function up(): Promise<number> {
     let pushed: string[] = [];
     if (REAL_NODES) {
       await startRegistry(launcher);
-      imagesReady = ensureImages(services).then(
+      imagesReady = ensureImages(services, {
+        version: versions.buildkitd,
+        buildkitd: bin('buildkitd'),
+        buildctl: bin('buildctl'),
+        daemonless: path.join(
+          path.dirname(bin('buildctl')),
+          'buildctl-daemonless.sh',
+        ),
+      }).then(
         refs => {
           pushed = refs;
           return undefined;
