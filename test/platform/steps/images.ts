@@ -433,10 +433,11 @@ export async function ensureImages(
     await importRootfs(bkRootfs.tar, bkBase);
     const bkCtx = path.join(scratch, 'buildkit');
     mkdirSync(bkCtx);
-    copyFileSync(
-      path.join(IMAGE_SOURCES_DIR, 'buildkit', 'Dockerfile'),
-      path.join(bkCtx, 'Dockerfile'),
-    );
+    for (const f of ['Dockerfile', 'buildctl-build.sh'])
+      copyFileSync(
+        path.join(IMAGE_SOURCES_DIR, 'buildkit', f),
+        path.join(bkCtx, f),
+      );
     for (const f of [
       buildkit.buildkitd,
       buildkit.buildctl,
@@ -449,7 +450,7 @@ export async function ensureImages(
       bkCtx,
       { BASE_IMAGE: bkBase },
       [
-        readFileSync(path.join(bkCtx, 'Dockerfile')),
+        ...treeParts(path.join(IMAGE_SOURCES_DIR, 'buildkit')),
         buildkit.version,
         // the binaries by size: a rebuild with other flags changes them
         ...[buildkit.buildkitd, buildkit.buildctl].map(f =>
