@@ -61,6 +61,7 @@ const BASE_PORTS: Readonly<Record<'dev' | 'prod', ClusterPorts>> = {
 
 const BASE_PROMETHEUS_PORT = 19090;
 const BASE_REGISTRY_PORT = 15000;
+const BASE_GITEA_PORT = 13000;
 const LOWEST = 12379;
 const HIGHEST = 28183; // prod traffic control of the third demo service
 
@@ -107,5 +108,8 @@ export const PROMETHEUS_PORT = BASE_PROMETHEUS_PORT + PORT_OFFSET;
 
 /** The local image registry (distribution v2, plain HTTP on 127.0.0.1). */
 export const REGISTRY_PORT = BASE_REGISTRY_PORT + PORT_OFFSET;
+
+/** The git server (Gitea, plain HTTP on 127.0.0.1; relayed to the pod bridges on the same port). */
+export const GITEA_PORT = BASE_GITEA_PORT + PORT_OFFSET;
 
 export const HOST = '127.0.0.1';

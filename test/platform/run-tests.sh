@@ -2,7 +2,8 @@
 # The platform's own test run, in order:
 #   1. the fault tests (need the platform down: `up` must fail cleanly),
 #   2. `up` (builds the binaries the first time),
-#   3. the tests that need it up (clusters, RBAC, Prometheus, status),
+#   3. the tests that need it up (clusters, RBAC, Prometheus, status, real nodes,
+#      the git server and a BuildKit build Job: tests/builds.test.ts),
 #   4. the destructive test last: kill a component, then `down` leaves nothing.
 # Leaves the platform down.   usage: bash test/platform/run-tests.sh
 set -uo pipefail

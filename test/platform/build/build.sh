@@ -7,6 +7,7 @@
 #
 # usage: build.sh [component...]   (default: all)
 #   components: etcd kwok kubectl kube-scheduler kube-controller-manager kube-apiserver kubelet prometheus promtool
+#               buildkitd buildctl gitea
 # env:  MODELOPS_BUILD_P (go build -p, default 2)
 set -euo pipefail
 
@@ -27,26 +28,46 @@ KWOK_VERSION="$(modver "$here/kwok/go.mod" sigs.k8s.io/kwok)"
 PROM_MODULE_VERSION="$(modver "$here/prometheus/go.mod" github.com/prometheus/prometheus)"
 prom_minor="${PROM_MODULE_VERSION#v0.}"; prom_minor="${prom_minor%%.*}"
 PROM_VERSION="v3.$((prom_minor - 300)).${PROM_MODULE_VERSION##*.}"
+BUILDKIT_VERSION="$(modver "$here/buildkit/go.mod" github.com/moby/buildkit)"
+GITEA_VERSION="$(modver "$here/gitea/go.mod" code.gitea.io/gitea)"
 
 version_of() {
   case "$1" in
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     prometheus|promtool) echo "$PROM_VERSION" ;;
+    buildkitd|buildctl) echo "$BUILDKIT_VERSION" ;;
+    gitea) echo "$GITEA_VERSION" ;;
     kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet) echo "$K8S_VERSION" ;;
     *) echo "unknown component: $1" >&2; return 1 ;;
   esac
 }
 
 if [[ "${1:-}" == "--print-versions" ]]; then
-  for c in etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet prometheus promtool; do
+  for c in etcd kwok kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet prometheus promtool buildkitd buildctl gitea; do
     echo "$c $(version_of "$c")"
   done
   exit 0
 fi
 
+# What a component needs beside its binary, from the pinned module's source.
+copy_files() { # <component> <wrapper module dir> <bin dir>
+  local src
+  case "$1" in
+    buildctl)
+      # The image's entrypoint: starts buildkitd, waits for it, runs buildctl.
+      src="$(cd "$2" && go list -m -f '{{.Dir}}' github.com/moby/buildkit)"
+      install -m 0755 "$src/examples/buildctl-daemonless/buildctl-daemonless.sh" "$3/" ;;
+    gitea)
+      src="$(cd "$2" && go list -m -f '{{.Dir}}' code.gitea.io/gitea)"
+      rm -rf "$3/templates" "$3/options" "$3/public"
+      cp -r "$src/templates" "$src/options" "$src/public" "$3/"
+      chmod -R u+w "$3/templates" "$3/options" "$3/public" ;;
+  esac
+}
+
 build_one() {
-  local comp="$1" ver dir out pkg moddir ldflags tags=""
+  local comp="$1" ver dir out pkg moddir ldflags tags="" cgo=0
   ver="$(version_of "$comp")"
   dir="$cache/bin/$comp-$ver"
   out="$dir/$comp"
@@ -75,6 +96,20 @@ build_one() {
       tags="-tags=remove_all_sd,enable_kubernetes_sd"
       local pv="github.com/prometheus/common/version"
       ldflags="-s -w -X $pv.Version=${ver#v} -X $pv.Revision=${PROM_MODULE_VERSION} -X $pv.Branch=release -X $pv.BuildUser=modelops" ;;
+    buildkitd|buildctl)
+      # Upstream's flags (buildkit's Dockerfile); buildkit's go.mod has exclude directives, which
+      # `go install ...@version` refuses: the wrapper module repeats them.
+      moddir="$here/buildkit"; pkg="github.com/moby/buildkit/cmd/$comp"
+      tags="-tags=osusergo,netgo,static_build,seccomp"
+      local bv="github.com/moby/buildkit/version"
+      ldflags="-s -w -X $bv.Version=$ver -X $bv.Revision=$ver -X $bv.Package=github.com/moby/buildkit"
+      [[ "$comp" == buildkitd ]] && ldflags+=" -extldflags -static" ;;
+    gitea)
+      # SQLite needs cgo. The binary has no embedded assets: templates/, options/ and public/
+      # from the module source are copied next to it (app.ini's STATIC_ROOT_PATH points there).
+      moddir="$here/gitea"; pkg="code.gitea.io/gitea"; cgo=1
+      tags="-tags=sqlite,sqlite_unlock_notify"
+      ldflags="-s -w -X main.Version=${ver#v}" ;;
     kwok)
       moddir="$here/kwok"; pkg="sigs.k8s.io/kwok/cmd/kwok"
       ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${ver#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${K8S_VERSION#v}" ;;
@@ -95,8 +130,9 @@ build_one() {
   echo "[build] $comp $ver: building $pkg (log: $log) ..."
   local start=$SECONDS
   # Build into a temp name and rename, so an interrupted build leaves no binary.
-  if ! ( cd "$moddir" && CGO_ENABLED=0 /usr/bin/time -v -o "$log.time" \
-      go build -p "$par" -trimpath $tags -ldflags "$ldflags" -o "$out.tmp" "$pkg" ) >"$log" 2>&1; then
+  if ! ( cd "$moddir" && CGO_ENABLED=$cgo /usr/bin/time -v -o "$log.time" \
+      go build -p "$par" -trimpath $tags -ldflags "$ldflags" -o "$out.tmp" "$pkg" ) >"$log" 2>&1 ||
+    ! copy_files "$comp" "$moddir" "$dir" >>"$log" 2>&1; then
     rm -f "$out.tmp"
     echo "[build] $comp $ver: FAILED after $((SECONDS-start))s; see $log" >&2
     tail -20 "$log" >&2

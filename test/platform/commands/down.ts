@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   APP_CONFIG,
   CLUSTERS,
+  GITEA_DIR,
   IMAGES_DIR,
   MERGED_KUBECONFIG,
   PROMETHEUS_DIR,
@@ -15,16 +16,17 @@ import { loadState, removeState } from '../lib/state.ts';
 import { isRunning, stopProcesses } from '../lib/supervisor.ts';
 import { cleanUpRealNodes } from '../steps/real-node.ts';
 
-/** Wipes the cluster data (etcd, PKI, tokens) and Prometheus data. */
+/** Wipes the cluster data (etcd, PKI, tokens), Prometheus data, images, the registry and Gitea's data. */
 function purge(): void {
   for (const c of CLUSTERS)
     rmSync(path.join(STATE_DIR, c), { recursive: true, force: true });
   rmSync(PROMETHEUS_DIR, { recursive: true, force: true });
   rmSync(REGISTRY_DIR, { recursive: true, force: true });
   rmSync(IMAGES_DIR, { recursive: true, force: true });
+  rmSync(GITEA_DIR, { recursive: true, force: true });
   rmSync(MERGED_KUBECONFIG, { force: true });
   say(
-    'purged cluster data (etcd, PKI, tokens), Prometheus data, built images and registry data: the next up starts from scratch.',
+    'purged cluster data (etcd, PKI, tokens), Prometheus data, built images, registry data and the git server (users, tokens, repositories): the next up starts from scratch.',
   );
 }
 

@@ -15,6 +15,7 @@ const NOT_UP = {
   up: false,
   clusters: [],
   prometheus: null,
+  gitea: null,
   modelServers: [],
   components: [],
 };
@@ -66,6 +67,17 @@ function report(state: State) {
         running: running(m.trafficPid),
       },
     })),
+    // No secrets here: the admin's password and token are in state.json (mode 0600).
+    gitea: state.gitea
+      ? {
+          url: state.gitea.url,
+          version: state.gitea.version,
+          username: state.gitea.username,
+          org: state.gitea.org,
+          repositories: state.gitea.repositories,
+          running: components.some(c => c.component === 'gitea' && c.running),
+        }
+      : null,
     appConfig: existsSync(APP_CONFIG) ? APP_CONFIG : null,
     components,
   };
@@ -88,6 +100,10 @@ function printHuman(state: State, out: ReturnType<typeof report>): void {
     );
   if (out.prometheus)
     process.stdout.write(`  prometheus    ${out.prometheus.url}\n`);
+  if (out.gitea)
+    process.stdout.write(
+      `  gitea         ${out.gitea.url} (${out.gitea.version}; ${out.gitea.repositories.length} repositories in ${out.gitea.org})\n`,
+    );
   if (out.appConfig)
     process.stdout.write(
       `  backstage     ${path.relative(REPO_ROOT, out.appConfig)}\n`,

@@ -45,6 +45,11 @@ import { preflight } from '../steps/preflight.ts';
 import { startPrometheus } from '../steps/prometheus.ts';
 import { ensureImages } from '../steps/images.ts';
 import {
+  ensureDemoRepos,
+  startGitea,
+  startGiteaRelay,
+} from '../steps/gitea.ts';
+import {
   cleanUpRealNodes,
   forgetImages,
   dropRealNodes,
@@ -110,12 +115,29 @@ export async function up(): Promise<number> {
     // 3. per-cluster PKI, tokens, kubeconfigs
     const ctxs = prepareClusters();
 
+    // 3a. the git server with the demo repositories, set up while the control plane starts
+    const giteaReady: Promise<unknown> = startGitea(launcher, bin('gitea'))
+      .then(async g => {
+        await ensureDemoRepos(g, services);
+        state.gitea = g;
+        return undefined;
+      })
+      .catch((e: unknown) => e);
+
     // 3b. real nodes: the registry, then the images built and pushed while the control plane starts
     let imagesReady: Promise<unknown> = Promise.resolve(undefined);
     let pushed: string[] = [];
     if (REAL_NODES) {
       await startRegistry(launcher);
-      imagesReady = ensureImages(services).then(
+      imagesReady = ensureImages(services, {
+        version: versions.buildkitd,
+        buildkitd: bin('buildkitd'),
+        buildctl: bin('buildctl'),
+        daemonless: path.join(
+          path.dirname(bin('buildctl')),
+          'buildctl-daemonless.sh',
+        ),
+      }).then(
         refs => {
           pushed = refs;
           return undefined;
@@ -154,6 +176,13 @@ export async function up(): Promise<number> {
       // A tag pushed anew names new content: the nodes must not keep the old one.
       forgetImages(ctxs, pushed);
       await startRegistryRelay(
+        launcher,
+        ctxs.map(c => c.name),
+      );
+      // Build pods clone the demo repositories from the bridge address too.
+      const gitErr = await giteaReady;
+      if (gitErr) throw gitErr;
+      await startGiteaRelay(
         launcher,
         ctxs.map(c => c.name),
       );
@@ -196,9 +225,14 @@ export async function up(): Promise<number> {
     );
 
     // 10. the Backstage config
+    const gitErr = await giteaReady;
+    if (gitErr) throw gitErr;
     writeFileSync(
       APP_CONFIG,
-      appConfig(ctxs.map(c => ({ ...c, token: c.saToken! }))),
+      appConfig(
+        ctxs.map(c => ({ ...c, token: c.saToken! })),
+        state.gitea,
+      ),
       { mode: 0o600 },
     );
     state.phase = 'up';

@@ -40,6 +40,10 @@ export const REAL_NODES = process.env.MODELOPS_REAL_NODES !== '0';
 /** Images built here (builder storage), the registry's data, the base rootfs cache. */
 export const IMAGES_DIR = path.join(STATE_DIR, 'images');
 export const REGISTRY_DIR = path.join(STATE_DIR, 'registry');
+/** The git server's config, database, repositories and admin credentials. */
+export const GITEA_DIR = path.join(STATE_DIR, 'gitea');
+/** The Gitea organisation that holds one repository per demo service. */
+export const GITEA_ORG = 'modelops-demo';
 export const IMAGE_SOURCES_DIR = path.join(PLATFORM_DIR, 'images');
 /** The real node's name in each cluster. */
 export const REAL_NODE = 'node-0';

@@ -115,3 +115,25 @@ export function assertRoutedToBridge(net: PodNetwork, addr: string): void {
       `check \`ip route get ${addr}\`; \`down\` then \`up\` recreates the bridge`,
     );
 }
+
+/**
+ * Throws unless `net.hostIp` is this host's address on the platform bridge
+ * (the kernel routes it locally, via `lo`): a relay listening there, and a
+ * probe sent there, never leave the host.
+ */
+export function assertHostAddressOnBridge(net: PodNetwork): void {
+  const addrs = ip(['-4', '-o', 'addr', 'show', 'dev', net.bridge]).out;
+  const dev = routeInterface(net.hostIp);
+  if (
+    !addrs.includes(` ${net.hostIp}/24 `) ||
+    (dev !== 'lo' && dev !== net.bridge)
+  )
+    throw new PlatformError(
+      `pod network (${net.bridge})`,
+      `${net.hostIp} is not this host's address on ${net.bridge} (route ${
+        dev ?? 'missing'
+      }): nothing is sent there`,
+      undefined,
+      `check \`ip -4 addr show dev ${net.bridge}\`; \`down\` then \`up\` recreates the bridge`,
+    );
+}

@@ -40,6 +40,18 @@ export interface ModelServerRecord {
   trafficControlUrl: string;
 }
 
+/** The git server and what `up` made in it (the admin's password and token: state.json is mode 0600). */
+export interface GiteaRecord {
+  url: string;
+  version: string;
+  username: string;
+  password: string;
+  token: string;
+  org: string;
+  /** `<org>/<repo>`, one per demo service. */
+  repositories: string[];
+}
+
 export interface State {
   version: 1;
   phase: 'starting' | 'up';
@@ -48,6 +60,7 @@ export interface State {
   processes: ProcRecord[];
   clusters: ClusterRecord[];
   prometheus?: { url: string };
+  gitea?: GiteaRecord;
   modelServers: ModelServerRecord[];
 }
 
@@ -69,7 +82,9 @@ export function loadState(): State | undefined {
 
 export function saveState(state: State): void {
   mkdirSync(STATE_DIR, { recursive: true });
-  writeFileSync(`${STATE_FILE}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  writeFileSync(`${STATE_FILE}.tmp`, `${JSON.stringify(state, null, 2)}\n`, {
+    mode: 0o600,
+  });
   // rename is atomic: a reader never sees half a file
   renameSync(`${STATE_FILE}.tmp`, STATE_FILE);
 }

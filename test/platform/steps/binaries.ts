@@ -18,8 +18,21 @@ export const BINARIES = [
   // Not run by the platform: the known-answer tests backfill blocks and test
   // the health expressions with the promtool of the same Prometheus.
   'promtool',
+  // The image of build Jobs (real nodes only): BuildKit's daemon and client.
+  'buildkitd',
+  'buildctl',
+  // The git server.
+  'gitea',
 ] as const;
 export type Binary = (typeof BINARIES)[number];
+/** Needed only with real nodes (left out with MODELOPS_REAL_NODES=0). */
+const REAL_NODES_ONLY: readonly string[] = [
+  'kubelet',
+  'prometheus',
+  'promtool',
+  'buildkitd',
+  'buildctl',
+];
 export type Versions = Record<Binary, string>;
 
 /** The pinned version of each binary, from build.sh. */
@@ -39,11 +52,10 @@ export function binPath(name: Binary, versions: Versions): string {
 
 /** Builds missing binaries, streaming build.sh's progress. */
 export async function ensureBinaries(versions: Versions): Promise<void> {
-  // The kubelet and a Prometheus with Kubernetes discovery are only needed for real nodes (left out with MODELOPS_REAL_NODES=0).
+  // The kubelet, a Prometheus with Kubernetes discovery and BuildKit are only needed for real nodes.
   const missing = BINARIES.filter(
     b =>
-      ((b !== 'kubelet' && b !== 'prometheus' && b !== 'promtool') ||
-        REAL_NODES) &&
+      (!REAL_NODES_ONLY.includes(b) || REAL_NODES) &&
       !existsSync(binPath(b, versions)),
   );
   if (missing.length === 0) {
@@ -61,7 +73,7 @@ export async function ensureBinaries(versions: Versions): Promise<void> {
   say(
     `building ${missing.join(
       ', ',
-    )} from the Go module proxy (first time only; about 10-15 min on 2 cores, 2.5 GiB peak) ...`,
+    )} from the Go module proxy (first time only; about 25-30 min on 2 cores, 2.5 GiB peak) ...`,
   );
   const order: Binary[] = [
     'etcd',
@@ -73,6 +85,9 @@ export async function ensureBinaries(versions: Versions): Promise<void> {
     'kubelet',
     'prometheus',
     'promtool',
+    'buildkitd',
+    'buildctl',
+    'gitea',
   ];
   for (const b of order.filter(x => missing.includes(x))) {
     const started = Date.now();

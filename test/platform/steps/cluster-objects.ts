@@ -5,7 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { demoManifests, kubeconfig } from '../lib/documents.ts';
+import {
+  buildkitdConfigMap,
+  demoManifests,
+  kubeconfig,
+} from '../lib/documents.ts';
 import { kubectl, type ExecResult } from '../lib/exec.ts';
 import {
   BUILDS_NAMESPACE,
@@ -130,6 +134,8 @@ async function setUpCluster(
     '-f',
     path.join(MANIFESTS_DIR, '20-modelops-rbac.yaml'),
   ]);
+  // BuildKit's config for build Jobs: this cluster's bridge address for the registry.
+  if (REAL_NODES) await must(['apply', '-f', '-'], buildkitdConfigMap(c.name));
   // Demo workloads are created once; after that they belong to whoever
   // deploys them (ModelOps), so a later `up` never resets a deploy.
   const existing = new Set(

@@ -1,9 +1,12 @@
 /**
  * The images the real nodes run, all made here and pushed to the local
  * registry: a Debian base (mmdebstrap from Debian packages), the Node 22
- * runtime (the toolchain's Node binary), the pause image (compiled from
- * images/pause/pause.c) and every demo service's model server image in the
- * versions of demo-images.json, built from model-server/Dockerfile.
+ * runtime (the toolchain's Node binary; pushed too, as the base the demo
+ * repositories' Dockerfiles build FROM), the pause image (compiled from
+ * images/pause/pause.c), every demo service's model server image in the
+ * versions of demo-images.json, built from model-server/Dockerfile, and
+ * BuildKit for build Jobs (images/buildkit/: a Debian base with git and runc
+ * plus buildkitd and buildctl from the Go module proxy).
  *
  * Builder: buildah, daemonless (overlay storage under .platform/images,
  * chroot isolation), so nothing keeps running after a build and nothing
@@ -45,6 +48,13 @@ import { PlatformError, say } from '../lib/output.ts';
 /** The name every image is pushed under; containerd resolves it to the local registry. */
 export const REGISTRY_HOST = 'registry.modelops.local';
 export const PAUSE_IMAGE = `${REGISTRY_HOST}/platform/pause:3.10`;
+/** The Node runtime image, as the demo repositories' Dockerfiles name it. */
+export const NODE_IMAGE = `${REGISTRY_HOST}/platform/node:${process.version.slice(
+  1,
+)}`;
+/** What build Jobs run; the tag is the pinned buildkit version (build/buildkit/go.mod). */
+export const buildkitImage = (version: string): string =>
+  `${REGISTRY_HOST}/platform/buildkit:${version}`;
 const DEBIAN_SUITE = 'bookworm';
 
 export interface DemoImageVersion {
@@ -167,9 +177,18 @@ function aptSources(): string {
     .join('\n');
 }
 
-/** The Debian minbase root filesystem as a tarball, cached outside the platform dir (it survives `down --purge`). */
-async function baseRootfs(): Promise<{ tar: string; hash: string }> {
-  const args = ['--variant=minbase', '--include=ca-certificates', DEBIAN_SUITE];
+/**
+ * A Debian minbase root filesystem (with `include`d packages) as a tarball,
+ * cached outside the platform dir (it survives `down --purge`).
+ */
+async function debianRootfs(
+  include: string[],
+): Promise<{ tar: string; hash: string }> {
+  const args = [
+    '--variant=minbase',
+    `--include=${include.join(',')}`,
+    DEBIAN_SUITE,
+  ];
   const hash = hashOf([...args, aptSources()]);
   const dir = path.join(CACHE_DIR, 'images');
   const tar = path.join(dir, `debian-${DEBIAN_SUITE}-minbase-${hash}.tar`);
@@ -183,11 +202,22 @@ async function baseRootfs(): Promise<{ tar: string; hash: string }> {
     );
   mkdirSync(dir, { recursive: true });
   say(
-    `building the Debian ${DEBIAN_SUITE} base root filesystem with mmdebstrap (first time only, ~40 s) ...`,
+    `building a Debian ${DEBIAN_SUITE} root filesystem (${include.join(
+      ', ',
+    )}) with mmdebstrap (first time only, ~40 s) ...`,
   );
   await exec('mmdebstrap', [...args, `${tar}.tmp`], 'mmdebstrap');
   renameSync(`${tar}.tmp`, tar);
   return { tar, hash };
+}
+
+/** The rootfs tarball as a one-layer local image named `name` (once). */
+async function importRootfs(tar: string, name: string): Promise<void> {
+  if (await localImageExists(name)) return;
+  say(`importing ${name} ...`);
+  const ctr = (await buildah(['from', 'scratch'], 'buildah from')).out.trim();
+  await buildah(['add', ctr, tar, '/'], `buildah add ${path.basename(tar)}`);
+  await buildah(['commit', '-q', '--rm', ctr, name], `buildah commit ${name}`);
 }
 
 type Pushed = Record<string, string>;
@@ -280,8 +310,20 @@ async function push(
   return true;
 }
 
+/** What the BuildKit image is made of: the cached builds of build.sh. */
+export interface BuildkitBinaries {
+  version: string;
+  buildkitd: string;
+  buildctl: string;
+  /** buildctl-daemonless.sh, copied from the module source beside buildctl. */
+  daemonless: string;
+}
+
 /** Builds what changed and pushes what the registry lacks; returns the refs pushed this time. */
-export async function ensureImages(services: DemoService[]): Promise<string[]> {
+export async function ensureImages(
+  services: DemoService[],
+  buildkit: BuildkitBinaries,
+): Promise<string[]> {
   for (const tool of ['buildah', 'gcc'])
     if (!which(tool))
       throw new PlatformError(
@@ -298,16 +340,9 @@ export async function ensureImages(services: DemoService[]): Promise<string[]> {
   const scratch = mkdtempSync(path.join(IMAGES_DIR, 'ctx-'));
   try {
     // 1. base: the rootfs tarball as a one-layer image
-    const rootfs = await baseRootfs();
+    const rootfs = await debianRootfs(['ca-certificates']);
     const base = `localhost/modelops/base:${DEBIAN_SUITE}-${rootfs.hash}`;
-    if (!(await localImageExists(base))) {
-      say('importing the base image ...');
-      const ctr = (
-        await buildah(['from', 'scratch'], 'buildah from')
-      ).out.trim();
-      await buildah(['add', ctr, rootfs.tar, '/'], 'buildah add rootfs');
-      await buildah(['commit', '-q', '--rm', ctr, base], 'buildah commit base');
-    }
+    await importRootfs(rootfs.tar, base);
 
     // 2. Node runtime: the binary that runs this CLI (the toolchain's Node 22)
     const nodeCtx = path.join(scratch, 'node');
@@ -329,6 +364,8 @@ export async function ensureImages(services: DemoService[]): Promise<string[]> {
         base,
       ],
     );
+    // The demo repositories' Dockerfiles build FROM it (with BuildKit, in a build Job).
+    if (await push(nodeImage, NODE_IMAGE, pushed)) done.push(NODE_IMAGE);
 
     // 3. pause, compiled from source into a FROM scratch image
     const pauseSrc = path.join(IMAGE_SOURCES_DIR, 'pause');
@@ -388,6 +425,42 @@ export async function ensureImages(services: DemoService[]): Promise<string[]> {
         if (await push(img, ref, pushed)) done.push(ref);
       }
     }
+
+    // 5. BuildKit: its own rootfs (git and runc bring perl, curl, libseccomp: kept
+    // apart so the demo images' base does not grow), then the binaries.
+    const bkRootfs = await debianRootfs(['ca-certificates', 'git', 'runc']);
+    const bkBase = `localhost/modelops/buildkit-base:${DEBIAN_SUITE}-${bkRootfs.hash}`;
+    await importRootfs(bkRootfs.tar, bkBase);
+    const bkCtx = path.join(scratch, 'buildkit');
+    mkdirSync(bkCtx);
+    for (const f of ['Dockerfile', 'buildctl-build.sh'])
+      copyFileSync(
+        path.join(IMAGE_SOURCES_DIR, 'buildkit', f),
+        path.join(bkCtx, f),
+      );
+    for (const f of [
+      buildkit.buildkitd,
+      buildkit.buildctl,
+      buildkit.daemonless,
+    ])
+      copyFileSync(f, path.join(bkCtx, path.basename(f)));
+    const bkRef = buildkitImage(buildkit.version);
+    const bkImage = await buildLocal(
+      `localhost/modelops/buildkit:${buildkit.version}`,
+      bkCtx,
+      { BASE_IMAGE: bkBase },
+      [
+        ...treeParts(path.join(IMAGE_SOURCES_DIR, 'buildkit')),
+        buildkit.version,
+        // the binaries by size: a rebuild with other flags changes them
+        ...[buildkit.buildkitd, buildkit.buildctl].map(f =>
+          String(statSync(f).size),
+        ),
+        readFileSync(buildkit.daemonless),
+        bkBase,
+      ],
+    );
+    if (await push(bkImage, bkRef, pushed)) done.push(bkRef);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

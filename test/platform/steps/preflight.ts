@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   CLUSTER_PORTS,
+  GITEA_PORT,
   HOST,
   PROMETHEUS_PORT,
   REGISTRY_PORT,
@@ -21,7 +22,10 @@ import { PlatformError, say } from '../lib/output.ts';
 
 /** Every port the platform will listen on, with who will listen there. */
 function wantedPorts(services: DemoService[]): [number, string][] {
-  const wanted: [number, string][] = [[PROMETHEUS_PORT, 'prometheus']];
+  const wanted: [number, string][] = [
+    [PROMETHEUS_PORT, 'prometheus'],
+    [GITEA_PORT, 'gitea'],
+  ];
   if (REAL_NODES) wanted.push([REGISTRY_PORT, 'image registry']);
   for (const c of CLUSTERS) {
     const p = CLUSTER_PORTS[c];

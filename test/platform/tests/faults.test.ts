@@ -44,7 +44,7 @@ function assertNothingLeft(): void {
     'pgrep',
     [
       '-af',
-      `^[^ ]*/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|prometheus) .*${STATE_DIR}/`,
+      `^[^ ]*/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|prometheus|gitea) .*${STATE_DIR}/`,
     ],
     { encoding: 'utf8' },
   );
@@ -179,8 +179,9 @@ describe(
         new RegExp(`log: ${STATE_DIR}/logs/(dev|prod)-kube-apiserver\\.log`),
       );
       assert.match(r.stderr, /likely fix: /);
-      // 2 etcd + 2 API servers, and with real nodes the image registry that starts first.
-      const started = process.env.MODELOPS_REAL_NODES !== '0' ? 5 : 4;
+      // 2 etcd + 2 API servers, Gitea (set up meanwhile: it is up long before
+      // the 20 s run out), and with real nodes the image registry that starts first.
+      const started = process.env.MODELOPS_REAL_NODES !== '0' ? 6 : 5;
       assert.match(
         r.stderr,
         new RegExp(`tearing down the ${started} processes this run started`),
