@@ -43,7 +43,7 @@ import {
 } from '../steps/model-servers.ts';
 import { preflight } from '../steps/preflight.ts';
 import { startPrometheus } from '../steps/prometheus.ts';
-import { ensureImages } from '../steps/images.ts';
+import { buildkitImage, ensureImages } from '../steps/images.ts';
 import {
   ensureDemoRepos,
   startGitea,
@@ -232,6 +232,7 @@ export async function up(): Promise<number> {
       appConfig(
         ctxs.map(c => ({ ...c, token: c.saToken! })),
         state.gitea,
+        REAL_NODES ? buildkitImage(versions.buildkitd) : undefined,
       ),
       { mode: 0o600 },
     );

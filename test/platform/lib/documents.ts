@@ -237,7 +237,31 @@ export function prometheusPodConfig(clusters: PodDiscovery[]): string {
 export function appConfig(
   clusters: ClusterAccess[],
   gitea?: GiteaRecord,
+  /** With real nodes: the BuildKit image build Jobs run (in dev). */
+  buildkitImage?: string,
 ): string {
+  // Build Jobs run in dev and reach the registry and the git server through
+  // the relays on dev's bridge; BuildKit runs privileged (as root, cgroup v1).
+  const devBridge = podNetwork('dev').hostIp;
+  const buildkit = buildkitImage
+    ? {
+        image: buildkitImage,
+        mode: 'privileged',
+        configMap: 'buildkitd-config',
+        pushRegistries: {
+          // The platform's images and the builds' share one registry host.
+          [buildkitImage.split('/')[0]!]: `${devBridge}:${REGISTRY_PORT}`,
+        },
+        ...(gitea
+          ? {
+              gitHosts: {
+                [new URL(gitea.url).host]: `${devBridge}:${GITEA_PORT}`,
+              },
+            }
+          : {}),
+        activeDeadlineSeconds: 900,
+      }
+    : undefined;
   const doc = new Document({
     ...(gitea
       ? {
@@ -274,7 +298,11 @@ export function appConfig(
         dev: { cluster: 'dev', namespace: NAMESPACE },
         prod: { cluster: 'prod', namespace: NAMESPACE },
       },
-      builds: { namespace: BUILDS_NAMESPACE },
+      builds: {
+        environment: 'dev',
+        namespace: BUILDS_NAMESPACE,
+        ...(buildkit ? { buildkit } : {}),
+      },
       metrics: { prometheus: { url: `http://${HOST}:${PROMETHEUS_PORT}` } },
     },
   });

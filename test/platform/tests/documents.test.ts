@@ -115,7 +115,7 @@ describe('generated documents', () => {
           dev: { cluster: 'dev', namespace: 'models' },
           prod: { cluster: 'prod', namespace: 'models' },
         },
-        builds: { namespace: 'modelops-builds' },
+        builds: { environment: 'dev', namespace: 'modelops-builds' },
         metrics: {
           prometheus: { url: `http://127.0.0.1:${PROMETHEUS_PORT}` },
         },

@@ -198,6 +198,9 @@ describe('modelops service account', () => {
     assert.match(text, /caData: [A-Za-z0-9+/=]{100,}/);
     assert.ok(text.includes(`url: ${st.prometheus!.url}`));
     assert.match(text, /dev: \{ cluster: dev, namespace: models \}/);
-    assert.match(text, /builds:\n {4}namespace: modelops-builds/);
+    assert.match(
+      text,
+      /builds:\n {4}environment: dev\n {4}namespace: modelops-builds\n/,
+    );
   });
 });
