@@ -291,3 +291,147 @@ describeIfPlatform('builds against the local platform', () => {
     expect(res.status).toBe(404);
   });
 });
+
+/** The platform's git server, from the Backstage config `up` wrote (absent without real nodes). */
+function gitServer(): string | undefined {
+  if (!platformAvailable()) return undefined;
+  const config = parse(fs.readFileSync(PLATFORM_CONFIG, 'utf8'));
+  return config.integrations?.gitea?.[0]?.baseUrl;
+}
+const git = gitServer();
+const describeIfGit = git ? describe : describe.skip;
+
+describeIfGit('a real build: BuildKit in a Job on the dev node', () => {
+  const built = uniqueId('it-built');
+  const ref = `component:default/${built}`;
+  const repository = `registry.modelops.local/it/${built}`;
+  let server: any;
+
+  beforeAll(async () => {
+    const platform = parse(fs.readFileSync(PLATFORM_CONFIG, 'utf8'));
+    server = (
+      await startTestBackend({
+        features: [
+          modelOpsPlugin,
+          mockServices.rootConfig.factory({ data: platform }),
+          catalogServiceMock.factory({
+            entities: [
+              {
+                ...service(built, { 'modelops/image': repository }),
+                metadata: {
+                  name: built,
+                  namespace: 'default',
+                  annotations: {
+                    'backstage.io/kubernetes-id': built,
+                    'backstage.io/kubernetes-namespace': 'models',
+                    'backstage.io/source-location': `url:${git}/modelops-demo/fraud-detector/src/branch/main/`,
+                    'modelops/image': repository,
+                    'modelops/runtime': 'kserve',
+                  },
+                },
+              },
+            ],
+          }),
+        ],
+      })
+    ).server;
+  });
+
+  afterAll(async () => {
+    await kubectl('dev', [
+      'delete',
+      '-n',
+      'models',
+      'deployments,services,horizontalpodautoscalers',
+      '-l',
+      `backstage.io/kubernetes-id=${built}`,
+      '--wait=false',
+    ]);
+  });
+
+  it("clones the demo service's source from the git server, pushes the image, records its digest and deploys exactly that digest", async () => {
+    const res = await request(server)
+      .post('/api/modelops/builds')
+      .send({ entityRef: ref, idempotencyKey: 'real-1', deployTo: 'dev' });
+    expect(res.status).toBe(201);
+    // The commit was read from the git server: it names the tag.
+    expect(res.body.source.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(res.body.tag).toBe(res.body.source.commit.slice(0, 12));
+
+    const done = await waitFor(
+      'the build to finish',
+      async () => {
+        const r = await request(server).get(
+          `/api/modelops/builds/${res.body.id}`,
+        );
+        return ['succeeded', 'failed', 'cancelled'].includes(r.body.status)
+          ? r.body
+          : undefined;
+      },
+      { timeoutMs: 600_000, intervalMs: 2000 },
+    );
+    expect(done).toMatchObject({ status: 'succeeded' });
+    expect(done.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    // The registry serves that digest for the tag.
+    const registry = `http://127.0.0.1:${
+      15000 + Number(process.env.MODELOPS_PORT_OFFSET ?? 0)
+    }`;
+    const head = await fetch(
+      `${registry}/v2/it/${built}/manifests/${done.tag}`,
+      {
+        method: 'HEAD',
+        headers: {
+          Accept:
+            'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+        },
+      },
+    );
+    expect(head.headers.get('docker-content-digest')).toBe(done.digest);
+
+    // The log is there, and complete.
+    const logs = await request(server).get(
+      `/api/modelops/builds/${res.body.id}/logs`,
+    );
+    expect(logs.status).toBe(200);
+    expect(logs.body.complete).toBe(true);
+    expect(logs.body.text).toContain('exporting to image');
+
+    // Built, then deployed: the pods run exactly the built digest.
+    const deployed = await waitFor(
+      'the deploy of the build',
+      async () => {
+        const r = await request(server).get(
+          `/api/modelops/builds/${res.body.id}`,
+        );
+        return r.body.deploymentId ? r.body : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 2000 },
+    );
+    const status = await waitFor(
+      'the rollout to be Available',
+      async () => {
+        const r = await request(server)
+          .get('/api/modelops/deployments/status')
+          .query({ entityRef: ref });
+        const dev = r.body.environments.find(
+          (e: any) => e.environment === 'dev',
+        );
+        return dev?.phase === 'Available' || dev?.phase === 'Failed'
+          ? dev
+          : undefined;
+      },
+      { timeoutMs: 300_000, intervalMs: 2000 },
+    );
+    expect(status.phase).toBe('Available');
+    expect(status.image).toBe(`${repository}@${done.digest}`);
+    const history = await request(server)
+      .get('/api/modelops/deployments')
+      .query({ entityRef: ref });
+    expect(history.body.items[0]).toMatchObject({
+      id: deployed.deploymentId,
+      image: `${repository}@${done.digest}`,
+      requestedBy: 'user:default/mock',
+    });
+  });
+});
