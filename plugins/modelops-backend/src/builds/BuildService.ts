@@ -36,6 +36,8 @@ const run = promisify(execFile);
 export const IDEMPOTENCY_WINDOW_MS = 10 * 60 * 1000;
 /** The annotation naming an entity's builder. */
 export const ANNOTATION_BUILDER = 'modelops/builder';
+/** A build recorded this long ago that no builder took is lost (a trigger takes seconds). */
+export const UNSTARTED_AFTER_MS = 5 * 60 * 1000;
 /** Log bytes one page gives at most. */
 export const MAX_LOG_PAGE_BYTES = 1 << 20;
 
@@ -268,6 +270,21 @@ export class BuildService {
    */
   async reconcile(build: StoredBuild): Promise<StoredBuild> {
     let current = build;
+    if (
+      UNFINISHED.includes(build.status) &&
+      !build.externalRef &&
+      Date.now() - Date.parse(build.createdAt) > UNSTARTED_AFTER_MS
+    ) {
+      // Recorded, but the backend stopped before the builder took it.
+      return (
+        (await this.options.store.updateUnfinished(build.id, {
+          status: 'failed',
+          reason: 'lost',
+          message: 'the backend stopped before the builder started this build',
+          finishedAt: new Date().toISOString(),
+        })) ?? this.get(build.id)
+      );
+    }
     if (UNFINISHED.includes(build.status) && build.externalRef) {
       const builder = this.options.builders.get(build.builder);
       let status: ModelOpsBuildStatus;
@@ -297,9 +314,10 @@ export class BuildService {
           message: `${build.builder} reported success but no image digest`,
         };
       }
+      const startOf = (iso?: string) => (iso ? Date.parse(iso) : undefined);
       if (
         status.phase !== build.status ||
-        status.startedAt !== build.startedAt
+        startOf(status.startedAt) !== startOf(build.startedAt)
       ) {
         current =
           (await this.options.store.updateUnfinished(build.id, {
