@@ -112,6 +112,38 @@ describe('BuildsCard (backend simulated with msw)', () => {
     expect(afters).toEqual([null, 'a 1']);
   });
 
+  it('tells the tab when a build it followed has deployed its digest', async () => {
+    let calls = 0;
+    const running = buildRecord({
+      status: 'running',
+      deployTo: 'dev',
+      digest: undefined,
+      finishedAt: undefined,
+    });
+    const deployed = buildRecord({
+      deployTo: 'dev',
+      deploymentId: '019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a60',
+    });
+    server.use(
+      ...buildsHandlers({
+        list: () => ({ items: [calls++ < 2 ? running : deployed] }),
+      }),
+    );
+    const onDeployed = jest.fn();
+    await renderForEntity(
+      <BuildsCard
+        entityRef="component:default/fraud-scorer"
+        environments={environmentsResponse.environments}
+        onDeploy={jest.fn()}
+        onDeployed={onDeployed}
+      />,
+      modelServiceEntity,
+    );
+    await waitFor(() => expect(onDeployed).toHaveBeenCalledTimes(1), {
+      timeout: 15_000,
+    });
+  });
+
   it('disables Build with the reason when the user may not build', async () => {
     server.use(...buildsHandlers({ list: () => ({ items: [] }) }));
     await render(

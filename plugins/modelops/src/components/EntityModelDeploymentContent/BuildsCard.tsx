@@ -44,6 +44,11 @@ export const LOG_POLL_MS = 2000;
 
 const unfinished = (b: Build) =>
   b.status === 'queued' || b.status === 'running';
+/** A build that will deploy its digest and has not yet (a failed deploy leaves a message). */
+const deployPending = (b: Build) =>
+  !!b.deployTo &&
+  !b.deploymentId &&
+  (unfinished(b) || (b.status === 'succeeded' && !b.message));
 
 function BuildStatusLabel(props: { status: BuildStatus; reason?: string }) {
   const text = props.reason
@@ -239,6 +244,8 @@ export function BuildsCard(props: {
   deployDeniedReason?: string;
   /** Opens the deploy dialog with this image (the build's digest). */
   onDeploy: (image: string) => void;
+  /** Called when a build this card followed has deployed its digest (build-then-deploy). */
+  onDeployed?: () => void;
 }) {
   const { entityRef } = props;
   const api = useApi(modelOpsApiRef);
@@ -250,6 +257,9 @@ export function BuildsCard(props: {
     { kind: 'trigger' } | { kind: 'log'; build: Build }
   >();
   const [reload, setReload] = useState(0);
+  // Builds seen unfinished, or finished without their deploy yet.
+  const awaitingDeploy = useRef(new Set<string>());
+  const { onDeployed } = props;
 
   const load = useCallback(async () => {
     try {
@@ -261,20 +271,27 @@ export function BuildsCard(props: {
       if (isMounted()) {
         setBuilds(items);
         setError(undefined);
+        let deployed = false;
+        for (const b of items) {
+          if (deployPending(b)) awaitingDeploy.current.add(b.id);
+          else if (b.deploymentId && awaitingDeploy.current.delete(b.id))
+            deployed = true;
+        }
+        if (deployed) onDeployed?.();
       }
       return items;
     } catch (e) {
       if (isMounted()) setError(e as Error);
       return undefined;
     }
-  }, [api, entityRef, isMounted]);
+  }, [api, entityRef, isMounted, onDeployed]);
 
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
     const tick = async () => {
       const items = await load();
-      if (!stopped && items?.some(unfinished))
+      if (!stopped && items?.some(b => unfinished(b) || deployPending(b)))
         timer = setTimeout(tick, BUILDS_POLL_MS);
     };
     tick();

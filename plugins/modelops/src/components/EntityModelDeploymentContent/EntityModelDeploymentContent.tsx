@@ -96,6 +96,12 @@ function DeploymentPanel(props: {
     (record: DeploymentRecord) => setDialog({ kind: 'rollback', record }),
     [],
   );
+  // A build deployed its digest: the cards and the history show it.
+  const { refresh } = status;
+  const onBuildDeployed = useCallback(() => {
+    refresh();
+    setHistoryKey(k => k + 1);
+  }, [refresh]);
   const closeDialog = useCallback(() => {
     setDialog(undefined);
     follow(undefined);
@@ -168,6 +174,7 @@ function DeploymentPanel(props: {
           environments={environments.environments}
           deployDeniedReason={deniedReason}
           onDeploy={image => setDialog({ kind: 'deploy', image })}
+          onDeployed={onBuildDeployed}
         />
       </Grid>
       <Grid item xs={12}>
