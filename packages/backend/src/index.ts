@@ -25,5 +25,8 @@ backend.add(import('@backstage/plugin-scaffolder-backend'));
 backend.add(import('@backstage/plugin-kubernetes-backend'));
 
 backend.add(import('@modelops/plugin-modelops-backend'));
+// The `github-actions` image builder: an entity's modelops/builder or
+// modelops.builds.builder chooses it; GitHub credentials from integrations.github.
+backend.add(import('@modelops/plugin-modelops-backend-module-github-actions'));
 
 backend.start();

@@ -84,6 +84,15 @@ describe('readModelOpsConfig', () => {
     });
   });
 
+  it("leaves the GitHub Actions builder's block to its module", () => {
+    const githubActions = { workflow: 'build.yml', repository: 'acme/images' };
+    expect(
+      readModelOpsConfig(
+        new ConfigReader({ modelops: { builds: { githubActions } } }),
+      ).builds.githubActions,
+    ).toEqual(githubActions);
+  });
+
   it.each([
     [
       {

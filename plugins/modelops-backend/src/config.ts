@@ -113,6 +113,8 @@ const modelOpsConfigSchema = z
           .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
           .default([]),
         buildkit: buildkitSchema,
+        // The `github-actions` builder's block: its module checks the keys.
+        githubActions: z.record(z.unknown()).optional(),
       })
       .strict()
       .default({}),
