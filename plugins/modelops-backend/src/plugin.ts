@@ -112,11 +112,13 @@ export const modelOpsPlugin = createBackendPlugin({
           config,
           clusters: clusters.known(),
         });
+        const buildStore = new BuildStore(db);
         const deployments = new DeploymentService({
           config,
           environments,
           clusters,
           store,
+          builds: buildStore,
           urlReader,
           integrations: ScmIntegrations.fromConfig(rootConfig),
           logger,
@@ -134,7 +136,7 @@ export const modelOpsPlugin = createBackendPlugin({
         const builds = new BuildService({
           config,
           builders: resolvedBuilders,
-          store: new BuildStore(db),
+          store: buildStore,
           environments,
           deployments,
           logger,

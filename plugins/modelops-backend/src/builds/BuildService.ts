@@ -349,7 +349,7 @@ export class BuildService {
       const deployed = await this.options.deployments.deploy({
         target,
         environment: build.deployTo!,
-        image: `${build.image}@${build.digest}`,
+        buildId: build.id,
         dryRun: false,
         force: false,
         requestedBy: build.requestedBy,

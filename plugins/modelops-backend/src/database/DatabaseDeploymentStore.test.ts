@@ -181,6 +181,24 @@ describe.each(databases.eachSupportedId())(
       expect(await store.get(reserved.id)).toEqual(finished);
     });
 
+    it('names the build a deploy came from, in the record and the history', async () => {
+      const buildId = '019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a5b';
+      const reserved = await reserve({
+        ...deployment,
+        image: `registry.local/risk/fraud-detector@sha256:${'a'.repeat(64)}`,
+        buildId,
+      });
+      expect(reserved.buildId).toBe(buildId);
+      await store.finish({ id: reserved.id, result: 'succeeded', manifests });
+      const plain = await reserveAndFinish(deployment);
+      expect(plain).not.toHaveProperty('buildId');
+      const page = await store.list({
+        entityRef: deployment.entityRef,
+        limit: 10,
+      });
+      expect(page.items.map(i => i.buildId)).toEqual([undefined, buildId]);
+    });
+
     it('records dry runs without a revision', async () => {
       const dry = await store.recordFinished({
         ...deployment,

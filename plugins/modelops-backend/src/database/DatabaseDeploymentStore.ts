@@ -37,6 +37,7 @@ interface Row {
   status: string;
   error: string | null;
   source_deployment_id: string | null;
+  build_id?: string | null;
   requested_by: string;
   created_at: Date | string | number;
   finished_at: Date | string | number | null;
@@ -65,6 +66,7 @@ function recordFromRow(row: Row): DeploymentRecord {
     result: row.status as DeploymentResult,
     error: row.error ?? undefined,
     sourceDeploymentId: row.source_deployment_id ?? undefined,
+    ...(row.build_id ? { buildId: row.build_id } : {}),
     objects: row.objects ? (JSON.parse(row.objects) as AppliedObjectRef[]) : [],
     requestedBy: row.requested_by,
     createdAt: toIso(row.created_at),
@@ -95,6 +97,7 @@ const RECORD_COLUMNS = [
   'status',
   'error',
   'source_deployment_id',
+  'build_id',
   'requested_by',
   'created_at',
   'finished_at',
@@ -113,6 +116,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       action: deployment.action,
       image: deployment.image ?? null,
       source_deployment_id: deployment.sourceDeploymentId ?? null,
+      build_id: deployment.buildId ?? null,
       requested_by: deployment.requestedBy,
     };
   }

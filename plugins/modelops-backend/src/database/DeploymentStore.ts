@@ -25,6 +25,7 @@ export type NewDeployment = Pick<
   | 'action'
   | 'image'
   | 'sourceDeploymentId'
+  | 'buildId'
   | 'requestedBy'
 >;
 

@@ -82,9 +82,14 @@ export class AuthorizedDeploymentService {
   }): Promise<DeployResponse> {
     const { request, credentials } = options;
     // The one rule of the body that the OpenAPI schema cannot say clearly.
-    if (request.image !== undefined && request.fromEnvironment !== undefined) {
+    const sources = (['image', 'buildId', 'fromEnvironment'] as const).filter(
+      field => request[field] !== undefined,
+    );
+    if (sources.length > 1) {
       throw new InputError(
-        'Invalid deploy request: pass either image or fromEnvironment, not both',
+        `Invalid deploy request: pass one of image, buildId or fromEnvironment, not ${sources.join(
+          ' and ',
+        )}`,
       );
     }
     const target = await this.load(request.entityRef, credentials);
@@ -101,6 +106,7 @@ export class AuthorizedDeploymentService {
           force: request.force ?? false,
           prune: request.prune ?? false,
           action: request.fromEnvironment ? 'promote' : 'deploy',
+          ...(request.buildId ? { buildId: request.buildId } : {}),
         },
       },
       async () => {
@@ -109,6 +115,7 @@ export class AuthorizedDeploymentService {
           target,
           environment: request.environment,
           image: request.image,
+          buildId: request.buildId,
           fromEnvironment: request.fromEnvironment,
           manifests: request.manifests,
           dryRun,

@@ -1,6 +1,7 @@
 import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
+  Build,
   DeploymentStatusResponse,
   DeployResponse,
   ModelOpsEnvironment,
@@ -47,6 +48,8 @@ export interface DeployOptions {
   target: ModelServiceTarget;
   environment: string;
   image?: string;
+  /** Deploy the digest this succeeded build of the target pushed. */
+  buildId?: string;
   fromEnvironment?: string;
   manifests?: string;
   dryRun: boolean;
@@ -98,6 +101,10 @@ export class DeploymentService {
       store: DeploymentStore;
       urlReader: UrlReaderService;
       logger: LoggerService;
+      /** Reads a build record, for deploys of a build (`buildId`). */
+      builds?: {
+        get(id: string): Promise<Build | undefined>;
+      };
       /**
        * Resolves relative `modelops/manifests` paths like the portal's SCM
        * integrations (`ScmIntegrations.fromConfig(rootConfig)`); without it,
@@ -117,6 +124,8 @@ export class DeploymentService {
 
     let image = request.image;
     let sourceDeploymentId: string | undefined;
+    if (request.buildId !== undefined)
+      image = await this.builtImage(target, request.buildId);
     if (request.fromEnvironment !== undefined) {
       const promoted = await this.runningImage(target, request);
       image = promoted.image;
@@ -152,9 +161,29 @@ export class DeploymentService {
         action: request.fromEnvironment !== undefined ? 'promote' : 'deploy',
         image,
         sourceDeploymentId,
+        buildId: request.buildId,
         requestedBy: request.requestedBy,
       },
     });
+  }
+
+  /** The image a build of the target pushed, pinned by its digest; a 400 for any other build. */
+  private async builtImage(
+    target: ModelServiceTarget,
+    buildId: string,
+  ): Promise<string> {
+    const build = await this.options.builds?.get(buildId);
+    if (!build || build.entityRef !== target.ref)
+      throw new InputError(
+        `Invalid deploy request: ${target.ref} has no build ${JSON.stringify(
+          buildId,
+        )}`,
+      );
+    if (build.status !== 'succeeded' || !build.digest)
+      throw new InputError(
+        `Invalid deploy request: build ${buildId} is ${build.status}, not succeeded with a pushed digest; only a succeeded build can be deployed`,
+      );
+    return `${build.image}@${build.digest}`;
   }
 
   async rollback(request: RollbackOptions): Promise<DeployResponse> {

@@ -89,7 +89,19 @@ describe('POST /api/modelops/deployments refusals', () => {
     ],
     [
       { ...good, fromEnvironment: 'prod' },
-      'pass either image or fromEnvironment, not both',
+      'pass one of image, buildId or fromEnvironment, not image and fromEnvironment',
+    ],
+    [
+      { ...good, buildId: '019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a5b' },
+      'not image and buildId',
+    ],
+    [
+      {
+        ...good,
+        image: undefined,
+        buildId: '019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a5b',
+      },
+      'component:default/fraud-detector has no build "019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a5b"',
     ],
     [{ ...good, dryRun: 'yes' }, 'request/body/dryRun must be boolean'],
     [{ ...good, image: 42 }, 'request/body/image must be string'],

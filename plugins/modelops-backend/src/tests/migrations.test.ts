@@ -82,4 +82,47 @@ describe('migrations', () => {
       await knex.destroy();
     },
   );
+
+  it.each(databases.eachSupportedId())(
+    '20261206000000_deployment_build adds the build a deploy came from and removes it again, keeping the history, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await knex.migrate.latest({ directory: migrationsDir });
+      const row = {
+        id: '00000000-0000-4000-8000-000000000011',
+        entity_ref: 'component:default/fraud-detector',
+        environment: 'dev',
+        cluster: 'dev',
+        namespace: 'models',
+        action: 'deploy',
+        image: `registry.local/risk/fraud-detector@sha256:${'b'.repeat(64)}`,
+        revision: 1,
+        dry_run: false,
+        status: 'succeeded',
+        requested_by: 'user:default/ada',
+      };
+      await knex('modelops_deployments').insert({
+        ...row,
+        build_id: '00000000-0000-4000-8000-000000000012',
+      });
+      expect(
+        (await knex('modelops_deployments').first('build_id')).build_id,
+      ).toBe('00000000-0000-4000-8000-000000000012');
+
+      await migrateDownOnce(knex);
+      expect(
+        await knex.schema.hasColumn('modelops_deployments', 'build_id'),
+      ).toBe(false);
+      expect(await knex('modelops_deployments').first()).toMatchObject({
+        id: row.id,
+        image: row.image,
+        revision: 1,
+      });
+      await migrateUpOnce(knex);
+      expect(
+        await knex.schema.hasColumn('modelops_deployments', 'build_id'),
+      ).toBe(true);
+      await knex.destroy();
+    },
+  );
 });

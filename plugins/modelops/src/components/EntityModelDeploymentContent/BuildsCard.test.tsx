@@ -58,6 +58,31 @@ describe('BuildsCard (backend simulated with msw)', () => {
     await userEvent.click(within(ok).getByRole('button', { name: 'Deploy' }));
     expect(onDeploy).toHaveBeenCalledWith(
       `ghcr.io/acme/fraud-scorer@sha256:${'ab'.repeat(32)}`,
+      '019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a5b',
+    );
+  });
+
+  it('says what became of the deploy after a build: done, or why it failed', async () => {
+    const deployed = buildRecord({
+      deployTo: 'dev',
+      deploymentId: '019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a60',
+    });
+    const refused = buildRecord({
+      id: '019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a5d',
+      tag: 'fedcba987654',
+      deployTo: 'prod',
+      message:
+        'built, but the deploy to prod failed: Another deploy of component:default/fraud-scorer to prod is still being applied',
+    });
+    server.use(
+      ...buildsHandlers({ list: () => ({ items: [deployed, refused] }) }),
+    );
+    await render();
+    const table = await screen.findByRole('table', { name: 'Builds' });
+    const [, done, failed] = within(table).getAllByRole('row');
+    expect(done).toHaveTextContent('deployed to dev');
+    expect(failed).toHaveTextContent(
+      'built, but the deploy to prod failed: Another deploy',
     );
   });
 

@@ -169,6 +169,17 @@ function TriggerBuildDialog(props: {
   );
 }
 
+/**
+ * What a build's row says under its status: why it failed, or what became of
+ * its deploy (done, or why the deploy after the build failed).
+ */
+function buildNote(b: Build): string | undefined {
+  if (b.status === 'failed') return b.message?.split('\n')[0];
+  if (b.status !== 'succeeded' || !b.deployTo) return undefined;
+  if (b.deploymentId) return `deployed to ${b.deployTo}`;
+  return b.message?.split('\n')[0];
+}
+
 /** A build's log, followed while the build runs. */
 function BuildLogDialog(props: { build: Build; onClose: () => void }) {
   const api = useApi(modelOpsApiRef);
@@ -242,8 +253,8 @@ export function BuildsCard(props: {
   environments: ModelOpsEnvironment[];
   /** Why the user may not deploy, if they may not. */
   deployDeniedReason?: string;
-  /** Opens the deploy dialog with this image (the build's digest). */
-  onDeploy: (image: string) => void;
+  /** Opens the deploy dialog with this image (the build's digest) and the build. */
+  onDeploy: (image: string, buildId: string) => void;
   /** Called when a build this card followed has deployed its digest (build-then-deploy). */
   onDeployed?: () => void;
 }) {
@@ -352,13 +363,13 @@ export function BuildsCard(props: {
               <TableRow key={b.id}>
                 <TableCell>
                   <BuildStatusLabel status={b.status} reason={b.reason} />
-                  {b.status === 'failed' && b.message && (
+                  {buildNote(b) && (
                     <Typography
                       variant="caption"
                       component="div"
                       color="textSecondary"
                     >
-                      {b.message.split('\n')[0]}
+                      {buildNote(b)}
                     </Typography>
                   )}
                 </TableCell>
@@ -397,7 +408,9 @@ export function BuildsCard(props: {
                     <GatedButton
                       size="small"
                       color="primary"
-                      onClick={() => props.onDeploy(`${b.image}@${b.digest}`)}
+                      onClick={() =>
+                        props.onDeploy(`${b.image}@${b.digest}`, b.id)
+                      }
                       disabledReason={props.deployDeniedReason}
                     >
                       Deploy

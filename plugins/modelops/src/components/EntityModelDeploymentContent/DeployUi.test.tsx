@@ -11,6 +11,8 @@ import {
 import {
   RollbackCall,
   backstageErrorResponse,
+  buildRecord,
+  buildsHandlers,
   createModelOpsBackend,
   deployHandler,
   deploymentHistoryHandler,
@@ -604,6 +606,60 @@ describe('Model deployment tab: deploy UI (backend simulated with msw)', () => {
       await user.click(within(dialog).getByRole('button', { name: 'Preview' }));
       await within(dialog).findByRole('region', { name: 'Preview (dry run)' });
       expect(bodies).toEqual([
+        {
+          entityRef: ENTITY_REF,
+          environment: 'dev',
+          image: 'ghcr.io/acme/fraud-scorer:1.4.2',
+          dryRun: true,
+        },
+      ]);
+    });
+
+    it('deploys a build from the Builds card by its id, and by image once the image is edited; the history names the build', async () => {
+      const user = setupUser();
+      const bodies: DeployRequest[] = [];
+      const built = buildRecord({ entityRef: ENTITY_REF });
+      server.use(
+        environmentsHandler(twoEnvironments),
+        deploymentHistoryHandler({
+          items: [
+            deploymentRecord({
+              image: `${built.image}@${built.digest}`,
+              buildId: built.id,
+            }),
+          ],
+        }),
+        deploymentStatusHandler(healthyStatus),
+        deployHandler(deployed, bodies),
+        ...buildsHandlers({ list: () => ({ items: [built] }) }),
+      );
+
+      await render();
+      expect(
+        await screen.findByText(`from build ${built.id.slice(0, 8)}`),
+      ).toBeInTheDocument();
+      const builds = await screen.findByRole('table', { name: 'Builds' });
+      await user.click(
+        await enabledButton(() => builds as HTMLElement, 'Deploy'),
+      );
+      const dialog = await screen.findByRole('dialog', {
+        name: 'Deploy an image',
+      });
+      const image = within(dialog).getByLabelText('Image');
+      expect(image).toHaveValue(`${built.image}@${built.digest}`);
+      await user.click(within(dialog).getByRole('button', { name: 'Preview' }));
+      await within(dialog).findByRole('region', { name: 'Preview (dry run)' });
+      await user.clear(image);
+      await user.type(image, 'ghcr.io/acme/fraud-scorer:1.4.2');
+      await user.click(within(dialog).getByRole('button', { name: 'Preview' }));
+      await waitFor(() => expect(bodies).toHaveLength(2));
+      expect(bodies).toEqual([
+        {
+          entityRef: ENTITY_REF,
+          environment: 'dev',
+          buildId: built.id,
+          dryRun: true,
+        },
         {
           entityRef: ENTITY_REF,
           environment: 'dev',

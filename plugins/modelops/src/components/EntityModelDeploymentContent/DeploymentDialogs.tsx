@@ -33,6 +33,11 @@ export function DeployDialog(
     initialEnvironment?: string;
     /** The image to deploy, e.g. a build's `repository@sha256:…`. */
     initialImage?: string;
+    /**
+     * The build `initialImage` came from: while the image is left as it is,
+     * the deploy names the build, so the history says what was built.
+     */
+    buildId?: string;
     /** The service's image repository, from `modelops/image`. */
     imageRepository?: string;
   },
@@ -59,17 +64,20 @@ export function DeployDialog(
     imageRepository &&
     splitImageReference(image.trim()).repository !== imageRepository;
 
+  const { buildId, initialImage: builtImage } = props;
   const run: RunOperation = useCallback(
     ({ dryRun, force }) =>
       api.deploy({
         entityRef,
         environment,
-        image: image.trim(),
+        ...(buildId && image.trim() === builtImage
+          ? { buildId }
+          : { image: image.trim() }),
         dryRun,
         ...(force ? { force } : {}),
         ...(prune ? { prune } : {}),
       }),
-    [api, entityRef, environment, image, prune],
+    [api, entityRef, environment, image, prune, buildId, builtImage],
   );
 
   return (

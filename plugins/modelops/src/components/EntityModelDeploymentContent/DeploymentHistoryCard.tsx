@@ -187,6 +187,16 @@ export const DeploymentHistoryCard = memo(
                   <TableCell>{record.action}</TableCell>
                   <TableCell style={{ overflowWrap: 'anywhere' }}>
                     {record.image ? <code>{record.image}</code> : '—'}
+                    {record.buildId && (
+                      <Typography
+                        variant="caption"
+                        component="div"
+                        color="textSecondary"
+                        title={record.buildId}
+                      >
+                        from build {record.buildId.slice(0, 8)}
+                      </Typography>
+                    )}
                   </TableCell>
                   <TableCell>{record.revision ?? '—'}</TableCell>
                   <TableCell>{record.dryRun ? 'Yes' : 'No'}</TableCell>

@@ -42,7 +42,13 @@ export interface EntityModelDeploymentContentProps {
 }
 
 type OpenDialog =
-  | { kind: 'deploy'; environment?: string; image?: string }
+  | {
+      kind: 'deploy';
+      environment?: string;
+      image?: string;
+      /** The build whose digest `image` is, when deploying a build. */
+      buildId?: string;
+    }
   | { kind: 'promote'; from: string; to: string }
   | { kind: 'rollback'; record: DeploymentRecord };
 
@@ -173,7 +179,9 @@ function DeploymentPanel(props: {
           entityRef={entityRef}
           environments={environments.environments}
           deployDeniedReason={deniedReason}
-          onDeploy={image => setDialog({ kind: 'deploy', image })}
+          onDeploy={(image, buildId) =>
+            setDialog({ kind: 'deploy', image, buildId })
+          }
           onDeployed={onBuildDeployed}
         />
       </Grid>
@@ -192,6 +200,7 @@ function DeploymentPanel(props: {
           environments={environments.environments}
           initialEnvironment={dialog.environment}
           initialImage={dialog.image}
+          buildId={dialog.buildId}
           imageRepository={contract.image}
           statusOf={statusOf}
           onApplied={onApplied}

@@ -297,6 +297,11 @@ export const spec = {
             description:
               'For rollbacks: the record rolled back to; for promotions: the source record.',
           },
+          buildId: {
+            type: 'string',
+            description:
+              'The image build whose pushed digest this attempt deploys, when it deploys a build (by `buildId`, or after the build with `deployTo`).',
+          },
           objects: {
             type: 'array',
             items: {
@@ -579,7 +584,7 @@ export const spec = {
       DeployRequest: {
         type: 'object',
         description:
-          'Deploys (or, with `dryRun`, previews) a model service to an environment. Pass `image`, or `fromEnvironment` to promote what runs there, not both; manifests that name their own images need neither.',
+          'Deploys (or, with `dryRun`, previews) a model service to an environment. Pass one of `image`, `buildId` (the digest a build of this service pushed) or `fromEnvironment` (promote what runs there); manifests that name their own images need none.',
         additionalProperties: false,
         properties: {
           entityRef: {
@@ -598,6 +603,13 @@ export const spec = {
             maxLength: 512,
             description:
               'Full image reference (`repository:tag` or `repository@sha256:...`).',
+          },
+          buildId: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 64,
+            description:
+              'Deploy what this succeeded build of the service pushed, pinned by its digest (`repository@sha256:...`); the history names the build.',
           },
           fromEnvironment: {
             type: 'string',

@@ -5,7 +5,7 @@
 // ******************************************************************
 
 /**
- * Deploys (or, with `dryRun`, previews) a model service to an environment. Pass `image`, or `fromEnvironment` to promote what runs there, not both; manifests that name their own images need neither.
+ * Deploys (or, with `dryRun`, previews) a model service to an environment. Pass one of `image`, `buildId` (the digest a build of this service pushed) or `fromEnvironment` (promote what runs there); manifests that name their own images need none.
  * @public
  */
 export interface DeployRequest {
@@ -15,6 +15,10 @@ export interface DeployRequest {
    * Full image reference (`repository:tag` or `repository@sha256:...`).
    */
   image?: string;
+  /**
+   * Deploy what this succeeded build of the service pushed, pinned by its digest (`repository@sha256:...`); the history names the build.
+   */
+  buildId?: string;
   /**
    * Promotion: deploy the image currently running in this environment.
    */

@@ -30,6 +30,10 @@ export interface DeploymentRecord {
    * For rollbacks: the record rolled back to; for promotions: the source record.
    */
   sourceDeploymentId?: string;
+  /**
+   * The image build whose pushed digest this attempt deploys, when it deploys a build (by `buildId`, or after the build with `deployTo`).
+   */
+  buildId?: string;
   objects: Array<AppliedObjectRef>;
   /**
    * Entity ref of the user (or `service:<subject>`) who asked.
