@@ -1,7 +1,12 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { Knex } from 'knex';
 import fs from 'node:fs';
 import request from 'supertest';
 import { parse } from 'yaml';
@@ -431,7 +436,226 @@ describeIfGit('a real build: BuildKit in a Job on the dev node', () => {
     expect(history.body.items[0]).toMatchObject({
       id: deployed.deploymentId,
       image: `${repository}@${done.digest}`,
+      buildId: res.body.id,
       requestedBy: 'user:default/mock',
+    });
+
+    // The built digest deploys again by the build's id, and that deploy names it too.
+    const again = await request(server).post('/api/modelops/deployments').send({
+      entityRef: ref,
+      environment: 'dev',
+      buildId: res.body.id,
+      dryRun: true,
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.deployment).toMatchObject({
+      image: `${repository}@${done.digest}`,
+      buildId: res.body.id,
+      dryRun: true,
     });
   });
 });
+
+describeIfGit(
+  'a real build that fails, and one that outlives its backend',
+  () => {
+    const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+    const broken = uniqueId('it-broken');
+    const restarted = uniqueId('it-restart');
+    const gitea = () =>
+      parse(fs.readFileSync(PLATFORM_CONFIG, 'utf8')).integrations.gitea[0] as {
+        baseUrl: string;
+        password: string;
+      };
+    /** A branch of the demo repository whose Dockerfile copies a file the repository lacks. */
+    const brokenBranch = `${broken}-dockerfile`;
+    const DEMO_REPO = 'modelops-demo/fraud-detector';
+
+    const entity = (name: string): Entity => ({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: {
+        name,
+        namespace: 'default',
+        annotations: {
+          'backstage.io/kubernetes-id': name,
+          'backstage.io/kubernetes-namespace': 'models',
+          'backstage.io/source-location': `url:${git}/${DEMO_REPO}/src/branch/main/`,
+          'modelops/image': `registry.modelops.local/it/${name}`,
+          'modelops/runtime': 'kserve',
+        },
+      },
+      spec: {
+        type: 'model-service',
+        owner: 'group:default/team-it',
+        lifecycle: 'experimental',
+      },
+    });
+
+    /** A backend of the platform's config on `knex`: a restart is another one on the same database. */
+    async function realBackend(knex: Knex) {
+      const platform = parse(fs.readFileSync(PLATFORM_CONFIG, 'utf8'));
+      return startTestBackend({
+        features: [
+          modelOpsPlugin,
+          mockServices.rootConfig.factory({ data: platform }),
+          mockServices.database.factory({ knex }),
+          catalogServiceMock.factory({
+            entities: [entity(broken), entity(restarted)],
+          }),
+        ],
+      });
+    }
+
+    const finished = (server: any, buildId: string) =>
+      waitFor(
+        `build ${buildId} to finish`,
+        async () => {
+          const r = await request(server).get(
+            `/api/modelops/builds/${buildId}`,
+          );
+          return ['succeeded', 'failed', 'cancelled'].includes(r.body.status)
+            ? r.body
+            : undefined;
+        },
+        { timeoutMs: 600_000, intervalMs: 2000 },
+      );
+
+    async function giteaApi(method: string, urlPath: string, body?: object) {
+      const { baseUrl, password } = gitea();
+      const res = await fetch(`${baseUrl}/api/v1${urlPath}`, {
+        method,
+        headers: {
+          authorization: `token ${password}`,
+          'content-type': 'application/json',
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      if (!res.ok)
+        throw new Error(
+          `${method} ${urlPath}: ${res.status} ${text.slice(0, 200)}`,
+        );
+      return text ? JSON.parse(text) : undefined;
+    }
+
+    beforeAll(async () => {
+      const current = await giteaApi(
+        'GET',
+        `/repos/${DEMO_REPO}/contents/Dockerfile?ref=main`,
+      );
+      const dockerfile = Buffer.from(current.content, 'base64').toString(
+        'utf8',
+      );
+      await giteaApi('PUT', `/repos/${DEMO_REPO}/contents/Dockerfile`, {
+        branch: 'main',
+        new_branch: brokenBranch,
+        sha: current.sha,
+        message: 'Copy model weights the repository does not have',
+        content: Buffer.from(
+          `${dockerfile}\nCOPY model-weights.bin ./\n`,
+          'utf8',
+        ).toString('base64'),
+      });
+    });
+
+    afterAll(async () => {
+      await giteaApi(
+        'DELETE',
+        `/repos/${DEMO_REPO}/branches/${encodeURIComponent(brokenBranch)}`,
+      ).catch(() => undefined);
+      await kubectl('dev', [
+        'delete',
+        '-n',
+        'models',
+        'deployments,services,horizontalpodautoscalers',
+        '-l',
+        `backstage.io/kubernetes-id=${restarted}`,
+        '--wait=false',
+      ]);
+    });
+
+    it('fails a build whose Dockerfile fails, with the reason and the log tail, and deploys nothing', async () => {
+      const knex = await databases.init('SQLITE_3');
+      const failing = await realBackend(knex);
+      try {
+        const res = await request(failing.server)
+          .post('/api/modelops/builds')
+          .send({
+            entityRef: `component:default/${broken}`,
+            idempotencyKey: 'broken-1',
+            ref: brokenBranch,
+            deployTo: 'dev',
+          });
+        expect(res.status).toBe(201);
+        const done = await finished(failing.server, res.body.id);
+        expect(done).toMatchObject({ status: 'failed' });
+        expect(done.reason).toBeTruthy();
+        expect(done.digest).toBeUndefined();
+        // The message ends with the log's last lines: BuildKit naming the missing file.
+        expect(done.message).toContain('model-weights.bin');
+        const logs = await request(failing.server).get(
+          `/api/modelops/builds/${res.body.id}/logs`,
+        );
+        expect(logs.body.complete).toBe(true);
+        expect(logs.body.text).toMatch(/model-weights\.bin.*not found/);
+        expect(done.deploymentId).toBeUndefined();
+        const history = await request(failing.server)
+          .get('/api/modelops/deployments')
+          .query({ entityRef: `component:default/${broken}` });
+        expect(history.body.items).toEqual([]);
+      } finally {
+        await failing.stop();
+      }
+    });
+
+    it('follows a build to its end and deploys it once after the backend that started it stopped', async () => {
+      const knex = await databases.init('SQLITE_3');
+      const first = await realBackend(knex);
+      const res = await request(first.server)
+        .post('/api/modelops/builds')
+        .send({
+          entityRef: `component:default/${restarted}`,
+          idempotencyKey: 'restart-1',
+          deployTo: 'dev',
+        });
+      expect(res.status).toBe(201);
+      await first.stop();
+      // Still unfinished in the database when its backend went away.
+      const row = await knex('modelops_builds')
+        .where({ id: res.body.id })
+        .first();
+      expect(['queued', 'running']).toContain(row.status);
+
+      const second = await realBackend(knex);
+      try {
+        const done = await finished(second.server, res.body.id);
+        expect(done).toMatchObject({ status: 'succeeded' });
+        expect(done.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+        const deployed = await waitFor(
+          'the deploy of the build',
+          async () => {
+            const r = await request(second.server).get(
+              `/api/modelops/builds/${res.body.id}`,
+            );
+            return r.body.deploymentId ? r.body : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 2000 },
+        );
+        const history = await request(second.server)
+          .get('/api/modelops/deployments')
+          .query({ entityRef: `component:default/${restarted}` });
+        // One deploy, naming the build and pinning its digest.
+        expect(history.body.items).toHaveLength(1);
+        expect(history.body.items[0]).toMatchObject({
+          id: deployed.deploymentId,
+          buildId: res.body.id,
+          image: `registry.modelops.local/it/${restarted}@${done.digest}`,
+          result: 'succeeded',
+        });
+      } finally {
+        await second.stop();
+      }
+    });
+  },
+);
