@@ -362,6 +362,12 @@ describeIfGit('a real build: BuildKit in a Job on the dev node', () => {
     // The commit was read from the git server: it names the tag.
     expect(res.body.source.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(res.body.tag).toBe(res.body.source.commit.slice(0, 12));
+    // Before its container starts, a build's log is empty, not an error.
+    const early = await request(server).get(
+      `/api/modelops/builds/${res.body.id}/logs`,
+    );
+    expect(early.status).toBe(200);
+    expect(early.body.complete).toBe(false);
 
     const done = await waitFor(
       'the build to finish',

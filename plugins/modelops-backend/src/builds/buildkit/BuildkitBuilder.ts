@@ -375,7 +375,14 @@ export class BuildkitBuilder implements ModelOpsImageBuilder {
           c.type,
         ) && c.status === 'True',
     );
-    const raw = pod
+    // A container that has not started has no log yet (the API answers 400).
+    const started =
+      pod &&
+      !(pod.status as any)?.containerStatuses?.some(
+        (c: any) => c.name === CONTAINER && c.state?.waiting,
+      ) &&
+      (pod.status as any)?.phase !== 'Pending';
+    const raw = started
       ? await client.podLog(namespace, pod.metadata.name, {
           container: CONTAINER,
           timestamps: true,

@@ -137,6 +137,33 @@ describe('BuildsCard (backend simulated with msw)', () => {
     expect(afters).toEqual([null, 'a 1']);
   });
 
+  it('keeps following a log through a failed read, and clears the error once a read succeeds', async () => {
+    const running = buildRecord({
+      status: 'running',
+      digest: undefined,
+      finishedAt: undefined,
+    });
+    let reads = 0;
+    server.use(
+      ...buildsHandlers({
+        list: () => ({ items: [running] }),
+        logs: () => {
+          reads += 1;
+          if (reads === 1) throw new Error('cluster busy');
+          return { text: '#7 exporting to image\n', complete: true };
+        },
+      }),
+    );
+    await render();
+    await userEvent.click(await screen.findByRole('button', { name: 'Log' }));
+    const log = await screen.findByLabelText('Build log');
+    await waitFor(
+      () => expect(log).toHaveTextContent('#7 exporting to image'),
+      { timeout: 10_000 },
+    );
+    expect(screen.queryByText('Could not read the log')).toBeNull();
+  });
+
   it('tells the tab when a build it followed has deployed its digest', async () => {
     let calls = 0;
     const running = buildRecord({

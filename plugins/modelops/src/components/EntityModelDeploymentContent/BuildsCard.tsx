@@ -41,6 +41,8 @@ import { RelativeTime } from './time';
 export const BUILDS_POLL_MS = 5000;
 /** How often a running build's log is read again. */
 export const LOG_POLL_MS = 2000;
+/** Failed log reads in a row after which the viewer stops following. */
+const LOG_MAX_FAILURES = 5;
 
 const unfinished = (b: Build) =>
   b.status === 'queued' || b.status === 'running';
@@ -191,10 +193,13 @@ function BuildLogDialog(props: { build: Build; onClose: () => void }) {
     let after: string | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
+    let failures = 0;
     const read = async () => {
       try {
         const page = await api.getBuildLogs({ id: props.build.id, after });
         if (stopped || !isMounted()) return;
+        failures = 0;
+        setError(undefined);
         if (page.text) setText(t => t + page.text);
         after = page.next ?? after;
         if (page.complete) {
@@ -202,10 +207,13 @@ function BuildLogDialog(props: { build: Build; onClose: () => void }) {
           return;
         }
       } catch (e) {
-        if (!stopped && isMounted()) setError(e as Error);
-        return;
+        if (stopped || !isMounted()) return;
+        setError(e as Error);
+        // A build that is still running keeps its log: try again, less often.
+        failures += 1;
+        if (failures >= LOG_MAX_FAILURES) return;
       }
-      timer = setTimeout(read, LOG_POLL_MS);
+      timer = setTimeout(read, LOG_POLL_MS * (1 + failures));
     };
     read();
     return () => {
