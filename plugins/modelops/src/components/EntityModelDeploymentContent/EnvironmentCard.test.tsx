@@ -62,6 +62,16 @@ describe('EnvironmentCard', () => {
     expect(within(card).queryByText(/Last reachable/)).toBeNull();
   });
 
+  it('labels a running digest as the digest, and a tag as the tag', async () => {
+    const digest = `sha256:${'cd'.repeat(32)}`;
+    const pinned = await renderCard(
+      environmentStatus({ image: `ghcr.io/acme/fraud-scorer@${digest}` }),
+    );
+    const row = within(pinned).getByText(digest).closest('tr')!;
+    expect(row).toHaveTextContent(/^Digest/);
+    expect(within(pinned).queryByText('Tag')).toBeNull();
+  });
+
   it('says nothing about reachability for other errors', async () => {
     const card = await renderCard({
       ...unreachable(),

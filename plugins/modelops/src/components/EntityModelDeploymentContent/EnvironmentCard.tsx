@@ -192,7 +192,7 @@ export const EnvironmentCard = memo(function EnvironmentCardContent(props: {
                 <Row label="Image">
                   {image ? <code>{image.repository}</code> : NONE}
                 </Row>
-                <Row label="Tag">
+                <Row label={image?.digest && !image.tag ? 'Digest' : 'Tag'}>
                   {image ? (
                     <code>{image.tag ?? image.digest ?? NONE}</code>
                   ) : (
