@@ -285,6 +285,86 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     }
   });
 
+  it('builds an image from the Builds card, follows its log to the push, and deploys exactly the built digest', async () => {
+    await open('/catalog/default/component/fraud-detector/model-deployment');
+    const card = page
+      .getByText('Builds', { exact: true })
+      .locator('xpath=ancestor::*[contains(@class,"MuiCard-root")][1]');
+    // Enabled once the permission check lets Ada build what her team owns.
+    await card.getByRole('button', { name: 'Build', exact: true }).click();
+    const trigger = page.getByRole('dialog');
+    await trigger.getByLabel(/Git ref/).fill('main');
+    await trigger.getByRole('button', { name: 'Build', exact: true }).click();
+    await trigger.waitFor({ state: 'detached' });
+
+    // Newest first: the build just triggered, followed while it runs.
+    const row = card
+      .getByRole('table', { name: 'Builds' })
+      .locator('tbody tr')
+      .first();
+    await row.getByText(/^(queued|running|succeeded)$/).waitFor();
+    await row.getByRole('button', { name: 'Log' }).click();
+    const logDialog = page.getByRole('dialog');
+    const log = logDialog.getByLabel('Build log');
+    // BuildKit clones the source from the platform's git server, builds
+    // FROM the local registry and pushes there.
+    await log.getByText(/exporting to image/).waitFor({ timeout: 300_000 });
+    await logDialog
+      .getByText(/^Log of build [0-9a-z-]+$/)
+      .waitFor({ timeout: 120_000 });
+    const text = await log.innerText();
+    assert.match(text, /modelops-demo\/fraud-detector/);
+    assert.match(text, /pushing manifest/);
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, 'build-log.png'),
+      fullPage: true,
+    });
+    await logDialog.getByRole('button', { name: 'Close' }).click();
+    await row
+      .getByText('succeeded', { exact: true })
+      .waitFor({ timeout: 60_000 });
+
+    await row.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Deploy an image' });
+    const image = await dialog.getByLabel('Image').inputValue();
+    assert.match(
+      image,
+      /^registry\.modelops\.local\/risk\/fraud-detector@sha256:[0-9a-f]{64}$/,
+    );
+    await dialog.getByLabel('Environment').selectOption('dev');
+    await dialog.getByRole('button', { name: 'Preview' }).click();
+    await dialog
+      .getByRole('region', { name: 'Preview (dry run)' })
+      .getByText('spec.template.spec.containers[0].image')
+      .waitFor();
+    await dialog.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await dialog.getByText('Rollout complete').waitFor({ timeout: 120_000 });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // dev runs the digest, and the history names the build it came from.
+    const dev = page.getByRole('region', { name: 'dev environment' });
+    await dev.getByText('Available').waitFor();
+    const status = await getJson(
+      `${BACKEND_URL}/api/modelops/deployments/status?entityRef=component:default/fraud-detector`,
+      await guestToken(),
+    );
+    assert.equal(
+      status.body.environments.find((e: any) => e.environment === 'dev')?.image,
+      image,
+    );
+    const history = page
+      .getByText('Deployment history')
+      .locator('xpath=ancestor::*[contains(@class,"MuiCard-root")][1]');
+    await history
+      .getByText(/^from build [0-9a-f]{8}$/)
+      .first()
+      .waitFor();
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, 'build-deployed.png'),
+      fullPage: true,
+    });
+  });
+
   it('keeps the Monitoring tab up while Prometheus does not answer, saying why, and recovers when it does', async () => {
     await open('/catalog/default/component/image-classifier/model-monitoring');
     await page.getByText('Monitoring contract').waitFor();
