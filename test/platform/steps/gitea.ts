@@ -45,7 +45,12 @@ import type { Launcher } from '../lib/supervisor.ts';
 import { demoImageVersions, NODE_IMAGE } from './images.ts';
 
 export const GITEA_URL = `http://${HOST}:${GITEA_PORT}`;
-const ADMIN_USER = 'modelops';
+/**
+ * The admin's user name. Backstage's Gitea integration treats it as a secret
+ * and masks it in every log line, so it must not be a word the logs use
+ * ("modelops" masked the plugin's own id).
+ */
+const ADMIN_USER = 'platform-git-admin';
 const APP_INI = path.join(GITEA_DIR, 'app.ini');
 const SECRETS_FILE = path.join(GITEA_DIR, 'secrets.json');
 const ADMIN_FILE = path.join(GITEA_DIR, 'admin.json');
