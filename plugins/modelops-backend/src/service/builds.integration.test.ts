@@ -306,6 +306,31 @@ function gitServer(): string | undefined {
 const git = gitServer();
 const describeIfGit = git ? describe : describe.skip;
 
+/** Removes what a test deployed for `kubernetesId` in dev. */
+const removeWorkloads = (kubernetesId: string) =>
+  kubectl('dev', [
+    'delete',
+    '-n',
+    'models',
+    'deployments,services,horizontalpodautoscalers',
+    '-l',
+    `backstage.io/kubernetes-id=${kubernetesId}`,
+    '--wait=false',
+  ]);
+
+/** The build once it finished (read through the API, which follows its Job). */
+const buildFinished = (server: any, buildId: string) =>
+  waitFor(
+    `build ${buildId} to finish`,
+    async () => {
+      const r = await request(server).get(`/api/modelops/builds/${buildId}`);
+      return ['succeeded', 'failed', 'cancelled'].includes(r.body.status)
+        ? r.body
+        : undefined;
+    },
+    { timeoutMs: 600_000, intervalMs: 2000 },
+  );
+
 describeIfGit('a real build: BuildKit in a Job on the dev node', () => {
   const built = uniqueId('it-built');
   const ref = `component:default/${built}`;
@@ -343,15 +368,7 @@ describeIfGit('a real build: BuildKit in a Job on the dev node', () => {
   });
 
   afterAll(async () => {
-    await kubectl('dev', [
-      'delete',
-      '-n',
-      'models',
-      'deployments,services,horizontalpodautoscalers',
-      '-l',
-      `backstage.io/kubernetes-id=${built}`,
-      '--wait=false',
-    ]);
+    await removeWorkloads(built);
   });
 
   it("clones the demo service's source from the git server, pushes the image, records its digest and deploys exactly that digest", async () => {
@@ -369,18 +386,7 @@ describeIfGit('a real build: BuildKit in a Job on the dev node', () => {
     expect(early.status).toBe(200);
     expect(early.body.complete).toBe(false);
 
-    const done = await waitFor(
-      'the build to finish',
-      async () => {
-        const r = await request(server).get(
-          `/api/modelops/builds/${res.body.id}`,
-        );
-        return ['succeeded', 'failed', 'cancelled'].includes(r.body.status)
-          ? r.body
-          : undefined;
-      },
-      { timeoutMs: 600_000, intervalMs: 2000 },
-    );
+    const done = await buildFinished(server, res.body.id);
     expect(done).toMatchObject({ status: 'succeeded' });
     expect(done.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
 
@@ -513,20 +519,6 @@ describeIfGit(
       });
     }
 
-    const finished = (server: any, buildId: string) =>
-      waitFor(
-        `build ${buildId} to finish`,
-        async () => {
-          const r = await request(server).get(
-            `/api/modelops/builds/${buildId}`,
-          );
-          return ['succeeded', 'failed', 'cancelled'].includes(r.body.status)
-            ? r.body
-            : undefined;
-        },
-        { timeoutMs: 600_000, intervalMs: 2000 },
-      );
-
     async function giteaApi(method: string, urlPath: string, body?: object) {
       const { baseUrl, password } = gitea();
       const res = await fetch(`${baseUrl}/api/v1${urlPath}`, {
@@ -570,15 +562,7 @@ describeIfGit(
         'DELETE',
         `/repos/${DEMO_REPO}/branches/${encodeURIComponent(brokenBranch)}`,
       ).catch(() => undefined);
-      await kubectl('dev', [
-        'delete',
-        '-n',
-        'models',
-        'deployments,services,horizontalpodautoscalers',
-        '-l',
-        `backstage.io/kubernetes-id=${restarted}`,
-        '--wait=false',
-      ]);
+      await removeWorkloads(restarted);
     });
 
     it('fails a build whose Dockerfile fails, with the reason and the log tail, and deploys nothing', async () => {
@@ -594,7 +578,7 @@ describeIfGit(
             deployTo: 'dev',
           });
         expect(res.status).toBe(201);
-        const done = await finished(failing.server, res.body.id);
+        const done = await buildFinished(failing.server, res.body.id);
         expect(done).toMatchObject({ status: 'failed' });
         expect(done.reason).toBeTruthy();
         expect(done.digest).toBeUndefined();
@@ -635,7 +619,7 @@ describeIfGit(
 
       const second = await realBackend(knex);
       try {
-        const done = await finished(second.server, res.body.id);
+        const done = await buildFinished(second.server, res.body.id);
         expect(done).toMatchObject({ status: 'succeeded' });
         expect(done.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
         const deployed = await waitFor(
