@@ -20,6 +20,9 @@ backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(import('./permissionPolicy'));
 
 backend.add(import('@backstage/plugin-scaffolder-backend'));
+// Template steps that build and deploy a model service through ModelOps, as
+// the user who runs the template: modelops:build:trigger and modelops:deploy.
+backend.add(import('@modelops/plugin-scaffolder-backend-module-modelops'));
 
 // The official Kubernetes plugin; ModelOps reads the same cluster configuration.
 backend.add(import('@backstage/plugin-kubernetes-backend'));
