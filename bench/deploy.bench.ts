@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createFloor } from './floor.ts';
+import { median, p90 } from './stats.ts';
 
 const BACKEND = process.env.MODELOPS_BACKEND_URL ?? 'http://localhost:7007';
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 15);
@@ -157,23 +158,6 @@ function kubectlApply(dir: string, objects: any[]): number {
   const ms = performance.now() - started;
   if (r.status !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
   return ms;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const at = (i: number): number => {
-    const v = s[i];
-    if (v === undefined) throw new Error('median of no values');
-    return v;
-  };
-  return s.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
-}
-function p90(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const v = s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)];
-  if (v === undefined) throw new Error('p90 of no values');
-  return v;
 }
 
 async function main() {
