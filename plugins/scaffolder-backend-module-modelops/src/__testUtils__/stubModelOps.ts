@@ -43,22 +43,37 @@ export function stubModelOps(
   return stub as unknown as StubModelOps;
 }
 
-/** The answer ModelOps gives a user without the permission, as the client surfaces it. */
-export async function forbidden(message: string): Promise<ResponseError> {
+/** An error answer of ModelOps, as the client surfaces it. */
+function refusal(
+  status: number,
+  statusText: string,
+  name: string,
+  message: string,
+): Promise<ResponseError> {
   return ResponseError.fromResponse(
     new Response(
       JSON.stringify({
-        error: { name: 'NotAllowedError', message },
+        error: { name, message },
         request: { method: 'POST', url: '/api/modelops/deployments' },
-        response: { statusCode: 403 },
+        response: { statusCode: status },
       }),
       {
-        status: 403,
-        statusText: 'Forbidden',
+        status,
+        statusText,
         headers: { 'Content-Type': 'application/json' },
       },
     ),
   );
+}
+
+/** The answer ModelOps gives a user without the permission. */
+export function forbidden(message: string): Promise<ResponseError> {
+  return refusal(403, 'Forbidden', 'NotAllowedError', message);
+}
+
+/** The answer ModelOps gives for an entity the catalog does not have. */
+export function notFound(message: string): Promise<ResponseError> {
+  return refusal(404, 'Not Found', 'NotFoundError', message);
 }
 
 export function aBuild(fields: Partial<Build> = {}): Build {

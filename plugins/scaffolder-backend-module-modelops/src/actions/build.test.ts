@@ -2,7 +2,12 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { ActionContext } from '@backstage/plugin-scaffolder-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { JsonValue } from '@backstage/types';
-import { aBuild, forbidden, stubModelOps } from '../__testUtils__/stubModelOps';
+import {
+  aBuild,
+  forbidden,
+  notFound,
+  stubModelOps,
+} from '../__testUtils__/stubModelOps';
 import { createModelOpsTriggerBuildAction } from './templateActions';
 
 type Input = {
@@ -316,6 +321,50 @@ describe('modelops:build:trigger (ModelOps service stubbed; the HTTP API is test
     expect(retry.output).toHaveBeenCalledWith('buildId', 'b-7');
     expect(retry.output).toHaveBeenCalledWith('status', 'succeeded');
     expect(retry.output).toHaveBeenCalledWith('digest', digest);
+  });
+
+  it('waits for an entity the catalog has not processed yet, then triggers; an entity that never comes fails with the 404', async () => {
+    const missing = await notFound(
+      'No entity named component:default/fraud-detector',
+    );
+    let calls = 0;
+    const modelOps = stubModelOps({
+      triggerBuild: async () => {
+        calls += 1;
+        if (calls < 3) throw missing;
+        return aBuild({ status: 'queued' });
+      },
+    });
+    const { ctx, logger } = contextFor({ entityRef });
+    await createModelOpsTriggerBuildAction({
+      modelOps,
+      pollIntervalMs: 1,
+    }).handler(ctx);
+    expect(modelOps.triggerBuild).toHaveBeenCalledTimes(3);
+    expect(ctx.output).toHaveBeenCalledWith('buildId', 'b-1');
+    expect(logger.info).toHaveBeenCalledWith(
+      `${entityRef} is not in the catalog yet; waiting for it to be processed`,
+    );
+
+    const never = stubModelOps({
+      triggerBuild: async () => {
+        throw missing;
+      },
+    });
+    const error = await createModelOpsTriggerBuildAction({
+      modelOps: never,
+      pollIntervalMs: 1,
+      entityWaitMs: 20,
+    })
+      .handler(contextFor({ entityRef }).ctx)
+      .then(
+        () => undefined,
+        e => e,
+      );
+    expect(error.name).toBe('NotFoundError');
+    expect(error.message).toContain(
+      'failed with 404: No entity named component:default/fraud-detector',
+    );
   });
 
   it("fails with the backend's message when ModelOps refuses, and calls nothing else", async () => {

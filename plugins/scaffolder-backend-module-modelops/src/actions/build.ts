@@ -7,7 +7,11 @@ import {
   callModelOps,
   once,
   pollUntil,
+  sleep,
 } from './common';
+
+/** How long a trigger waits for an entity that is not in the catalog yet (just registered). */
+export const DEFAULT_ENTITY_WAIT_MS = 120_000;
 
 /** Default for `timeoutMinutes` of a build that is waited for. */
 export const DEFAULT_BUILD_TIMEOUT_MINUTES = 30;
@@ -173,9 +177,8 @@ export async function triggerModelBuild(
   // A step that runs again in the same task follows the build the first run
   // triggered; the idempotency key gives the same answer within ModelOps.
   const buildId = await once(context, 'modelops.build', async () => {
-    const build = await callModelOps(
-      `Triggering a build of ${input.entityRef}`,
-      () =>
+    const trigger = () =>
+      callModelOps(`Triggering a build of ${input.entityRef}`, () =>
         modelOps.triggerBuild(
           {
             entityRef: input.entityRef,
@@ -186,7 +189,28 @@ export async function triggerModelBuild(
           },
           { credentials },
         ),
-    );
+      );
+    // An entity a previous step registered (catalog:register) reaches the
+    // catalog once it has been processed, seconds later: until then
+    // ModelOps answers 404, so the trigger is repeated for a while.
+    const deadline =
+      Date.now() + (options.entityWaitMs ?? DEFAULT_ENTITY_WAIT_MS);
+    let build: Build | undefined;
+    while (!build) {
+      try {
+        build = await trigger();
+      } catch (error) {
+        if ((error as Error).name !== 'NotFoundError' || Date.now() > deadline)
+          throw error;
+        logger.info(
+          `${input.entityRef} is not in the catalog yet; waiting for it to be processed`,
+        );
+        await sleep(
+          options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+          context.signal,
+        );
+      }
+    }
     triggered.build = build;
     return build.id;
   });

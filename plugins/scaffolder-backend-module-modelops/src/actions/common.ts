@@ -36,6 +36,11 @@ export interface ModelOpsActionsOptions {
   modelOps: ModelOpsService;
   /** Time between two status reads while waiting, in milliseconds; default 5000. */
   pollIntervalMs?: number;
+  /**
+   * How long a build trigger waits for an entity the catalog does not have
+   * yet (registered by an earlier step), in milliseconds; default 120000.
+   */
+  entityWaitMs?: number;
 }
 
 /**
