@@ -411,6 +411,23 @@ function filesUnder(dir: string, rel = ''): string[] {
  * needs the network (only COPY), so BuildKit builds it in a pod without one.
  */
 export function demoDockerfile(svc: DemoService): string {
+  return `# ${
+    svc.id
+  }: the demo model server, as seeded by the local ModelOps platform.\n# Build: BuildKit (dockerfile frontend) with this repository as its git context.\n${modelServerDockerfile(
+    {
+      MODEL_NAME: svc.id,
+      MODEL_RUNTIME: svc.runtime,
+      MODEL_VERSION: demoImageVersions()[0]?.tag ?? '0.1.0',
+    },
+  )}`;
+}
+
+/** model-server/Dockerfile FROM the local registry's Node runtime, with these build-arg defaults. */
+function modelServerDockerfile(defaults: {
+  MODEL_NAME: string;
+  MODEL_RUNTIME: string;
+  MODEL_VERSION: string;
+}): string {
   let text = readFileSync(path.join(MODEL_SERVER_DIR, 'Dockerfile'), 'utf8');
   const set = (arg: string, value: string): void => {
     const re = new RegExp(`^ARG ${arg}(=.*)?$`, 'm');
@@ -424,10 +441,51 @@ export function demoDockerfile(svc: DemoService): string {
     text = text.replace(re, `ARG ${arg}=${value}`);
   };
   set('NODE_IMAGE', NODE_IMAGE);
-  set('MODEL_NAME', svc.id);
-  set('MODEL_RUNTIME', svc.runtime);
-  set('MODEL_VERSION', demoImageVersions()[0]?.tag ?? '0.1.0');
-  return `# ${svc.id}: the demo model server, as seeded by the local ModelOps platform.\n# Build: BuildKit (dockerfile frontend) with this repository as its git context.\n${text}`;
+  for (const [arg, value] of Object.entries(defaults)) set(arg, value);
+  return text;
+}
+
+/** The repository the model-service template renders (fetch:template): its own skeleton files and the model server with its tests. */
+export const SKELETON_REPO = 'model-service-skeleton';
+const TEMPLATE_DIR = path.join(
+  REPO_ROOT,
+  'examples',
+  'templates',
+  'model-service',
+);
+
+/**
+ * The skeleton: the template's own files (examples/templates/model-service/
+ * skeleton: catalog-info.yaml, README.md, with `${{ values.* }}`), a
+ * Dockerfile whose defaults are the template's values, and the demo model
+ * server's sources, tests and package.json, copied without templating.
+ */
+function skeletonFiles(): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const skeleton = path.join(TEMPLATE_DIR, 'skeleton');
+  for (const f of filesUnder(skeleton))
+    files.set(f, readFileSync(path.join(skeleton, f)));
+  files.set(
+    'Dockerfile',
+    Buffer.from(
+      `# \${{ values.name }}: a model server made from the model-service template.\n# Build: BuildKit (dockerfile frontend) with this repository as its git context.\n${modelServerDockerfile(
+        {
+          MODEL_NAME: '${{ values.name }}',
+          MODEL_RUNTIME: '${{ values.runtime }}',
+          MODEL_VERSION: '0.1.0',
+        },
+      )}`,
+    ),
+  );
+  for (const f of ['package.json', 'tsconfig.json'])
+    files.set(f, readFileSync(path.join(MODEL_SERVER_DIR, f)));
+  for (const dir of ['src', 'tests'])
+    for (const f of filesUnder(path.join(MODEL_SERVER_DIR, dir)))
+      files.set(
+        `${dir}/${f}`,
+        readFileSync(path.join(MODEL_SERVER_DIR, dir, f)),
+      );
+  return files;
 }
 
 /** The service's entity from examples/model-services.yaml, its source pointing at this repository. */
@@ -515,6 +573,87 @@ function git(
   return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
+/** A repository the platform keeps in the organisation: its name and what it holds. */
+interface Seed {
+  name: string;
+  description: string;
+  /** path -> content, given the repository's URL. */
+  files: (repoUrl: string) => Map<string, Buffer>;
+}
+
+/**
+ * Creates the repository if it is missing and pushes the seed's files as one
+ * commit when they differ from what it holds; true when it pushed. A
+ * repository whose last commit is not the platform's is left as it is.
+ */
+async function pushSeed(
+  admin: Admin,
+  gitea: GiteaRecord,
+  seed: Seed,
+  scratch: string,
+): Promise<boolean> {
+  const repo = await api(admin, 'GET', `/repos/${gitea.org}/${seed.name}`);
+  if (repo.status === 404) {
+    const r = await api(admin, 'POST', `/orgs/${gitea.org}/repos`, {
+      name: seed.name,
+      description: seed.description,
+      private: false,
+      auto_init: false,
+      default_branch: 'main',
+    });
+    if (r.status !== 201) apiError(`creating the repository ${seed.name}`, r);
+  } else if (repo.status !== 200)
+    apiError(`reading the repository ${seed.name}`, repo);
+
+  const repoUrl = `${gitea.url}/${gitea.org}/${seed.name}`;
+  const dir = path.join(scratch, seed.name);
+  const home = path.join(scratch, 'home');
+  mkdirSync(home, { recursive: true });
+  const must = (args: string[], cwd = dir): string => {
+    const r = git(cwd, home, gitea.token, args);
+    if (r.code !== 0)
+      throw new PlatformError(
+        'demo repositories',
+        `git ${args[0]} (${seed.name}) failed: ${r.out
+          .trim()
+          .split('\n')
+          .slice(-3)
+          .join(' | ')}`,
+        path.join(LOG_DIR, 'gitea.log'),
+        'look at the Gitea log; `down --purge` recreates the repositories',
+      );
+    return r.out;
+  };
+  must(['clone', '--quiet', `${repoUrl}.git`, dir], scratch);
+  const head = git(dir, home, gitea.token, ['log', '-1', '--format=%ce']);
+  if (head.code === 0 && head.out.trim() !== PLATFORM_COMMITTER.email) {
+    say(
+      `  ${gitea.org}/${
+        seed.name
+      }: last changed by ${head.out.trim()}; left as it is`,
+    );
+    return false;
+  }
+  if (head.code !== 0) must(['symbolic-ref', 'HEAD', 'refs/heads/main']);
+  for (const [f, content] of seed.files(repoUrl)) {
+    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    writeFileSync(path.join(dir, f), content);
+  }
+  must(['add', '-A']);
+  if (git(dir, home, gitea.token, ['diff', '--cached', '--quiet']).code === 0)
+    return false;
+  must([
+    'commit',
+    '--quiet',
+    '-m',
+    head.code === 0
+      ? 'Update from the local platform'
+      : `${seed.description}, seeded by the local platform`,
+  ]);
+  must(['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
+  return true;
+}
+
 /**
  * The organisation and one repository per demo service, pushed over HTTP.
  * Idempotent: a repository whose content is already what the platform would
@@ -541,77 +680,28 @@ export async function ensureDemoRepos(
   } else if (org.status !== 200)
     apiError(`reading the organisation ${gitea.org}`, org);
 
+  const seeds: Seed[] = [
+    ...services.map(svc => ({
+      name: svc.id,
+      description: `Demo model service ${svc.id} (${svc.runtime})`,
+      files: (repoUrl: string) => demoFiles(svc, repoUrl),
+    })),
+    {
+      name: SKELETON_REPO,
+      description:
+        'The skeleton of a new model service (the model-service software template)',
+      files: () => skeletonFiles(),
+    },
+  ];
   const scratch = mkdtempSync(path.join(GITEA_DIR, 'push-'));
   const pushed: string[] = [];
   try {
-    for (const svc of services) {
-      const repo = await api(admin, 'GET', `/repos/${gitea.org}/${svc.id}`);
-      if (repo.status === 404) {
-        const r = await api(admin, 'POST', `/orgs/${gitea.org}/repos`, {
-          name: svc.id,
-          description: `Demo model service ${svc.id} (${svc.runtime})`,
-          private: false,
-          auto_init: false,
-          default_branch: 'main',
-        });
-        if (r.status !== 201) apiError(`creating the repository ${svc.id}`, r);
-      } else if (repo.status !== 200)
-        apiError(`reading the repository ${svc.id}`, repo);
-
-      const repoUrl = `${gitea.url}/${gitea.org}/${svc.id}`;
-      const dir = path.join(scratch, svc.id);
-      const home = path.join(scratch, 'home');
-      mkdirSync(home, { recursive: true });
-      const must = (args: string[], cwd = dir): string => {
-        const r = git(cwd, home, gitea.token, args);
-        if (r.code !== 0)
-          throw new PlatformError(
-            'demo repositories',
-            `git ${args[0]} (${svc.id}) failed: ${r.out
-              .trim()
-              .split('\n')
-              .slice(-3)
-              .join(' | ')}`,
-            path.join(LOG_DIR, 'gitea.log'),
-            'look at the Gitea log; `down --purge` recreates the repositories',
-          );
-        return r.out;
-      };
-      must(['clone', '--quiet', `${repoUrl}.git`, dir], scratch);
-      const head = git(dir, home, gitea.token, ['log', '-1', '--format=%ce']);
-      if (head.code === 0 && head.out.trim() !== PLATFORM_COMMITTER.email) {
-        say(
-          `  ${gitea.org}/${
-            svc.id
-          }: last changed by ${head.out.trim()}; left as it is`,
-        );
-        continue;
-      }
-      if (head.code !== 0) must(['symbolic-ref', 'HEAD', 'refs/heads/main']);
-      for (const [f, content] of demoFiles(svc, repoUrl)) {
-        mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-        writeFileSync(path.join(dir, f), content);
-      }
-      must(['add', '-A']);
-      if (
-        git(dir, home, gitea.token, ['diff', '--cached', '--quiet']).code === 0
-      )
-        continue;
-      must([
-        'commit',
-        '--quiet',
-        '-m',
-        head.code === 0
-          ? 'Update the demo model server from the platform'
-          : `The demo model server ${svc.id}, seeded by the local platform`,
-      ]);
-      must(['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
-      pushed.push(svc.id);
-    }
+    for (const seed of seeds)
+      if (await pushSeed(admin, gitea, seed, scratch)) pushed.push(seed.name);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  gitea.repositories = services.map(s => `${gitea.org}/${s.id}`);
+  gitea.repositories = seeds.map(seed => `${gitea.org}/${seed.name}`);
   say(
     pushed.length > 0
       ? `demo repositories: pushed ${pushed.join(', ')} to ${gitea.url}/${
