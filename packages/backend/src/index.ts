@@ -20,6 +20,8 @@ backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(import('./permissionPolicy'));
 
 backend.add(import('@backstage/plugin-scaffolder-backend'));
+// publish:gitea, for the model-service template (the platform's git server).
+backend.add(import('@backstage/plugin-scaffolder-backend-module-gitea'));
 // Template steps that build and deploy a model service through ModelOps, as
 // the user who runs the template: modelops:build:trigger and modelops:deploy.
 backend.add(import('@modelops/plugin-scaffolder-backend-module-modelops'));

@@ -1,0 +1,213 @@
+// The model-service software template through the scaffolder's API, signed
+// in as the demo user Ada (team-risk): a dry run renders the skeleton with
+// every ModelOps annotation; a real run publishes the repository to the
+// platform's git server, registers the entity, builds its image with
+// BuildKit and deploys exactly that digest to dev; a run for a team Ada is
+// not in fails at the build with ModelOps' 403, and nothing is built.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import {
+  BACKEND_URL,
+  getJson,
+  postJson,
+  REPO_ROOT,
+  signInWhenCatalogReady,
+} from './support.ts';
+
+const TEMPLATE = path.join(
+  REPO_ROOT,
+  'examples',
+  'templates',
+  'model-service',
+  'template.yaml',
+);
+const suffix = Date.now().toString(36);
+
+const values = (name: string, owner = 'group:default/team-risk') => ({
+  name,
+  description: 'Scores loans: "risk", with a colon and quotes',
+  owner,
+  system: 'system:default/payments-ml',
+  runtime: 'kserve',
+  latencyP95Ms: 300,
+  errorRate: 0.02,
+  driftPsi: 0.25,
+});
+
+interface Task {
+  id: string;
+  status: string;
+}
+
+/** Runs the template as a task and waits for it to end; its status and log. */
+async function runTask(
+  token: string,
+  taskValues: object,
+): Promise<{ task: Task; log: string }> {
+  const created = await postJson(
+    `${BACKEND_URL}/api/scaffolder/v2/tasks`,
+    token,
+    {
+      templateRef: 'template:default/model-service',
+      values: taskValues,
+    },
+  );
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id = created.body.id as string;
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const { body: task } = await getJson(
+      `${BACKEND_URL}/api/scaffolder/v2/tasks/${id}`,
+      token,
+    );
+    if (['completed', 'failed', 'cancelled'].includes(task.status)) {
+      const events = await getJson(
+        `${BACKEND_URL}/api/scaffolder/v2/tasks/${id}/events`,
+        token,
+      );
+      const log = (events.body as any[])
+        .filter(e => e.type === 'log')
+        .map(e => e.body.message)
+        .join('\n');
+      return { task, log };
+    }
+    assert.ok(Date.now() < deadline, `task ${id} is still ${task.status}`);
+    await new Promise(r => setTimeout(r, 2000));
+  }
+}
+
+describe('the model-service template', () => {
+  let token: string;
+  before(async () => {
+    token = await signInWhenCatalogReady();
+    // The template's location is processed with the others, seconds apart.
+    const deadline = Date.now() + 120_000;
+    while (
+      (
+        await getJson(
+          `${BACKEND_URL}/api/catalog/entities/by-name/template/default/model-service`,
+          token,
+        ).catch(() => ({ status: 0 }))
+      ).status !== 200
+    ) {
+      assert.ok(Date.now() < deadline, 'the template reaches the catalog');
+      await new Promise(r => setTimeout(r, 1000));
+    }
+  });
+
+  it('renders the skeleton with every ModelOps annotation, user input quoted (dry run)', async () => {
+    const template = parse(readFileSync(TEMPLATE, 'utf8'));
+    const res = await postJson(
+      `${BACKEND_URL}/api/scaffolder/v2/dry-run`,
+      token,
+      {
+        template,
+        values: values(`dry-${suffix}`),
+        secrets: {},
+        directoryContents: [],
+      },
+    );
+    assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 2000));
+    const files = new Map<string, string>(
+      (res.body.directoryContents as any[]).map(f => [
+        f.path,
+        Buffer.from(f.base64Content, 'base64').toString('utf8'),
+      ]),
+    );
+    for (const f of [
+      'Dockerfile',
+      'package.json',
+      'src/server.ts',
+      'README.md',
+    ])
+      assert.ok(files.has(f), `${f} is rendered`);
+    assert.ok(
+      [...files.keys()].some(f => f.startsWith('tests/')),
+      'the model server tests come along',
+    );
+    assert.match(
+      files.get('Dockerfile')!,
+      new RegExp(`^ARG MODEL_NAME=dry-${suffix}$`, 'm'),
+    );
+    const entity = parse(files.get('catalog-info.yaml')!);
+    assert.equal(entity.metadata.name, `dry-${suffix}`);
+    assert.equal(
+      entity.metadata.description,
+      'Scores loans: "risk", with a colon and quotes',
+    );
+    assert.deepEqual(entity.metadata.annotations, {
+      'backstage.io/kubernetes-id': `dry-${suffix}`,
+      'backstage.io/kubernetes-namespace': 'models',
+      'backstage.io/source-location': `url:http://127.0.0.1:13000/modelops-demo/dry-${suffix}/src/branch/main/`,
+      'modelops/image': `registry.modelops.local/team-risk/dry-${suffix}`,
+      'modelops/manifests': 'builtin:deployment',
+      'modelops/runtime': 'kserve',
+      'modelops/slo': 'latency-p95-ms=300,error-rate=0.02,drift-psi=0.25',
+    });
+    assert.deepEqual(entity.spec, {
+      type: 'model-service',
+      lifecycle: 'experimental',
+      owner: 'group:default/team-risk',
+      system: 'system:default/payments-ml',
+    });
+  });
+
+  it('refuses a name that is not a DNS label before the task starts', async () => {
+    const res = await postJson(
+      `${BACKEND_URL}/api/scaffolder/v2/tasks`,
+      token,
+      {
+        templateRef: 'template:default/model-service',
+        values: values('Bad_Name'),
+      },
+    );
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+  });
+
+  it('publishes, registers, builds and deploys a new service that runs its built digest in dev', async () => {
+    const name = `loan-scorer-${suffix}`;
+    const { task, log } = await runTask(token, values(name));
+    assert.equal(task.status, 'completed', log.slice(-3000));
+    const entityRef = `component:default/${name}`;
+    const builds = await getJson(
+      `${BACKEND_URL}/api/modelops/builds?entityRef=${entityRef}`,
+      token,
+    );
+    assert.equal(builds.body.items.length, 1);
+    const build = builds.body.items[0];
+    assert.equal(build.status, 'succeeded');
+    assert.match(build.source.url, new RegExp(`/modelops-demo/${name}\\.git$`));
+    const status = await getJson(
+      `${BACKEND_URL}/api/modelops/deployments/status?entityRef=${entityRef}`,
+      token,
+    );
+    const dev = status.body.environments.find(
+      (e: any) => e.environment === 'dev',
+    );
+    assert.equal(dev.phase, 'Available');
+    assert.equal(dev.image, `${build.image}@${build.digest}`);
+    const history = await getJson(
+      `${BACKEND_URL}/api/modelops/deployments?entityRef=${entityRef}`,
+      token,
+    );
+    assert.equal(history.body.items[0].buildId, build.id);
+  });
+
+  it("fails at the build with ModelOps' 403 for a team the user is not in, and builds nothing", async () => {
+    const name = `growth-model-${suffix}`;
+    const { task, log } = await runTask(
+      token,
+      values(name, 'group:default/team-growth'),
+    );
+    assert.equal(task.status, 'failed');
+    assert.match(log, /failed with 403: .*modelops\.build\.create/);
+    const builds = await getJson(
+      `${BACKEND_URL}/api/modelops/builds?entityRef=component:default/${name}`,
+      token,
+    );
+    assert.deepEqual(builds.body.items, []);
+  });
+});
