@@ -1,40 +1,25 @@
-import { mockServices } from '@backstage/backend-test-utils';
 import { ActionContext } from '@backstage/plugin-scaffolder-node';
-import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
-import { JsonValue } from '@backstage/types';
+import { JsonObject, JsonValue } from '@backstage/types';
 import {
   aBuild,
   forbidden,
   notFound,
   stubModelOps,
 } from '../__testUtils__/stubModelOps';
+import { stepContext } from '../__testUtils__/actionContext';
+import { ModelOpsTriggerBuildInput } from './build';
 import { createModelOpsTriggerBuildAction } from './templateActions';
 
-type Input = {
-  entityRef: string;
-  ref?: string;
-  deployTo?: string;
-  buildArgs?: Record<string, string>;
-  wait?: boolean;
-  timeoutMinutes?: number;
-};
+/** The step's input as the scaffolder hands it over (a JSON object). */
+type Input = ModelOpsTriggerBuildInput & JsonObject;
 
 describe('modelops:build:trigger (ModelOps service stubbed; the HTTP API is tested against real servers elsewhere)', () => {
   const entityRef = 'component:default/fraud-detector';
 
-  function contextFor(input: Input, extra: Partial<ActionContext<Input>> = {}) {
-    const logger = mockServices.logger.mock();
-    const ctx = {
-      ...createMockActionContext<Input>({
-        input,
-        task: { id: 'task-1' },
-        logger,
-      }),
-      step: { id: 'build', name: 'Build the image' },
-      ...extra,
-    };
-    return { ctx, logger };
-  }
+  const contextFor = (
+    input: Input,
+    extra: Partial<ActionContext<Input>> = {},
+  ) => stepContext({ id: 'build', name: 'Build the image' }, input, extra);
 
   function sequence<T>(...values: T[]) {
     let i = 0;

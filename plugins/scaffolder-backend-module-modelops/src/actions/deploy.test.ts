@@ -1,6 +1,5 @@
-import { mockServices } from '@backstage/backend-test-utils';
 import { ActionContext } from '@backstage/plugin-scaffolder-node';
-import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { JsonObject } from '@backstage/types';
 import { DeploymentStatusResponse } from '@modelops/plugin-modelops-common';
 import {
   aDeployResponse,
@@ -8,35 +7,21 @@ import {
   forbidden,
   stubModelOps,
 } from '../__testUtils__/stubModelOps';
+import { stepContext } from '../__testUtils__/actionContext';
+import { ModelOpsDeployInput } from './deploy';
 import { createModelOpsDeployAction } from './templateActions';
 
-type Input = {
-  entityRef: string;
-  environment: string;
-  image?: string;
-  buildId?: string;
-  wait?: boolean;
-  timeoutMinutes?: number;
-  dryRun?: boolean;
-};
+/** The step's input as the scaffolder hands it over (a JSON object). */
+type Input = ModelOpsDeployInput & JsonObject;
 
 describe('modelops:deploy (ModelOps service stubbed; the HTTP API is tested against real servers elsewhere)', () => {
   const entityRef = 'component:default/fraud-detector';
   const image = 'registry.example.com/models/fraud-detector:1.4.0';
 
-  function contextFor(input: Input, extra: Partial<ActionContext<Input>> = {}) {
-    const logger = mockServices.logger.mock();
-    const ctx = {
-      ...createMockActionContext<Input>({
-        input,
-        task: { id: 'task-1' },
-        logger,
-      }),
-      step: { id: 'deploy', name: 'Deploy' },
-      ...extra,
-    };
-    return { ctx, logger };
-  }
+  const contextFor = (
+    input: Input,
+    extra: Partial<ActionContext<Input>> = {},
+  ) => stepContext({ id: 'deploy', name: 'Deploy' }, input, extra);
 
   function statuses(
     ...environments: Array<Parameters<typeof anEnvironmentStatus>[0]>
