@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchPortalBrowser, openSignedIn } from './browser.ts';
 import {
-  APP_URL,
   BACKEND_URL,
   freezePrometheus,
   getJson,
@@ -14,8 +13,6 @@ import {
   signInWhenCatalogReady,
 } from './support.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 describe('the portal in a real browser, signed in as the demo user', () => {
   let browser: Browser;
   let page: Page;
@@ -23,38 +20,15 @@ describe('the portal in a real browser, signed in as the demo user', () => {
   let deployedTag = '0.1.1';
 
   before(async () => {
-    mkdirSync(RESULTS_DIR, { recursive: true });
     await signInWhenCatalogReady();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-    page.setDefaultTimeout(60_000);
+    ({ browser, page } = await launchPortalBrowser());
   });
 
   after(async () => {
     await browser?.close();
   });
 
-  async function open(pathname: string) {
-    await page.goto(`${APP_URL}${pathname}`);
-    // Guest sign-in: the sign-in page signs in automatically once a session
-    // exists; the first visit may need the "Enter" button.
-    const enter = page.getByRole('button', { name: 'Enter' });
-    const signedIn = page.getByRole('link', { name: 'Model health' });
-    await Promise.race([enter.waitFor(), signedIn.waitFor()]);
-    if (await enter.isVisible()) await enter.click();
-  }
+  const open = (pathname: string) => openSignedIn(page, pathname);
 
   it("shows the service's health from Prometheus on its overview, linking to the Monitoring tab", async () => {
     await open('/catalog/default/component/fraud-detector');
