@@ -5,15 +5,20 @@
 // BuildKit and deploys exactly that digest to dev; a run for a team Ada is
 // not in fails at the build with ModelOps' 403, and nothing is built.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { kubectl, requireUp } from '../platform/tests/helpers.ts';
+import { launchPortalBrowser, openSignedIn } from './browser.ts';
 import {
   BACKEND_URL,
   getJson,
   postJson,
   REPO_ROOT,
+  RESULTS_DIR,
   signInWhenCatalogReady,
 } from './support.ts';
 
@@ -81,6 +86,21 @@ async function runTask(
 
 describe('the model-service template', () => {
   let token: string;
+  /** The services the runs deployed to dev, removed afterwards so the node keeps room for the next suites. */
+  const deployed: string[] = [];
+  after(() => {
+    const dev = requireUp().clusters.find(c => c.name === 'dev')!.kubeconfig;
+    for (const name of deployed)
+      kubectl(dev, [
+        '-n',
+        'models',
+        'delete',
+        'deployments,services,horizontalpodautoscalers',
+        '-l',
+        `backstage.io/kubernetes-id=${name}`,
+        '--wait=false',
+      ]);
+  });
   before(async () => {
     token = await signInWhenCatalogReady();
     // The template's location is processed with the others, seconds apart.
@@ -169,6 +189,7 @@ describe('the model-service template', () => {
 
   it('publishes, registers, builds and deploys a new service that runs its built digest in dev', async () => {
     const name = `loan-scorer-${suffix}`;
+    deployed.push(name);
     const { task, log } = await runTask(token, values(name));
     assert.equal(task.status, 'completed', log.slice(-3000));
     const entityRef = `component:default/${name}`;
@@ -194,6 +215,118 @@ describe('the model-service template', () => {
       token,
     );
     assert.equal(history.body.items[0].buildId, build.id);
+
+    // Its pods are scraped: the Monitoring tab's replicas chart has them.
+    const deadline = Date.now() + 240_000;
+    for (;;) {
+      const end = new Date();
+      const start = new Date(end.getTime() - 5 * 60_000);
+      const metrics = await getJson(
+        `${BACKEND_URL}/api/modelops/metrics?entityRef=${entityRef}&environment=dev&start=${start.toISOString()}&end=${end.toISOString()}`,
+        token,
+      );
+      const replicas = metrics.body.signals?.find(
+        (s: any) => s.signal === 'replicas',
+      );
+      const up = replicas?.series?.some((x: any) =>
+        x.points.some((p: [number, number]) => p[1] >= 1),
+      );
+      if (up) break;
+      assert.ok(
+        Date.now() < deadline,
+        `Prometheus scrapes ${name}: ${JSON.stringify(replicas)}`,
+      );
+      await new Promise(r => setTimeout(r, 5000));
+    }
+
+    // The repository is a working service on its own: its tests pass.
+    const dir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+    try {
+      const clone = spawnSync(
+        'git',
+        ['clone', '--quiet', `${build.source.url}`, dir],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      assert.equal(clone.status, 0, clone.stderr);
+      // `npm test`, with the TAP reporter to read its summary.
+      // Its own run, not a subtest of this one (node --test marks children).
+      const { NODE_TEST_CONTEXT: _parent, ...env } = process.env;
+      const tests = spawnSync('npm', ['test', '--', '--test-reporter=tap'], {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      assert.equal(tests.status, 0, `${tests.stdout}\n${tests.stderr}`);
+      assert.match(tests.stdout, /^# pass [1-9]\d*$/m);
+      assert.match(tests.stdout, /^# fail 0$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('creates a service from the Create page, follows the task and lands on its Model deployment tab', async () => {
+    const name = `ui-model-${suffix}`;
+    deployed.push(name);
+    const { browser, page } = await launchPortalBrowser();
+    try {
+      await openSignedIn(page, '/create');
+      // The portal lists one template: this one.
+      await page
+        .getByRole('button', { name: /choose/i })
+        .first()
+        .click();
+      await page.locator('#root_name').fill(name);
+      await page.locator('#root_description').fill('Made in the browser');
+      const owner = page.locator('#root_owner');
+      await owner.click();
+      await owner.fill('team-risk');
+      await page
+        .getByRole('option', { name: /team-risk/ })
+        .first()
+        .click();
+      await page.getByRole('button', { name: 'Next' }).click();
+      // Runtime and SLOs keep their defaults.
+      await page.getByRole('button', { name: 'Review' }).click();
+      await page.screenshot({
+        path: path.join(RESULTS_DIR, 'template-review.png'),
+        fullPage: true,
+      });
+      await page.getByRole('button', { name: 'Create' }).click();
+      // The task page follows the steps; its output links open the entity.
+      const link = page.getByRole('link', { name: 'Model deployment' });
+      await link.waitFor({ timeout: 600_000 });
+      await page.screenshot({
+        path: path.join(RESULTS_DIR, 'template-task.png'),
+        fullPage: true,
+      });
+      await link.click();
+      await page.waitForURL(
+        new RegExp(`/catalog/default/component/${name}/model-deployment$`),
+      );
+      const dev = page.getByRole('region', { name: 'dev environment' });
+      await dev.getByText('Available').waitFor({ timeout: 120_000 });
+      await page.screenshot({
+        path: path.join(RESULTS_DIR, 'template-entity.png'),
+        fullPage: true,
+      });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('stops at the owner check for an owner that does not exist, and creates no repository', async () => {
+    const name = `orphan-model-${suffix}`;
+    const { task, log } = await runTask(
+      token,
+      values(name, 'group:default/no-such-team'),
+    );
+    assert.equal(task.status, 'failed');
+    assert.match(log, /group:default\/no-such-team/);
+    const repo = await fetch(
+      `http://127.0.0.1:13000/api/v1/repos/modelops-demo/${name}`,
+    );
+    assert.equal(repo.status, 404);
   });
 
   it("fails at the build with ModelOps' 403 for a team the user is not in, and builds nothing", async () => {
