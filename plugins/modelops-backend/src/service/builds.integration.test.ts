@@ -346,20 +346,11 @@ describeIfGit('a real build: BuildKit in a Job on the dev node', () => {
           mockServices.rootConfig.factory({ data: platform }),
           catalogServiceMock.factory({
             entities: [
-              {
-                ...service(built, { 'modelops/image': repository }),
-                metadata: {
-                  name: built,
-                  namespace: 'default',
-                  annotations: {
-                    'backstage.io/kubernetes-id': built,
-                    'backstage.io/kubernetes-namespace': 'models',
-                    'backstage.io/source-location': `url:${git}/modelops-demo/fraud-detector/src/branch/main/`,
-                    'modelops/image': repository,
-                    'modelops/runtime': 'kserve',
-                  },
-                },
-              },
+              service(built, {
+                'backstage.io/source-location': `url:${git}/modelops-demo/fraud-detector/src/branch/main/`,
+                'modelops/image': repository,
+                'modelops/runtime': 'kserve',
+              }),
             ],
           }),
         ],
@@ -483,26 +474,12 @@ describeIfGit(
     const brokenBranch = `${broken}-dockerfile`;
     const DEMO_REPO = 'modelops-demo/fraud-detector';
 
-    const entity = (name: string): Entity => ({
-      apiVersion: 'backstage.io/v1alpha1',
-      kind: 'Component',
-      metadata: {
-        name,
-        namespace: 'default',
-        annotations: {
-          'backstage.io/kubernetes-id': name,
-          'backstage.io/kubernetes-namespace': 'models',
-          'backstage.io/source-location': `url:${git}/${DEMO_REPO}/src/branch/main/`,
-          'modelops/image': `registry.modelops.local/it/${name}`,
-          'modelops/runtime': 'kserve',
-        },
-      },
-      spec: {
-        type: 'model-service',
-        owner: 'group:default/team-it',
-        lifecycle: 'experimental',
-      },
-    });
+    const entity = (name: string): Entity =>
+      service(name, {
+        'backstage.io/source-location': `url:${git}/${DEMO_REPO}/src/branch/main/`,
+        'modelops/image': `registry.modelops.local/it/${name}`,
+        'modelops/runtime': 'kserve',
+      });
 
     /** A backend of the platform's config on `knex`: a restart is another one on the same database. */
     async function realBackend(knex: Knex) {
