@@ -3,7 +3,9 @@
 // every ModelOps annotation; a real run publishes the repository to the
 // platform's git server, registers the entity, builds its image with
 // BuildKit and deploys exactly that digest to dev; a run for a team Ada is
-// not in fails at the build with ModelOps' 403, and nothing is built.
+// not in fails at the build with ModelOps' 403, and nothing is built; an
+// environment ModelOps does not have is refused by the form and, before
+// anything is created, by the task.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -40,6 +42,7 @@ const values = (name: string, owner = 'group:default/team-risk') => ({
   latencyP95Ms: 300,
   errorRate: 0.02,
   driftPsi: 0.25,
+  environments: ['dev'],
 });
 
 interface Task {
@@ -187,6 +190,23 @@ describe('the model-service template', () => {
     assert.equal(res.status, 400, JSON.stringify(res.body));
   });
 
+  it('refuses an environment that is not configured on the server, before anything is created', async () => {
+    const name = `qa-model-${suffix}`;
+    const { task, log } = await runTask(token, {
+      ...values(name),
+      environments: ['dev', 'qa'],
+    });
+    assert.equal(task.status, 'failed');
+    assert.match(
+      log,
+      /"qa" is not a configured ModelOps environment; configured: dev, prod/,
+    );
+    const repo = await fetch(
+      `http://127.0.0.1:13000/api/v1/repos/modelops-demo/${name}`,
+    );
+    assert.equal(repo.status, 404);
+  });
+
   it('publishes, registers, builds and deploys a new service that runs its built digest in dev', async () => {
     const name = `loan-scorer-${suffix}`;
     deployed.push(name);
@@ -287,6 +307,15 @@ describe('the model-service template', () => {
         .click();
       await page.getByRole('button', { name: 'Next' }).click();
       // Runtime and SLOs keep their defaults.
+      await page.getByRole('button', { name: 'Next' }).click();
+      // The environments come from ModelOps: dev is chosen, prod offered.
+      await page
+        .getByRole('checkbox', { name: 'prod' })
+        .waitFor({ timeout: 30_000 });
+      assert.ok(await page.getByRole('checkbox', { name: 'dev' }).isChecked());
+      assert.ok(
+        !(await page.getByRole('checkbox', { name: 'prod' }).isChecked()),
+      );
       await page.getByRole('button', { name: 'Review' }).click();
       await page.screenshot({
         path: path.join(RESULTS_DIR, 'template-review.png'),
@@ -310,6 +339,45 @@ describe('the model-service template', () => {
         path: path.join(RESULTS_DIR, 'template-entity.png'),
         fullPage: true,
       });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('refuses in the form an environment ModelOps does not have, before the task starts', async () => {
+    const { browser, page } = await launchPortalBrowser();
+    try {
+      // A link that fills the form, as a wiki page might carry.
+      const formData = JSON.stringify({
+        name: `linked-model-${suffix}`,
+        description: 'From a link',
+        owner: 'group:default/team-risk',
+        environments: ['dev', 'qa'],
+      });
+      await openSignedIn(
+        page,
+        `/create/templates/default/model-service?formData=${encodeURIComponent(
+          formData,
+        )}`,
+      );
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('button', { name: 'Next' }).click();
+      await page.getByRole('button', { name: 'Review' }).click();
+      await page
+        .getByText('"qa" is not a configured ModelOps environment', {
+          exact: false,
+        })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      await page.screenshot({
+        path: path.join(RESULTS_DIR, 'template-environment-refused.png'),
+        fullPage: true,
+      });
+      assert.equal(
+        await page.getByRole('button', { name: 'Create' }).count(),
+        0,
+        'the form does not reach its review step',
+      );
     } finally {
       await browser.close();
     }

@@ -14,9 +14,13 @@ import { catalogEntityCreatePermission } from '@backstage/plugin-catalog-common/
 import { CatalogGraphPage } from '@backstage/plugin-catalog-graph';
 import { RequirePermission } from '@backstage/plugin-permission-react';
 import { ScaffolderPage, scaffolderPlugin } from '@backstage/plugin-scaffolder';
+import { ScaffolderFieldExtensions } from '@backstage/plugin-scaffolder-react';
 import { UserSettingsPage } from '@backstage/plugin-user-settings';
 import { orgPlugin } from '@backstage/plugin-org';
-import { ModelHealthOverviewPage } from '@modelops/plugin-modelops';
+import {
+  ModelHealthOverviewPage,
+  ModelOpsEnvironmentPickerFieldExtension,
+} from '@modelops/plugin-modelops';
 import { Navigate, Route } from 'react-router-dom';
 import { apis } from './apis';
 import { entityPage } from './components/catalog/EntityPage';
@@ -56,7 +60,11 @@ const routes = (
       path="/create"
       element={
         <RequirePermission permission={catalogEntityCreatePermission}>
-          <ScaffolderPage />
+          <ScaffolderPage>
+            <ScaffolderFieldExtensions>
+              <ModelOpsEnvironmentPickerFieldExtension />
+            </ScaffolderFieldExtensions>
+          </ScaffolderPage>
         </RequirePermission>
       }
     />

@@ -63,6 +63,8 @@ export type {
   BuildLogs,
   BuildSource,
   BuildStatus,
+  ConfiguredEnvironment,
+  ConfiguredEnvironmentsResponse,
   ContractProblem,
   DeployMarker,
   DeploymentAction,

@@ -11,6 +11,8 @@ export type {
   BuildLogs,
   BuildSource,
   BuildStatus,
+  ConfiguredEnvironment,
+  ConfiguredEnvironmentsResponse,
   ContractProblem,
   DeployMarker,
   DeploymentAction,

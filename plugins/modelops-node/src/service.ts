@@ -41,6 +41,10 @@ class DefaultModelOpsService implements ModelOpsService {
   getEnvironments: ModelOpsService['getEnvironments'] = async (req, opts) =>
     this.api.getEnvironments(req, await this.tokenFor(opts));
 
+  getConfiguredEnvironments: ModelOpsService['getConfiguredEnvironments'] =
+    async (req, opts) =>
+      this.api.getConfiguredEnvironments(req, await this.tokenFor(opts));
+
   deploy: ModelOpsService['deploy'] = async (req, opts) =>
     this.api.deploy(req, await this.tokenFor(opts));
 

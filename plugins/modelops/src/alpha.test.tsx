@@ -13,6 +13,7 @@ import {
   EntityCardBlueprint,
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
+import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 import { createTestEntityPage } from '@backstage/plugin-catalog-react/testUtils';
 import { ModelOpsClient } from '@modelops/plugin-modelops-common';
 import { screen } from '@testing-library/react';
@@ -98,6 +99,15 @@ describe('modelops alpha plugin (new frontend system)', () => {
     const tester = createExtensionTester(plugin.getExtension('page:modelops'));
     expect(tester.get(coreExtensionData.routePath)).toBe('/model-health');
     expect(tester.get(coreExtensionData.title)).toBe('Model health');
+  });
+
+  it('provides the ModelOpsEnvironmentPicker template form field', async () => {
+    const loader = createExtensionTester(
+      plugin.getExtension('scaffolder-form-field:modelops/environment-picker'),
+    ).get(FormFieldBlueprint.dataRefs.formFieldLoader);
+    expect(await loader()).toMatchObject({
+      name: 'ModelOpsEnvironmentPicker',
+    });
   });
 
   it('registers an API factory that builds the ModelOps client', () => {

@@ -18,6 +18,7 @@ import {
   EntityCardBlueprint,
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
+import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
 import {
   ModelOpsClient,
   isModelService,
@@ -84,6 +85,17 @@ const modelHealthPage = PageBlueprint.make({
   },
 });
 
+/** The `ModelOpsEnvironmentPicker` field of software template forms. */
+const environmentPickerField = FormFieldBlueprint.make({
+  name: 'environment-picker',
+  params: {
+    field: () =>
+      import('./components/EnvironmentPicker/formField').then(
+        m => m.environmentPickerFormField,
+      ),
+  },
+});
+
 /**
  * The ModelOps plugin for the new frontend system.
  * @alpha
@@ -97,5 +109,6 @@ export default createFrontendPlugin({
     modelMonitoringContent,
     modelHealthCard,
     modelHealthPage,
+    environmentPickerField,
   ],
 });

@@ -11,6 +11,7 @@ export {
   EntityModelHealthCard,
   EntityModelMonitoringContent,
   ModelHealthOverviewPage,
+  ModelOpsEnvironmentPickerFieldExtension,
 } from './plugin';
 export { modelOpsApiRef } from './api';
 export type { EntityModelDeploymentContentProps } from './components/EntityModelDeploymentContent/EntityModelDeploymentContent';

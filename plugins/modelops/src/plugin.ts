@@ -6,9 +6,18 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
+import {
+  FieldExtensionComponent,
+  createScaffolderFieldExtension,
+} from '@backstage/plugin-scaffolder-react';
 import { ModelOpsClient } from '@modelops/plugin-modelops-common';
 import { modelOpsApiRef } from './api';
 import { deploymentRouteRef, monitoringRouteRef, rootRouteRef } from './routes';
+import {
+  ENVIRONMENT_PICKER_FIELD,
+  EnvironmentPicker,
+  environmentPickerValidation,
+} from './components/EnvironmentPicker';
 import type { EntityModelDeploymentContentProps } from './components/EntityModelDeploymentContent/EntityModelDeploymentContent';
 
 /**
@@ -89,6 +98,28 @@ export const EntityModelHealthCard: () => JSX.Element = modelOpsPlugin.provide(
         import('./components/EntityModelHealthCard').then(
           m => m.EntityModelHealthCard,
         ),
+    },
+  }),
+);
+
+/**
+ * A software template form field that chooses ModelOps environments
+ * (`ui:field: ModelOpsEnvironmentPicker` on an array of strings): it offers
+ * the environments configured in the backend and refuses, before the task
+ * starts, any that is not configured. Add it to the scaffolder page inside
+ * `<ScaffolderFieldExtensions>`.
+ * @public
+ */
+export const ModelOpsEnvironmentPickerFieldExtension: FieldExtensionComponent<
+  string[],
+  {}
+> = modelOpsPlugin.provide(
+  createScaffolderFieldExtension({
+    name: ENVIRONMENT_PICKER_FIELD,
+    component: EnvironmentPicker,
+    validation: environmentPickerValidation,
+    schema: {
+      returnValue: { type: 'array', items: { type: 'string' } },
     },
   }),
 );

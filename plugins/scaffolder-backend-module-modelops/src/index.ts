@@ -1,12 +1,14 @@
 /**
  * Scaffolder actions that build and deploy a model service through ModelOps,
  * as the user who runs the template: `modelops:build:trigger` and
- * `modelops:deploy`, also offered to agents through the actions registry.
+ * `modelops:deploy`, also offered to agents through the actions registry,
+ * and `modelops:environments:check` for a template's chosen environments.
  *
  * @packageDocumentation
  */
 export { scaffolderModuleModelOps as default } from './module';
 export {
+  createModelOpsCheckEnvironmentsAction,
   createModelOpsDeployAction,
   createModelOpsTriggerBuildAction,
 } from './actions/templateActions';
@@ -19,3 +21,7 @@ export type {
   ModelOpsDeployInput,
   ModelOpsDeployOutput,
 } from './actions/deploy';
+export type {
+  ModelOpsCheckEnvironmentsInput,
+  ModelOpsCheckEnvironmentsOutput,
+} from './actions/environments';

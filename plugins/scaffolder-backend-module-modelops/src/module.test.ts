@@ -50,11 +50,12 @@ describe('scaffolderModuleModelOps (ModelOps service stubbed; the HTTP API is te
     return { added, registry, backend };
   }
 
-  it('adds both actions to the scaffolder, with input and output schemas', async () => {
+  it('adds its actions to the scaffolder, with input and output schemas', async () => {
     const { added, backend } = await start(stubModelOps());
     expect(added.map(a => a.id)).toEqual([
       'modelops:build:trigger',
       'modelops:deploy',
+      'modelops:environments:check',
     ]);
     for (const action of added) {
       expect(action.examples?.length).toBeGreaterThan(0);
@@ -71,6 +72,10 @@ describe('scaffolderModuleModelOps (ModelOps service stubbed; the HTTP API is te
     });
     expect(added[1].schema?.input).toMatchObject({
       required: ['entityRef', 'environment'],
+    });
+    expect(added[2].schema?.input).toMatchObject({
+      required: ['environments'],
+      properties: { environments: { type: 'array', minItems: 1 } },
     });
     await backend.stop();
   });

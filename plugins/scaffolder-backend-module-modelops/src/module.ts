@@ -4,13 +4,14 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import { modelOpsServiceRef } from '@modelops/plugin-modelops-node';
 import { registerModelOpsActions } from './actions/registryActions';
 import {
+  createModelOpsCheckEnvironmentsAction,
   createModelOpsDeployAction,
   createModelOpsTriggerBuildAction,
 } from './actions/templateActions';
 
 /**
- * Adds the `modelops:build:trigger` and `modelops:deploy` actions to the
- * scaffolder, and the same two operations to the actions registry
+ * Adds the `modelops:build:trigger`, `modelops:deploy` and
+ * `modelops:environments:check` actions to the scaffolder, and the same two operations to the actions registry
  * (`scaffolder:modelops-trigger-build`, `scaffolder:modelops-deploy`). Every
  * call to ModelOps is made as the user (or agent) who runs them.
  * @public
@@ -29,6 +30,7 @@ export const scaffolderModuleModelOps = createBackendModule({
         scaffolder.addActions(
           createModelOpsTriggerBuildAction({ modelOps }),
           createModelOpsDeployAction({ modelOps }),
+          createModelOpsCheckEnvironmentsAction({ modelOps }),
         );
         registerModelOpsActions(actionsRegistry, { modelOps });
       },

@@ -8,6 +8,7 @@ import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
+  ConfiguredEnvironmentsResponse,
   DeploymentHistoryPage,
   DeploymentStatusResponse,
   DeployRequest,
@@ -47,6 +48,15 @@ export class AuthorizedDeploymentService {
   }): Promise<EntityEnvironmentsResponse> {
     const target = await this.load(options.entityRef, options.credentials);
     return this.options.environments.resolve({ target });
+  }
+
+  /**
+   * The configured environments, for any signed-in caller: their names,
+   * clusters and default namespaces are what a deploy form offers anyway,
+   * and no entity is involved to check a permission against.
+   */
+  configuredEnvironments(): ConfiguredEnvironmentsResponse {
+    return { items: this.options.environments.configured() };
   }
 
   async status(options: {

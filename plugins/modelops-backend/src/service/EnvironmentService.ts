@@ -1,5 +1,6 @@
 import { InputError } from '@backstage/errors';
 import {
+  ConfiguredEnvironment,
   EntityEnvironmentsResponse,
   ModelOpsEnvironment,
 } from '@modelops/plugin-modelops-common';
@@ -19,6 +20,40 @@ export class EnvironmentService {
   /** Names of the configured environments, in configuration order. */
   environmentNames(): string[] {
     return Object.keys(this.options.config.environments);
+  }
+
+  /**
+   * The configured environments before any entity's annotations apply, each
+   * with its default namespace and an error when its cluster is unknown.
+   */
+  configured(): ConfiguredEnvironment[] {
+    return Object.entries(this.options.config.environments).map(
+      ([name, env]) => {
+        const error = this.clusterError(name, env.cluster);
+        return {
+          name,
+          cluster: env.cluster,
+          namespace: env.namespace,
+          ...(error ? { error } : {}),
+        };
+      },
+    );
+  }
+
+  private clusterError(
+    environment: string,
+    cluster: string,
+  ): ModelOpsEnvironment['error'] {
+    const { clusters } = this.options;
+    if (!clusters.complete || clusters.names.has(cluster)) return undefined;
+    return {
+      reason: 'ClusterNotConfigured',
+      message: `Environment "${environment}" uses cluster "${cluster}", which is not configured in kubernetes.clusterLocatorMethods${
+        clusters.names.size
+          ? ` (configured: ${[...clusters.names].join(', ')})`
+          : ''
+      }`,
+    };
   }
 
   /**
@@ -49,7 +84,6 @@ export class EnvironmentService {
 
   resolve(options: { target: ModelServiceTarget }): EntityEnvironmentsResponse {
     const { ref, contract } = options.target;
-    const { clusters } = this.options;
     const environments = Object.entries(this.options.config.environments).map(
       ([name, env]): ModelOpsEnvironment => {
         const namespaceValid = !contract.problems.some(
@@ -82,17 +116,9 @@ export class EnvironmentService {
               ', ',
             )}); a platform engineer can add it to modelops.environments.${name}.allowedNamespaces`,
           };
-        } else if (clusters.complete && !clusters.names.has(env.cluster)) {
-          resolved.error = {
-            reason: 'ClusterNotConfigured',
-            message: `Environment "${name}" uses cluster "${
-              env.cluster
-            }", which is not configured in kubernetes.clusterLocatorMethods${
-              clusters.names.size
-                ? ` (configured: ${[...clusters.names].join(', ')})`
-                : ''
-            }`,
-          };
+        } else {
+          const error = this.clusterError(name, env.cluster);
+          if (error) resolved.error = error;
         }
         return resolved;
       },

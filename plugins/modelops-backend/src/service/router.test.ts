@@ -207,6 +207,25 @@ describe('other deployment routes', () => {
     expect(res.body.error.message).toContain(message);
   });
 
+  it('lists the configured environments without an entity, even to a caller denied every permission', async () => {
+    const server = await start({ deny: true });
+    const res = await request(server).get(
+      '/api/modelops/environments/configured',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      items: [{ name: 'dev', cluster: 'dev', namespace: 'models' }],
+    });
+  });
+
+  it('refuses the configured environments to an unauthenticated caller', async () => {
+    const server = await start();
+    const res = await request(server)
+      .get('/api/modelops/environments/configured')
+      .set('authorization', 'Bearer mock-none-token');
+    expect(res.status).toBe(401);
+  });
+
   it('reports an unreachable cluster as data in the status', async () => {
     const server = await start();
     const res = await request(server)

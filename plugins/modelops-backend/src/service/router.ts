@@ -73,6 +73,11 @@ export async function createRouter(
     );
   });
 
+  router.get('/environments/configured', async (req, res) => {
+    await credentialsOf(req);
+    res.json(deployments.configuredEnvironments());
+  });
+
   router.get('/deployments/status', async (req, res) => {
     res.json(
       await deployments.status({

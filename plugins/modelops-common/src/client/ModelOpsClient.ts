@@ -5,6 +5,7 @@ import {
   BuildList,
   BuildLogs,
   TriggerBuildRequest,
+  ConfiguredEnvironmentsResponse,
   DeploymentHistoryPage,
   DeploymentStatusResponse,
   DeployRequest,
@@ -55,6 +56,15 @@ export interface ModelOpsApi {
     request: { entityRef: string },
     options?: ModelOpsRequestOptions,
   ): Promise<EntityEnvironmentsResponse>;
+  /**
+   * The environments configured for every model service, before any
+   * entity's annotations apply: for choosing environments before the entity
+   * exists, as a template form does.
+   */
+  getConfiguredEnvironments(
+    request?: Record<string, never>,
+    options?: ModelOpsRequestOptions,
+  ): Promise<ConfiguredEnvironmentsResponse>;
   /** Deploys (or, with `dryRun`, previews) a model service to an environment. */
   deploy(
     request: DeployRequest,
@@ -162,6 +172,13 @@ export class ModelOpsClient implements ModelOpsApi {
     options?: ModelOpsRequestOptions,
   ): Promise<EntityEnvironmentsResponse> {
     return ok(await this.api.getEnvironments({ query: request }, options));
+  }
+
+  async getConfiguredEnvironments(
+    _request?: Record<string, never>,
+    options?: ModelOpsRequestOptions,
+  ): Promise<ConfiguredEnvironmentsResponse> {
+    return ok(await this.api.getConfiguredEnvironments({}, options));
   }
 
   async deploy(

@@ -18,6 +18,7 @@ export function stubModelOps(
 ): StubModelOps {
   const methods: Array<keyof ModelOpsService> = [
     'getEnvironments',
+    'getConfiguredEnvironments',
     'deploy',
     'rollback',
     'getDeployments',

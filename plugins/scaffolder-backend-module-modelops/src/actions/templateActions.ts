@@ -14,6 +14,13 @@ import {
 } from './build';
 import { ModelOpsActionsOptions, OperationContext } from './common';
 import {
+  ModelOpsCheckEnvironmentsInput,
+  ModelOpsCheckEnvironmentsOutput,
+  checkEnvironments,
+  checkEnvironmentsInputSchema,
+  checkEnvironmentsOutputSchema,
+} from './environments';
+import {
   ModelOpsDeployInput,
   ModelOpsDeployOutput,
   deployInputSchema,
@@ -25,6 +32,8 @@ import {
 export const TRIGGER_BUILD_ACTION_ID = 'modelops:build:trigger';
 /** The id of the deploy action in templates. */
 export const DEPLOY_ACTION_ID = 'modelops:deploy';
+/** The id of the environments check in templates. */
+export const CHECK_ENVIRONMENTS_ACTION_ID = 'modelops:environments:check';
 
 type AnyActionContext = ActionContext<any, any>;
 
@@ -175,6 +184,52 @@ export function createModelOpsDeployAction(
     },
     async handler(ctx) {
       const output = await deployModel(
+        options,
+        ctx.input,
+        await operationContextOf(ctx),
+      );
+      setOutputs(ctx, output);
+    },
+  });
+}
+
+/**
+ * The `modelops:environments:check` template action: fails the task before
+ * it creates anything when a chosen environment is not configured in
+ * ModelOps, the server-side twin of the ModelOpsEnvironmentPicker field's
+ * check.
+ * @public
+ */
+export function createModelOpsCheckEnvironmentsAction(
+  options: ModelOpsActionsOptions,
+): TemplateAction<
+  ModelOpsCheckEnvironmentsInput,
+  ModelOpsCheckEnvironmentsOutput
+> {
+  return createTemplateAction({
+    id: CHECK_ENVIRONMENTS_ACTION_ID,
+    description:
+      'Checks that every given environment is configured in ModelOps (and its cluster too), and fails naming the unknown ones and the configured ones otherwise. Put it before the steps that create anything.',
+    examples: [
+      {
+        description: 'Check the environments a form parameter chose',
+        example: `steps:
+  - id: environments
+    name: Check the environments
+    action: ${CHECK_ENVIRONMENTS_ACTION_ID}
+    input:
+      environments: \${{ parameters.environments }}
+`,
+      },
+    ],
+    schema: {
+      input: checkEnvironmentsInputSchema,
+      output: checkEnvironmentsOutputSchema,
+    },
+    // It only reads: a dry run checks the environments too.
+    supportsDryRun: true,
+    async handler(ctx) {
+      const output = await checkEnvironments(
         options,
         ctx.input,
         await operationContextOf(ctx),

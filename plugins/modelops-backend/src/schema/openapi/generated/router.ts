@@ -197,6 +197,43 @@ export const spec = {
         },
         required: ['name', 'cluster', 'namespace', 'namespaceSource'],
       },
+      ConfiguredEnvironment: {
+        type: 'object',
+        description:
+          "One environment configured in `modelops.environments`, before any entity's annotations apply.",
+        properties: {
+          name: {
+            type: 'string',
+            description: 'Environment name, e.g. `dev`.',
+          },
+          cluster: {
+            type: 'string',
+            description:
+              'Cluster name as configured in `kubernetes.clusterLocatorMethods`.',
+          },
+          namespace: {
+            type: 'string',
+            description: "The environment's default namespace.",
+          },
+          error: {
+            $ref: '#/components/schemas/ModelOpsErrorInfo',
+          },
+        },
+        required: ['name', 'cluster', 'namespace'],
+      },
+      ConfiguredEnvironmentsResponse: {
+        type: 'object',
+        properties: {
+          items: {
+            type: 'array',
+            description: 'In configuration order.',
+            items: {
+              $ref: '#/components/schemas/ConfiguredEnvironment',
+            },
+          },
+        },
+        required: ['items'],
+      },
       EntityEnvironmentsResponse: {
         type: 'object',
         properties: {
@@ -1355,6 +1392,29 @@ export const spec = {
             $ref: '#/components/responses/ErrorResponse',
           },
           '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/environments/configured': {
+      get: {
+        operationId: 'GetConfiguredEnvironments',
+        tags: ['Environments'],
+        summary:
+          'The environments configured for every model service, for choosing one before an entity exists (a template form).',
+        responses: {
+          '200': {
+            description: 'Ok',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ConfiguredEnvironmentsResponse',
+                },
+              },
+            },
+          },
+          '401': {
             $ref: '#/components/responses/ErrorResponse',
           },
         },

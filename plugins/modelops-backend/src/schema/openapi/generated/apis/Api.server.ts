@@ -119,8 +119,15 @@ export type RollbackDeployment = {
     | Error
     | Error;
 };
+import { ConfiguredEnvironmentsResponse } from '../models/ConfiguredEnvironmentsResponse.model';
 import { EntityEnvironmentsResponse } from '../models/EntityEnvironmentsResponse.model';
 
+/**
+ * @public
+ */
+export type GetConfiguredEnvironments = {
+  response: ConfiguredEnvironmentsResponse | Error;
+};
 /**
  * @public
  */
@@ -183,6 +190,8 @@ export type EndpointMap = {
   '#get|/deployments': ListDeployments;
 
   '#post|/deployments/{id}/rollback': RollbackDeployment;
+
+  '#get|/environments/configured': GetConfiguredEnvironments;
 
   '#get|/environments': GetEnvironments;
 

@@ -6,6 +6,8 @@ export * from '../models/BuildList.model';
 export * from '../models/BuildLogs.model';
 export * from '../models/BuildSource.model';
 export * from '../models/BuildStatus.model';
+export * from '../models/ConfiguredEnvironment.model';
+export * from '../models/ConfiguredEnvironmentsResponse.model';
 export * from '../models/ContractProblem.model';
 export * from '../models/DeployMarker.model';
 export * from '../models/DeployRequest.model';

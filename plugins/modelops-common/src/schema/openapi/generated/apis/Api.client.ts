@@ -18,6 +18,7 @@ import { DeployResponse } from '../models/DeployResponse.model';
 import { DeploymentHistoryPage } from '../models/DeploymentHistoryPage.model';
 import { DeploymentStatusResponse } from '../models/DeploymentStatusResponse.model';
 import { RollbackRequest } from '../models/RollbackRequest.model';
+import { ConfiguredEnvironmentsResponse } from '../models/ConfiguredEnvironmentsResponse.model';
 import { EntityEnvironmentsResponse } from '../models/EntityEnvironmentsResponse.model';
 import { HealthQueryRequest } from '../models/HealthQueryRequest.model';
 import { HealthQueryResponse } from '../models/HealthQueryResponse.model';
@@ -119,6 +120,10 @@ export type RollbackDeployment = {
   };
   body: RollbackRequest;
 };
+/**
+ * @public
+ */
+export type GetConfiguredEnvironments = {};
 /**
  * @public
  */
@@ -411,6 +416,29 @@ export class DefaultApiClient {
       },
       method: 'POST',
       body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * The environments configured for every model service, for choosing one before an entity exists (a template form).
+   */
+  public async getConfiguredEnvironments(
+    // @ts-ignore
+    request: GetConfiguredEnvironments,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ConfiguredEnvironmentsResponse>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/environments/configured`;
+
+    const uri = parser.parse(uriTemplate).expand({});
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
     });
   }
 

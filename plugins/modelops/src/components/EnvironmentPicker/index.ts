@@ -1,0 +1,5 @@
+export {
+  ENVIRONMENT_PICKER_FIELD,
+  EnvironmentPicker,
+  environmentPickerValidation,
+} from './EnvironmentPicker';
