@@ -259,6 +259,26 @@ describe('the model-service template', () => {
       await new Promise(r => setTimeout(r, 5000));
     }
 
+    // The Model health page's query judges it, its dev pods all ready.
+    const healthDeadline = Date.now() + 120_000;
+    for (;;) {
+      const health = await postJson(
+        `${BACKEND_URL}/api/modelops/health/query`,
+        token,
+        { filter: { 'metadata.name': name } },
+      );
+      assert.equal(health.status, 200, JSON.stringify(health.body));
+      const dev = health.body.items
+        .find((i: any) => i.entityRef === entityRef)
+        ?.environments.find((e: any) => e.environment === 'dev');
+      if (dev?.values.readyRatio === 1) break;
+      assert.ok(
+        Date.now() < healthDeadline,
+        `the health overview shows ${name}: ${JSON.stringify(health.body)}`,
+      );
+      await new Promise(r => setTimeout(r, 5000));
+    }
+
     // The repository is a working service on its own: its tests pass.
     const dir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
     try {
