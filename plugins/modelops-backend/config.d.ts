@@ -54,6 +54,42 @@ export interface Config {
          * @visibility backend
          */
         builder?: string;
+        /**
+         * SLO analysis of deploys to this environment: the new revision's
+         * pods are judged against the service's SLOs every `interval` for
+         * `duration`, and a breach rolls the deploy back.
+         * @visibility backend
+         */
+        analysis?: {
+          /**
+           * Default length for deploys here (`10m`, `1h`); `0s`, the
+           * default, watches only deploys that ask (`analysis.durationSeconds`).
+           * @visibility backend
+           */
+          duration?: string;
+          /**
+           * Time between two evaluations; default `30s`.
+           * @visibility backend
+           */
+          interval?: string;
+          /**
+           * Rate window of the signals during an analysis; default `1m`.
+           * @visibility backend
+           */
+          window?: string;
+          /**
+           * Request rate of the new pods below which an evaluation is
+           * inconclusive; default 0.1 requests per second.
+           * @visibility backend
+           */
+          minRequestRate?: number;
+          /**
+           * What a window without one conclusive evaluation ends as: `pass`
+           * (the default: the release stays) or `rollback`.
+           * @visibility backend
+           */
+          onInconclusive?: 'pass' | 'rollback';
+        };
       };
     };
     /** Image builds. */
@@ -216,6 +252,8 @@ export interface Config {
         cluster?: string;
         namespace?: string;
         service?: string;
+        /** The pod name label, default `pod`: analyses select a revision's pods by it. */
+        pod?: string;
       };
     };
     /** Deployments. */

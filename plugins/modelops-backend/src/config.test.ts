@@ -32,6 +32,7 @@ describe('readModelOpsConfig', () => {
           cluster: 'cluster',
           namespace: 'namespace',
           service: 'backstage_io_kubernetes_id',
+          pod: 'pod',
         },
       },
       deployments: {

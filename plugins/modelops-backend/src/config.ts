@@ -34,6 +34,31 @@ const serviceTypes = z
   .array(z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']))
   .min(1, 'must list at least one Service type');
 
+const promDuration = z
+  .string()
+  .regex(/^[0-9]{1,6}(s|m|h)$/, 'must be a duration such as 30s, 10m or 1h');
+
+/** How deploys to an environment are watched against their SLOs. */
+const analysisSchema = z
+  .object({
+    /** Default length for deploys here; `0s` (the default): none unless a deploy asks. */
+    duration: promDuration.default('0s'),
+    /** Time between two evaluations. */
+    interval: promDuration
+      .refine(d => !/^0+[smh]$/.test(d), 'must be longer than 0')
+      .default('30s'),
+    /** The rate window signals are read over during an analysis. */
+    window: promDuration
+      .refine(d => !/^0+[smh]$/.test(d), 'must be longer than 0')
+      .default('1m'),
+    /** Below this request rate of the new pods, an evaluation is inconclusive. */
+    minRequestRate: z.number().nonnegative().default(0.1),
+    /** What a window without one conclusive evaluation ends as. */
+    onInconclusive: z.enum(['pass', 'rollback']).default('pass'),
+  })
+  .strict()
+  .default({});
+
 const environmentSchema = z
   .object({
     cluster: z.string().trim().min(1, 'must name a cluster'),
@@ -45,6 +70,7 @@ const environmentSchema = z
     allowExternalIPs: z.boolean().optional(),
     /** The image builder of builds that deploy here (`deployTo`). */
     builder: z.string().trim().min(1).optional(),
+    analysis: analysisSchema,
   })
   .strict();
 
@@ -193,6 +219,11 @@ const modelOpsConfigSchema = z
               .string()
               .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/)
               .default('backstage_io_kubernetes_id'),
+            /** The pod's name: what an analysis narrows to a revision's pods by. */
+            pod: z
+              .string()
+              .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/)
+              .default('pod'),
           })
           .strict()
           .default({}),

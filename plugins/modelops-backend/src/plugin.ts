@@ -24,6 +24,8 @@ import { AuthorizedDeploymentService } from './service/AuthorizedDeploymentServi
 import { DeploymentService } from './service/DeploymentService';
 import { loadModelService } from './service/entities';
 import { EnvironmentService } from './service/EnvironmentService';
+import { AnalysisService } from './analysis/AnalysisService';
+import { AnalysisStore } from './database/AnalysisStore';
 import { ProviderRegistry } from './service/ProviderRegistry';
 import { createRouter } from './service/router';
 import { AuthorizedMonitoringService } from './service/AuthorizedMonitoringService';
@@ -168,6 +170,31 @@ export const modelOpsPlugin = createBackendPlugin({
           source: metricsSource,
         });
 
+        const analyses = new AnalysisService({
+          config,
+          store: new AnalysisStore(db),
+          deploymentStore: store,
+          deployments,
+          clusters,
+          signals: health,
+          loadTarget: async entityRef =>
+            loadModelService({
+              catalog,
+              entityRef,
+              credentials: await auth.getOwnServiceCredentials(),
+            }),
+          logger,
+        });
+        deployments.useAnalyses(analyses);
+        // One replica evaluates at a time: an analysis rolls back once.
+        await scheduler.scheduleTask({
+          id: 'modelops-run-analyses',
+          scope: 'global',
+          frequency: { seconds: 5 },
+          timeout: { minutes: 5 },
+          fn: () => analyses.runDue(),
+        });
+
         httpRouter.use(
           await createRouter({
             httpAuth,
@@ -179,6 +206,7 @@ export const modelOpsPlugin = createBackendPlugin({
               environments,
               deployments,
               store,
+              analyses,
             }),
             builds: new AuthorizedBuildService({
               catalog,

@@ -26,6 +26,7 @@ export type { ModelServiceContract, SloKey } from './annotations';
 export {
   MAX_LABEL_VALUE_LENGTH,
   MAX_SELECTOR_MATCHERS,
+  escapeRegex,
   formatSelector,
   isMatchableLabelName,
   labelValueProblem,
@@ -57,6 +58,11 @@ export {
   modelOpsPermissions,
 } from './permissions';
 export type {
+  Analysis,
+  AnalysisBreach,
+  AnalysisOnInconclusiveEnum,
+  AnalysisRequest,
+  AnalysisStatus,
   AppliedObjectRef,
   Build,
   BuildList,

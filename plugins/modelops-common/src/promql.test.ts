@@ -1,4 +1,9 @@
-import { formatSelector, parseLabelMatchers, quoteLabelValue } from './promql';
+import {
+  escapeRegex,
+  formatSelector,
+  parseLabelMatchers,
+  quoteLabelValue,
+} from './promql';
 
 describe('parseLabelMatchers', () => {
   it('reads equality and inequality matchers, with or without braces', () => {
@@ -72,12 +77,12 @@ describe('formatSelector', () => {
     expect(parseLabelMatchers(formatSelector(matchers))).toEqual({ matchers });
   });
 
-  it('refuses what the parser would refuse instead of printing it', () => {
+  it('refuses a name, operator or value it cannot print safely', () => {
     expect(() =>
       formatSelector([{ name: 'a b', op: '=', value: 'x' }]),
     ).toThrow('invalid label name');
     expect(() =>
-      formatSelector([{ name: 'a', op: '=~' as any, value: 'x' }]),
+      formatSelector([{ name: 'a', op: '!~' as any, value: 'x' }]),
     ).toThrow('invalid matcher operator');
     expect(() =>
       formatSelector([{ name: 'a', op: '=', value: 'x\ny' }]),
@@ -86,5 +91,26 @@ describe('formatSelector', () => {
 
   it('quotes a value as a PromQL string', () => {
     expect(quoteLabelValue('a\\b"c')).toBe('"a\\\\b\\"c"');
+  });
+});
+
+describe('escapeRegex', () => {
+  it('makes a name match only itself, and prints as a PromQL string', () => {
+    const pattern = `${escapeRegex('fraud.v2-7d9f')}-[a-z0-9]+`;
+    const re = new RegExp(`^(?:${pattern})$`);
+    expect(re.test('fraud.v2-7d9f-abcde')).toBe(true);
+    expect(re.test('fraudxv2-7d9f-abcde')).toBe(false);
+    expect(escapeRegex('a|b(c)*')).toBe('a\\|b\\(c\\)\\*');
+    expect(formatSelector([{ name: 'pod', op: '=~', value: pattern }])).toBe(
+      '{pod=~"fraud\\\\.v2-7d9f-[a-z0-9]+"}',
+    );
+  });
+
+  it('is never what an annotation gives: the parser still refuses =~', () => {
+    expect(parseLabelMatchers('pod=~"x.*"')).toEqual({
+      error: expect.stringContaining(
+        'regular-expression matchers are not accepted',
+      ),
+    });
   });
 });

@@ -5,12 +5,18 @@
  * text is ever pasted into a query.
  */
 
-/** One equality matcher. Regular-expression matchers are not accepted. @public */
+/**
+ * One label matcher. Annotations only ever give equality matchers
+ * (`parseLabelMatchers` accepts no regular expressions); `=~` is for
+ * matchers the backend builds itself, from values it escapes with
+ * `escapeRegex`.
+ * @public
+ */
 export interface LabelMatcher {
   /** A Prometheus label name, e.g. `team`. */
   name: string;
-  /** Equal or not equal. */
-  op: '=' | '!=';
+  /** Equal, not equal, or (backend-built only) matches a regular expression. */
+  op: '=' | '!=' | '=~';
   /** The value, unescaped (quoting happens when the selector is printed). */
   value: string;
 }
@@ -59,7 +65,7 @@ export function formatSelector(matchers: readonly LabelMatcher[]): string {
     .map(m => {
       if (!LABEL_NAME.test(m.name))
         throw new Error(`invalid label name ${JSON.stringify(m.name)}`);
-      if (m.op !== '=' && m.op !== '!=')
+      if (m.op !== '=' && m.op !== '!=' && m.op !== '=~')
         throw new Error(`invalid matcher operator ${JSON.stringify(m.op)}`);
       const problem = labelValueProblem(m.value);
       if (problem) throw new Error(`label value ${problem}`);
@@ -157,4 +163,13 @@ export function parseLabelMatchers(text: string): ParsedMatchers {
   }
   if (!matchers.length) return { error: 'has no matchers' };
   return { matchers };
+}
+
+/**
+ * `literal` as an RE2 regular expression that matches exactly it: every
+ * metacharacter escaped, for `=~` matchers built from names.
+ * @public
+ */
+export function escapeRegex(literal: string): string {
+  return literal.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 }

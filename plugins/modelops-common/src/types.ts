@@ -5,6 +5,11 @@
  * `yarn generate` in plugins/modelops-backend.
  */
 export type {
+  Analysis,
+  AnalysisBreach,
+  AnalysisOnInconclusiveEnum,
+  AnalysisRequest,
+  AnalysisStatus,
   AppliedObjectRef,
   Build,
   BuildList,

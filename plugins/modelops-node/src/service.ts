@@ -51,6 +51,15 @@ class DefaultModelOpsService implements ModelOpsService {
   rollback: ModelOpsService['rollback'] = async (req, opts) =>
     this.api.rollback(req, await this.tokenFor(opts));
 
+  getDeploymentAnalysis: ModelOpsService['getDeploymentAnalysis'] = async (
+    req,
+    opts,
+  ) => this.api.getDeploymentAnalysis(req, await this.tokenFor(opts));
+
+  cancelDeploymentAnalysis: ModelOpsService['cancelDeploymentAnalysis'] =
+    async (req, opts) =>
+      this.api.cancelDeploymentAnalysis(req, await this.tokenFor(opts));
+
   getDeployments: ModelOpsService['getDeployments'] = async (req, opts) =>
     this.api.getDeployments(req, await this.tokenFor(opts));
 

@@ -39,6 +39,8 @@ interface Row {
   source_deployment_id: string | null;
   build_id?: string | null;
   requested_by: string;
+  automatic?: boolean | number | null;
+  reason?: string | null;
   created_at: Date | string | number;
   finished_at: Date | string | number | null;
 }
@@ -69,6 +71,8 @@ function recordFromRow(row: Row): DeploymentRecord {
     ...(row.build_id ? { buildId: row.build_id } : {}),
     objects: row.objects ? (JSON.parse(row.objects) as AppliedObjectRef[]) : [],
     requestedBy: row.requested_by,
+    ...(row.automatic ? { automatic: true } : {}),
+    ...(row.reason ? { reason: row.reason } : {}),
     createdAt: toIso(row.created_at),
   };
 }
@@ -99,6 +103,8 @@ const RECORD_COLUMNS = [
   'source_deployment_id',
   'build_id',
   'requested_by',
+  'automatic',
+  'reason',
   'created_at',
   'finished_at',
 ];
@@ -118,6 +124,8 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       source_deployment_id: deployment.sourceDeploymentId ?? null,
       build_id: deployment.buildId ?? null,
       requested_by: deployment.requestedBy,
+      automatic: deployment.automatic ?? false,
+      reason: deployment.reason ?? null,
     };
   }
 
@@ -289,6 +297,26 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .max({ revision: 'revision' })
       .first();
     return Number(max?.revision ?? 0);
+  }
+
+  async successfulBefore(options: {
+    entityRef: string;
+    environment: string;
+    before: string;
+    limit: number;
+  }): Promise<StoredDeployment[]> {
+    const rows = await this.db<Row>(TABLE)
+      .where({
+        entity_ref: options.entityRef,
+        environment: options.environment,
+        status: 'succeeded',
+        dry_run: false,
+      })
+      .whereNotNull('revision')
+      .where('id', '<', options.before)
+      .orderBy('id', 'desc')
+      .limit(options.limit);
+    return rows.map(fromRow);
   }
 
   async lastSuccessful(options: {

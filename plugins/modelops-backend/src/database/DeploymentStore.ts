@@ -27,6 +27,8 @@ export type NewDeployment = Pick<
   | 'sourceDeploymentId'
   | 'buildId'
   | 'requestedBy'
+  | 'automatic'
+  | 'reason'
 >;
 
 /** Persistence of deploy, rollback and promotion attempts. */
@@ -91,6 +93,18 @@ export interface DeploymentStore {
     entityRef: string;
     environment: string;
   }): Promise<number>;
+
+  /**
+   * Successful rollouts (non-dry-run, with a revision) of an environment
+   * made before the attempt `before`, newest first, at most `limit`: the
+   * candidates an automatic rollback goes back to.
+   */
+  successfulBefore(options: {
+    entityRef: string;
+    environment: string;
+    before: string;
+    limit: number;
+  }): Promise<StoredDeployment[]>;
 
   /** The newest successful, non-dry-run attempt in an environment. */
   lastSuccessful(options: {

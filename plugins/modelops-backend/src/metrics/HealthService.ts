@@ -291,6 +291,61 @@ export class HealthService {
     return { ...base, selector, ...result };
   }
 
+  /**
+   * One revision's signals in one environment, for an analysis: the
+   * service's matchers narrowed to the revision's pods (`podPattern`, a
+   * regular expression the caller built from escaped names), read over
+   * `window` and judged against the service's SLOs. Readiness is left to
+   * the caller: a rollout in progress is not a breach.
+   */
+  async revisionSignals(options: {
+    target: ModelServiceTarget;
+    env: { cluster: string; namespace: string };
+    podPattern: string;
+    window: string;
+  }): Promise<{ signals: SignalHealth[]; selector: string }> {
+    const { target, env, podPattern, window } = options;
+    const { metrics } = this.options.config;
+    const problem = selectionProblem(target);
+    if (problem) throw new InputError(problem);
+    const matchers: LabelMatcher[] = [
+      ...this.serviceMatchers(target, env),
+      { name: metrics.labels.pod, op: '=~', value: podPattern },
+    ];
+    const thresholds = thresholdsFor(target.contract.slo, metrics.slo);
+    const set = this.querySets[target.contract.runtime];
+    const outcomes = new Map(
+      await Promise.all(
+        signalsToRead(thresholds).map(
+          async s =>
+            [
+              s,
+              await this.read(
+                set[s],
+                matchers,
+                samples => samples,
+                undefined,
+                window,
+              ),
+            ] as const,
+        ),
+      ),
+    );
+    const selector = formatSelector(matchers);
+    const { signals } = evaluateSignals({
+      set,
+      thresholds,
+      outcome: s => outcomes.get(s)!,
+      selector,
+      window,
+      workload: undefined,
+    });
+    return {
+      signals: signals.filter(s => s.signal !== 'readyRatio'),
+      selector,
+    };
+  }
+
   /** Drift from the input histograms; undefined when none are exported. */
   private async histogramDrift(
     target: ModelServiceTarget,
@@ -328,6 +383,7 @@ export class HealthService {
     matchers: LabelMatcher[],
     use: (samples: InstantSample[]) => T,
     shared?: SharedReads,
+    window: string = this.options.config.metrics.window,
   ): Promise<{ unavailable: string } | { error: string } | { samples: T }> {
     if (typeof template !== 'string') return template;
     const source = this.options.source;
@@ -335,7 +391,7 @@ export class HealthService {
     try {
       const query = renderQuery(template, {
         matchers,
-        window: this.options.config.metrics.window,
+        window,
         by: this.groupBy,
       });
       let samples: InstantSample[];

@@ -240,6 +240,8 @@ export class SeriesService {
       ...(r.revision !== undefined ? { revision: r.revision } : {}),
       requestedBy: r.requestedBy,
       status: r.result,
+      ...(r.automatic ? { automatic: true } : {}),
+      ...(r.reason ? { reason: r.reason } : {}),
     }));
     return {
       entityRef: target.ref,

@@ -8,6 +8,7 @@ import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
+  Analysis,
   ConfiguredEnvironmentsResponse,
   DeploymentHistoryPage,
   DeploymentStatusResponse,
@@ -17,6 +18,7 @@ import {
   modelOpsDeploymentCreatePermission,
 } from '@modelops/plugin-modelops-common';
 import type { Request } from 'express';
+import type { AnalysisService } from '../analysis/AnalysisService';
 import { DeploymentStore } from '../database/DeploymentStore';
 import { DeploymentService } from './DeploymentService';
 import { loadModelService, ModelServiceTarget, principalRef } from './entities';
@@ -39,6 +41,7 @@ export class AuthorizedDeploymentService {
       environments: EnvironmentService;
       deployments: DeploymentService;
       store: DeploymentStore;
+      analyses?: AnalysisService;
     },
   ) {}
 
@@ -132,20 +135,17 @@ export class AuthorizedDeploymentService {
           force: request.force ?? false,
           prune: request.prune ?? false,
           requestedBy: this.principalRef(credentials),
+          analysis: request.analysis,
         });
       },
     );
   }
 
-  async rollback(options: {
-    deploymentId: string;
-    dryRun?: boolean;
-    force?: boolean;
-    prune?: boolean;
-    credentials: BackstageCredentials;
-    httpRequest?: Request;
-  }): Promise<DeployResponse> {
-    const { deploymentId, credentials } = options;
+  /** A deployment and its entity as the caller may see them; a 404 otherwise. */
+  private async visibleDeployment(
+    deploymentId: string,
+    credentials: BackstageCredentials,
+  ) {
     const deployment = await this.options.deployments.getDeployment(
       deploymentId,
     );
@@ -158,6 +158,71 @@ export class AuthorizedDeploymentService {
         }
         throw error;
       },
+    );
+    return { deployment, target };
+  }
+
+  private requireAnalyses(): AnalysisService {
+    if (!this.options.analyses)
+      throw new NotFoundError('Analyses are not enabled in this backend');
+    return this.options.analyses;
+  }
+
+  /** The analysis of a deployment, for anyone who may see its entity. */
+  async analysis(options: {
+    deploymentId: string;
+    credentials: BackstageCredentials;
+  }): Promise<Analysis> {
+    const { deployment } = await this.visibleDeployment(
+      options.deploymentId,
+      options.credentials,
+    );
+    return this.requireAnalyses().ofDeployment(deployment.id);
+  }
+
+  /** Stops a running analysis; needs the deploy permission on the entity. */
+  async cancelAnalysis(options: {
+    deploymentId: string;
+    credentials: BackstageCredentials;
+    httpRequest?: Request;
+  }): Promise<Analysis> {
+    const { deployment, target } = await this.visibleDeployment(
+      options.deploymentId,
+      options.credentials,
+    );
+    const analyses = this.requireAnalyses();
+    const event = await this.options.auditor.createEvent({
+      eventId: 'analysis-cancel',
+      severityLevel: 'medium',
+      request: options.httpRequest,
+      meta: { entityRef: target.ref, deploymentId: deployment.id },
+    });
+    try {
+      await this.authorizeDeploy(target, options.credentials);
+      const analysis = await analyses.cancel(
+        deployment.id,
+        this.principalRef(options.credentials),
+      );
+      await event.success({ meta: { status: analysis.status } });
+      return analysis;
+    } catch (error) {
+      await event.fail({ error: error as Error });
+      throw error;
+    }
+  }
+
+  async rollback(options: {
+    deploymentId: string;
+    dryRun?: boolean;
+    force?: boolean;
+    prune?: boolean;
+    credentials: BackstageCredentials;
+    httpRequest?: Request;
+  }): Promise<DeployResponse> {
+    const { deploymentId, credentials } = options;
+    const { deployment, target } = await this.visibleDeployment(
+      deploymentId,
+      credentials,
     );
     const dryRun = options.dryRun ?? false;
     return this.audited(

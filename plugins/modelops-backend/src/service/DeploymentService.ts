@@ -1,7 +1,10 @@
 import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
+  Analysis,
+  AnalysisRequest,
   Build,
+  DeploymentRecord,
   DeploymentStatusResponse,
   DeployResponse,
   ModelOpsEnvironment,
@@ -57,6 +60,8 @@ export interface DeployOptions {
   /** Delete objects of the set that the manifests no longer contain. */
   prune?: boolean;
   requestedBy: string;
+  /** The analysis to run after the rollout; absent: the environment's default. */
+  analysis?: AnalysisRequest;
 }
 
 /** Options of `DeploymentService.rollback`. */
@@ -68,6 +73,21 @@ export interface RollbackOptions {
   /** Delete objects of the set that the rolled-back-to manifests lack. */
   prune?: boolean;
   requestedBy: string;
+  /** ModelOps rolls back by itself (a failed analysis), for this reason. */
+  automatic?: boolean;
+  reason?: string;
+}
+
+/** What deploys tell the analyses, and ask of them. */
+export interface DeploymentAnalyses {
+  /** A rollout was applied: cancel what it replaces, start its analysis if asked. */
+  afterApply(options: {
+    deployment: DeploymentRecord;
+    env: ModelOpsEnvironment;
+    request?: AnalysisRequest;
+  }): Promise<Analysis | undefined>;
+  /** Why a deployment's revision may not be promoted, if its analysis failed. */
+  failedAnalysis(deploymentId: string): Promise<string | undefined>;
 }
 
 /** One deploy after its source was chosen: what `run` walks through. */
@@ -81,6 +101,7 @@ interface Attempt {
   dryRun: boolean;
   force: boolean;
   prune: boolean;
+  analysis?: AnalysisRequest;
 }
 
 /**
@@ -114,6 +135,13 @@ export class DeploymentService {
     },
   ) {}
 
+  private analyses?: DeploymentAnalyses;
+
+  /** Connects the analyses, which in turn roll back through this service. */
+  useAnalyses(analyses: DeploymentAnalyses): void {
+    this.analyses = analyses;
+  }
+
   async deploy(request: DeployOptions): Promise<DeployResponse> {
     const { target } = request;
     const env = this.options.environments.resolveOne({
@@ -139,6 +167,7 @@ export class DeploymentService {
       dryRun: request.dryRun,
       force: request.force,
       prune: request.prune ?? false,
+      analysis: request.analysis,
       source: () =>
         loadManifests(
           {
@@ -220,6 +249,8 @@ export class DeploymentService {
         image: deployment.image,
         sourceDeploymentId: deployment.id,
         requestedBy: request.requestedBy,
+        automatic: request.automatic,
+        reason: request.reason,
       },
     });
   }
@@ -298,6 +329,13 @@ export class DeploymentService {
       entityRef: target.ref,
       environment: from,
     });
+    if (last?.image === live.image) {
+      const failed = await this.analyses?.failedAnalysis(last.id);
+      if (failed)
+        throw new ConflictError(
+          `Cannot promote from ${from}: revision ${last.revision}, which runs there, failed its analysis (${failed}); promote a revision that passed`,
+        );
+    }
     // Only name the source record if it is what actually runs there.
     return {
       image: live.image,
@@ -305,8 +343,24 @@ export class DeploymentService {
     };
   }
 
-  /** source → render → policy → reserve → apply and prune → record. */
+  /**
+   * Applies an attempt, then tells the analyses about the new rollout
+   * (outside the attempt: a rollout that was applied stays recorded as
+   * succeeded whatever happens next).
+   */
   private async run(attempt: Attempt): Promise<DeployResponse> {
+    const response = await this.apply(attempt);
+    if (attempt.dryRun || !this.analyses) return response;
+    const analysis = await this.analyses.afterApply({
+      deployment: response.deployment,
+      env: attempt.env,
+      request: attempt.analysis,
+    });
+    return analysis ? { ...response, analysis } : response;
+  }
+
+  /** source → render → policy → reserve → apply and prune → record. */
+  private async apply(attempt: Attempt): Promise<DeployResponse> {
     const { target, env, record, dryRun } = attempt;
     const { store } = this.options;
     const contract = target.contract;

@@ -104,6 +104,14 @@ describe('POST /api/modelops/deployments refusals', () => {
       'component:default/fraud-detector has no build "019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a5b"',
     ],
     [{ ...good, dryRun: 'yes' }, 'request/body/dryRun must be boolean'],
+    [
+      { ...good, analysis: { durationSeconds: -5 } },
+      'request/body/analysis/durationSeconds must be >= 0',
+    ],
+    [
+      { ...good, analysis: { durationSeconds: 60, onInconclusive: 'pass' } },
+      'request/body/analysis must NOT have additional properties',
+    ],
     [{ ...good, image: 42 }, 'request/body/image must be string'],
     [
       { ...good, entityRef: 'fraud-detector' },
@@ -242,6 +250,23 @@ describe('other deployment routes', () => {
       }),
     ]);
   });
+
+  it.each([
+    ['GET', 'analysis'],
+    ['POST', 'analysis/cancel'],
+  ])(
+    '%s /deployments/{id}/%s answers 404 for a deployment that does not exist',
+    async (method, route) => {
+      const server = await start();
+      const url = `/api/modelops/deployments/01890000-0000-7000-8000-000000000000/${route}`;
+      const res =
+        method === 'GET'
+          ? await request(server).get(url)
+          : await request(server).post(url);
+      expect(res.status).toBe(404);
+      expect(res.body.error.message).toContain('No deployment with id');
+    },
+  );
 
   it.each([
     ['not-an-id', {}, 400],

@@ -118,6 +118,25 @@ export async function createRouter(
     res.status(body.dryRun ? 200 : 201).json(result);
   });
 
+  router.get('/deployments/:id/analysis', async (req, res) => {
+    res.json(
+      await deployments.analysis({
+        deploymentId: req.params.id,
+        credentials: await credentialsOf(req),
+      }),
+    );
+  });
+
+  router.post('/deployments/:id/analysis/cancel', async (req, res) => {
+    res.json(
+      await deployments.cancelAnalysis({
+        deploymentId: req.params.id,
+        credentials: await credentialsOf(req),
+        httpRequest: req,
+      }),
+    );
+  });
+
   router.get('/builds', async (req, res) => {
     res.json(
       await builds.list({

@@ -18,6 +18,18 @@ async function migrateDownOnce(knex: Knex) {
   await knex.migrate.down({ directory: migrationsDir });
 }
 
+/** Migrates up, one at a time, to and including the migration `name`. */
+async function migrateUpTo(knex: Knex, name: string) {
+  for (;;) {
+    const [completed] = (await knex.migrate.list({
+      directory: migrationsDir,
+    })) as [Array<string | { name: string }>, unknown];
+    if (completed.some(c => (typeof c === 'string' ? c : c.name) === name))
+      return;
+    await migrateUpOnce(knex);
+  }
+}
+
 describe('migrations', () => {
   it.each(databases.eachSupportedId())(
     '20261126000000_history creates the history tables and drops them, %p',
@@ -87,7 +99,7 @@ describe('migrations', () => {
     '20261206000000_deployment_build adds the build a deploy came from and removes it again, keeping the history, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);
-      await knex.migrate.latest({ directory: migrationsDir });
+      await migrateUpTo(knex, '20261206000000_deployment_build.js');
       const row = {
         id: '00000000-0000-4000-8000-000000000011',
         entity_ref: 'component:default/fraud-detector',
@@ -122,6 +134,86 @@ describe('migrations', () => {
       expect(
         await knex.schema.hasColumn('modelops_deployments', 'build_id'),
       ).toBe(true);
+      await knex.destroy();
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    '20261207000000_analyses adds analyses and automatic rollbacks and removes them again, keeping the history, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await knex.migrate.latest({ directory: migrationsDir });
+      await knex('modelops_deployments').insert({
+        id: '00000000-0000-4000-8000-000000000021',
+        entity_ref: 'component:default/fraud-detector',
+        environment: 'prod',
+        cluster: 'prod',
+        namespace: 'models',
+        action: 'rollback',
+        image: 'registry.local/risk/fraud-detector:1.0.0',
+        revision: 3,
+        dry_run: false,
+        status: 'succeeded',
+        requested_by: 'user:default/ada',
+        automatic: true,
+        reason: 'Automatic rollback: the analysis of revision 2 failed',
+      });
+      await knex('modelops_analyses').insert({
+        id: '00000000-0000-4000-8000-000000000022',
+        deployment_id: '00000000-0000-4000-8000-000000000020',
+        entity_ref: 'component:default/fraud-detector',
+        environment: 'prod',
+        cluster: 'prod',
+        namespace: 'models',
+        revision: 2,
+        status: 'failed',
+        interval_seconds: 30,
+        rate_window: '1m',
+        min_request_rate: 0.1,
+        on_inconclusive: 'pass',
+        started_at: new Date(),
+        ends_at: new Date(),
+        next_evaluation_at: new Date(),
+      });
+      // One analysis per deployment.
+      const duplicate = await knex('modelops_analyses')
+        .insert({
+          id: '00000000-0000-4000-8000-000000000023',
+          deployment_id: '00000000-0000-4000-8000-000000000020',
+          entity_ref: 'component:default/fraud-detector',
+          environment: 'prod',
+          cluster: 'prod',
+          namespace: 'models',
+          revision: 2,
+          status: 'running',
+          interval_seconds: 30,
+          rate_window: '1m',
+          min_request_rate: 0.1,
+          on_inconclusive: 'pass',
+          started_at: new Date(),
+          ends_at: new Date(),
+          next_evaluation_at: new Date(),
+        })
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        );
+      expect(duplicate?.message).toMatch(/unique|duplicate key/i);
+
+      await migrateDownOnce(knex);
+      expect(await knex.schema.hasTable('modelops_analyses')).toBe(false);
+      expect(
+        await knex.schema.hasColumn('modelops_deployments', 'automatic'),
+      ).toBe(false);
+      expect(await knex('modelops_deployments').first()).toMatchObject({
+        id: '00000000-0000-4000-8000-000000000021',
+        revision: 3,
+      });
+      await migrateUpOnce(knex);
+      expect(await knex.schema.hasTable('modelops_analyses')).toBe(true);
+      expect(
+        Boolean((await knex('modelops_deployments').first()).automatic),
+      ).toBe(false);
       await knex.destroy();
     },
   );

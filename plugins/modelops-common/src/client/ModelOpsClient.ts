@@ -1,6 +1,7 @@
 import { ResponseError } from '@backstage/errors';
 import { DefaultApiClient } from '../schema/openapi/generated';
 import {
+  Analysis,
   Build,
   BuildList,
   BuildLogs,
@@ -80,6 +81,16 @@ export interface ModelOpsApi {
     },
     options?: ModelOpsRequestOptions,
   ): Promise<DeployResponse>;
+  /** The SLO analysis of a deployed revision (a 404 when it had none). */
+  getDeploymentAnalysis(
+    request: { deploymentId: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<Analysis>;
+  /** Stops a running analysis; the revision stays. */
+  cancelDeploymentAnalysis(
+    request: { deploymentId: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<Analysis>;
   /** Deployment history, newest first. */
   getDeployments(
     request: {
@@ -186,6 +197,30 @@ export class ModelOpsClient implements ModelOpsApi {
     options?: ModelOpsRequestOptions,
   ): Promise<DeployResponse> {
     return ok(await this.api.createDeployment({ body: request }, options));
+  }
+
+  async getDeploymentAnalysis(
+    request: { deploymentId: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<Analysis> {
+    return ok(
+      await this.api.getDeploymentAnalysis(
+        { path: { id: request.deploymentId } },
+        options,
+      ),
+    );
+  }
+
+  async cancelDeploymentAnalysis(
+    request: { deploymentId: string },
+    options?: ModelOpsRequestOptions,
+  ): Promise<Analysis> {
+    return ok(
+      await this.api.cancelDeploymentAnalysis(
+        { path: { id: request.deploymentId } },
+        options,
+      ),
+    );
   }
 
   async rollback(

@@ -132,7 +132,17 @@ export function backstageErrorResponse(options: {
 
 /** msw server for one test file; pass it to registerMswTestHooks. */
 export function createModelOpsBackend() {
-  return setupServer();
+  // Deployments have no analysis unless a test says otherwise.
+  return setupServer(
+    http.get(`${DEPLOYMENTS_URL}/:id/analysis`, ({ params }) =>
+      backstageErrorResponse({
+        status: 404,
+        name: 'NotFoundError',
+        message: `Deployment ${params.id} has no analysis: it was deployed without one`,
+        url: `/api/modelops/deployments/${params.id}/analysis`,
+      }),
+    ),
+  );
 }
 
 /** The entityRef query parameter of a request, `<none>` when absent. */

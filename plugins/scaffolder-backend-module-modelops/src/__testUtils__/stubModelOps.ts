@@ -21,6 +21,8 @@ export function stubModelOps(
     'getConfiguredEnvironments',
     'deploy',
     'rollback',
+    'getDeploymentAnalysis',
+    'cancelDeploymentAnalysis',
     'getDeployments',
     'getDeploymentStatus',
     'getHealth',

@@ -56,6 +56,8 @@ export function DeployDialog(
   const [imageEdited, setImageEdited] = useState(!!props.initialImage);
   const [showErrors, setShowErrors] = useState(false);
   const [prune, setPrune] = useState(false);
+  /** `default`: the environment's; else the analysis length in seconds (0: none). */
+  const [analysis, setAnalysis] = useState('default');
 
   const selected = environments.find(e => e.name === environment);
   const imageError = validateImageReference(image, imageRepository);
@@ -76,8 +78,11 @@ export function DeployDialog(
         dryRun,
         ...(force ? { force } : {}),
         ...(prune ? { prune } : {}),
+        ...(analysis !== 'default'
+          ? { analysis: { durationSeconds: Number(analysis) } }
+          : {}),
       }),
-    [api, entityRef, environment, image, prune, buildId, builtImage],
+    [api, entityRef, environment, image, prune, buildId, builtImage, analysis],
   );
 
   return (
@@ -89,7 +94,7 @@ export function DeployDialog(
         setShowErrors(true);
         return !imageError && environment !== '';
       }}
-      inputsKey={`${environment} ${image} ${prune}`}
+      inputsKey={`${environment} ${image} ${prune} ${analysis}`}
       status={statusOf(environment)}
       onApplied={props.onApplied}
       onClose={props.onClose}
@@ -145,6 +150,24 @@ export function DeployDialog(
             }
             inputProps={{ spellCheck: false }}
           />
+          <TextField
+            select
+            id="modelops-deploy-analysis"
+            label="SLO analysis"
+            value={analysis}
+            onChange={e => setAnalysis(e.target.value)}
+            SelectProps={{ native: true }}
+            fullWidth
+            margin="normal"
+            disabled={locked}
+            helperText="Watches the new pods against the service's SLOs and rolls back by itself if they breach them"
+          >
+            <option value="default">The environment's default</option>
+            <option value="0">None</option>
+            <option value="300">5 minutes</option>
+            <option value="600">10 minutes</option>
+            <option value="1800">30 minutes</option>
+          </TextField>
           <FormControlLabel
             control={
               <Checkbox

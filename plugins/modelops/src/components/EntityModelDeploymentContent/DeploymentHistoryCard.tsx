@@ -184,7 +184,20 @@ export const DeploymentHistoryCard = memo(
                     />
                   </TableCell>
                   <TableCell>{record.environment}</TableCell>
-                  <TableCell>{record.action}</TableCell>
+                  <TableCell>
+                    {record.automatic
+                      ? `${record.action} (automatic)`
+                      : record.action}
+                    {record.reason && (
+                      <Typography
+                        variant="caption"
+                        component="div"
+                        color="error"
+                      >
+                        {record.reason}
+                      </Typography>
+                    )}
+                  </TableCell>
                   <TableCell style={{ overflowWrap: 'anywhere' }}>
                     {record.image ? <code>{record.image}</code> : '—'}
                     {record.buildId && (

@@ -102,7 +102,8 @@ function DeploymentPanel(props: {
     (record: DeploymentRecord) => setDialog({ kind: 'rollback', record }),
     [],
   );
-  // A build deployed its digest: the cards and the history show it.
+  // A build deployed its digest, or an analysis ended (perhaps rolling
+  // back): the cards and the history show it.
   const { refresh } = status;
   const onBuildDeployed = useCallback(() => {
     refresh();
@@ -171,6 +172,7 @@ function DeploymentPanel(props: {
             promoteTo={names[index + 1]}
             onDeploy={openDeploy}
             onPromote={openPromote}
+            onAnalysisEnded={onBuildDeployed}
           />
         </Grid>
       ))}

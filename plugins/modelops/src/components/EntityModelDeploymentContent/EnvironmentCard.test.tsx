@@ -1,20 +1,35 @@
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
-import { renderInTestApp } from '@backstage/test-utils';
+import {
+  TestApiProvider,
+  registerMswTestHooks,
+  renderInTestApp,
+} from '@backstage/test-utils';
 import { EnvironmentStatus } from '@modelops/plugin-modelops-common';
 import { screen, within } from '@testing-library/react';
-import { environmentStatus } from '../../__testUtils__/modelOpsBackend';
+import {
+  createModelOpsBackend,
+  createModelOpsClient,
+  environmentStatus,
+} from '../../__testUtils__/modelOpsBackend';
+import { modelOpsApiRef } from '../../api';
 import { EnvironmentCard } from './EnvironmentCard';
+
+// The card asks for its revision's analysis: none, unless a test says so.
+const server = createModelOpsBackend();
+registerMswTestHooks(server);
 
 /** Renders one card on its own; the page around it is tested in DeployUi.test.tsx. */
 async function renderCard(status: EnvironmentStatus) {
   await renderInTestApp(
-    <EnvironmentCard
-      name={status.environment}
-      status={status}
-      statusLoading={false}
-      onDeploy={() => {}}
-      onPromote={() => {}}
-    />,
+    <TestApiProvider apis={[[modelOpsApiRef, createModelOpsClient()]]}>
+      <EnvironmentCard
+        name={status.environment}
+        status={status}
+        statusLoading={false}
+        onDeploy={() => {}}
+        onPromote={() => {}}
+      />
+    </TestApiProvider>,
     { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
   );
   return screen.getByRole('region', {

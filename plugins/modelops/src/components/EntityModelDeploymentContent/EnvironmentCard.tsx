@@ -14,6 +14,7 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import { memo } from 'react';
 import type { ReactNode } from 'react';
+import { AnalysisPanel } from './AnalysisPanel';
 import { GatedButton } from './GatedButton';
 import { splitImageReference } from './imageReference';
 import { PhaseStatus } from './PhaseStatus';
@@ -118,6 +119,8 @@ export const EnvironmentCard = memo(function EnvironmentCardContent(props: {
   promoteTo?: string;
   onDeploy: (environment: string) => void;
   onPromote: (from: string, to: string) => void;
+  /** An analysis of this environment ended: read the status again. */
+  onAnalysisEnded?: () => void;
 }) {
   const { name, environment, status } = props;
   const cluster = environment?.cluster ?? status?.cluster;
@@ -211,7 +214,22 @@ export const EnvironmentCard = memo(function EnvironmentCardContent(props: {
                   </Row>
                 )}
                 <Row label="Last deployment">
-                  {last ? (
+                  {last && last.automatic && (
+                    <>
+                      Rolled back automatically{' '}
+                      <RelativeTime iso={last.createdAt} />
+                      {last.reason && (
+                        <Typography
+                          variant="body2"
+                          color="error"
+                          display="block"
+                        >
+                          {last.reason}
+                        </Typography>
+                      )}
+                    </>
+                  )}
+                  {last && !last.automatic && (
                     <>
                       {actionWords[last.action] ?? last.action} by{' '}
                       <EntityRefLink
@@ -220,15 +238,21 @@ export const EnvironmentCard = memo(function EnvironmentCardContent(props: {
                       />{' '}
                       <RelativeTime iso={last.createdAt} />
                     </>
-                  ) : (
-                    NONE
                   )}
+                  {!last && NONE}
                 </Row>
               </>
             )}
           </TableBody>
         </Table>
         {props.statusLoading && !status && <Progress />}
+        {last && last.action !== 'rollback' && (
+          <AnalysisPanel
+            deploymentId={last.id}
+            deniedReason={props.deniedReason}
+            onEnded={props.onAnalysisEnded}
+          />
+        )}
         {status && (
           <>
             <WorkloadProblems problems={status.problems} />

@@ -93,7 +93,9 @@ function seriesName(signal: SignalSeries, labels: Record<string, string>) {
 /** "r3 0.1.2 by alice": what a deploy marker says on the chart. */
 export function markerLabel(d: DeployMarker): string {
   const tag = d.image.includes(':') ? d.image.split(':').pop() : d.image;
-  return `${d.revision !== undefined ? `r${d.revision} ` : ''}${tag}`;
+  return `${d.revision !== undefined ? `r${d.revision} ` : ''}${tag}${
+    d.automatic ? ' (automatic rollback)' : ''
+  }`;
 }
 
 function timeLabel(t: number, rangeSeconds: number): string {
@@ -267,10 +269,17 @@ function DeployList(props: { deploys: DeployMarker[] }) {
           <Typography variant="body2">
             {new Date(d.time).toLocaleString()}:{' '}
             <Link to="../model-deployment">
-              {d.action}
+              {d.automatic ? 'automatic rollback' : d.action}
               {d.revision !== undefined ? ` revision ${d.revision}` : ''}
             </Link>{' '}
-            of {d.image} by {d.requestedBy} ({d.status})
+            of {d.image}
+            {d.automatic ? '' : ` by ${d.requestedBy}`} ({d.status})
+            {d.reason && (
+              <Typography variant="body2" color="error" component="span">
+                {' '}
+                {d.reason}
+              </Typography>
+            )}
           </Typography>
         </li>
       ))}

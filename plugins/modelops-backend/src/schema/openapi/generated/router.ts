@@ -348,7 +348,17 @@ export const spec = {
           requestedBy: {
             type: 'string',
             description:
-              'Entity ref of the user (or `service:<subject>`) who asked.',
+              'Entity ref of the user (or `service:<subject>`) who asked; for an automatic rollback, who made the deploy whose analysis failed.',
+          },
+          automatic: {
+            type: 'boolean',
+            description:
+              'ModelOps made this attempt by itself (a rollback after a failed analysis).',
+          },
+          reason: {
+            type: 'string',
+            description:
+              'Why ModelOps made an automatic attempt, e.g. the analysis that failed and on which signal.',
           },
           createdAt: {
             type: 'string',
@@ -676,8 +686,152 @@ export const spec = {
             description:
               'Delete objects of this entity and environment that earlier deploys applied and this manifest set no longer contains. A dry run lists them.',
           },
+          analysis: {
+            $ref: '#/components/schemas/AnalysisRequest',
+          },
         },
         required: ['entityRef', 'environment'],
+      },
+      AnalysisRequest: {
+        type: 'object',
+        description:
+          "Watch the new revision against the service's SLOs after the deploy, and roll back by itself when it breaches them. Absent: the environment's default (`modelops.environments.<name>.analysis`).",
+        additionalProperties: false,
+        properties: {
+          durationSeconds: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 86400,
+            description: 'How long to watch; 0 deploys without an analysis.',
+          },
+        },
+        required: ['durationSeconds'],
+      },
+      AnalysisStatus: {
+        type: 'string',
+        description:
+          '`running` until the window ends; `passed`; `failed` (a signal of the new revision breached its SLO: rolled back); `inconclusive` (too little traffic or no metrics during the window, judged as configured); `cancelled` (a later deploy or rollback replaced the revision, or a user stopped it).',
+        enum: ['running', 'passed', 'failed', 'inconclusive', 'cancelled'],
+      },
+      AnalysisBreach: {
+        type: 'object',
+        description: 'The signal that failed an analysis.',
+        properties: {
+          signal: {
+            type: 'string',
+          },
+          value: {
+            type: 'number',
+          },
+          threshold: {
+            type: 'number',
+          },
+          unit: {
+            type: 'string',
+          },
+        },
+        required: ['signal', 'value', 'threshold'],
+      },
+      Analysis: {
+        type: 'object',
+        description:
+          "The watch of one deployed revision against its SLOs: only that revision's pods are read, every `intervalSeconds`, until `endsAt`.",
+        properties: {
+          id: {
+            type: 'string',
+          },
+          deploymentId: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+          },
+          revision: {
+            type: 'integer',
+          },
+          status: {
+            $ref: '#/components/schemas/AnalysisStatus',
+          },
+          startedAt: {
+            type: 'string',
+          },
+          endsAt: {
+            type: 'string',
+          },
+          finishedAt: {
+            type: 'string',
+          },
+          intervalSeconds: {
+            type: 'integer',
+          },
+          window: {
+            type: 'string',
+            description:
+              'The rate window the signals are read over, e.g. `1m`.',
+          },
+          onInconclusive: {
+            type: 'string',
+            enum: ['pass', 'rollback'],
+          },
+          evaluations: {
+            type: 'integer',
+            description: 'Evaluations made so far.',
+          },
+          conclusiveEvaluations: {
+            type: 'integer',
+            description:
+              'Evaluations that had enough traffic and metrics to judge.',
+          },
+          lastEvaluatedAt: {
+            type: 'string',
+          },
+          selector: {
+            type: 'string',
+            description:
+              "The series the last evaluation read (the revision's pods).",
+          },
+          signals: {
+            type: 'array',
+            description:
+              "The last evaluation's signals against their thresholds.",
+            items: {
+              $ref: '#/components/schemas/SignalHealth',
+            },
+          },
+          breach: {
+            $ref: '#/components/schemas/AnalysisBreach',
+          },
+          message: {
+            type: 'string',
+            description:
+              'Why the analysis ended as it did, or what it waits for.',
+          },
+          rollbackDeploymentId: {
+            type: 'string',
+            description: 'The automatic rollback a failed analysis made.',
+          },
+          cancelledBy: {
+            type: 'string',
+          },
+        },
+        required: [
+          'id',
+          'deploymentId',
+          'entityRef',
+          'environment',
+          'revision',
+          'status',
+          'startedAt',
+          'endsAt',
+          'intervalSeconds',
+          'window',
+          'onInconclusive',
+          'evaluations',
+          'conclusiveEvaluations',
+        ],
       },
       RollbackRequest: {
         type: 'object',
@@ -710,6 +864,9 @@ export const spec = {
             items: {
               $ref: '#/components/schemas/ObjectDiff',
             },
+          },
+          analysis: {
+            $ref: '#/components/schemas/Analysis',
           },
         },
         required: ['deployment', 'diff'],
@@ -1303,6 +1460,14 @@ export const spec = {
           status: {
             type: 'string',
           },
+          automatic: {
+            type: 'boolean',
+            description: 'An automatic rollback after a failed analysis.',
+          },
+          reason: {
+            type: 'string',
+            description: 'Why ModelOps rolled back by itself.',
+          },
         },
         required: [
           'deploymentId',
@@ -1638,6 +1803,76 @@ export const spec = {
             $ref: '#/components/responses/ErrorResponse',
           },
           '503': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/deployments/{id}/analysis': {
+      get: {
+        operationId: 'GetDeploymentAnalysis',
+        tags: ['Deployments'],
+        summary: 'The analysis of a deployed revision against its SLOs.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/deploymentId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Ok',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Analysis',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/deployments/{id}/analysis/cancel': {
+      post: {
+        operationId: 'CancelDeploymentAnalysis',
+        tags: ['Deployments'],
+        summary: 'Stops a running analysis; the revision stays as it is.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/deploymentId',
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'The analysis, cancelled (or as it had already ended).',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Analysis',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
             $ref: '#/components/responses/ErrorResponse',
           },
         },

@@ -58,12 +58,22 @@ export type TriggerBuild = {
   body: TriggerBuildRequest;
   response: Build | Build | Error | Error | Error | Error | Error;
 };
+import { Analysis } from '../models/Analysis.model';
 import { DeployRequest } from '../models/DeployRequest.model';
 import { DeployResponse } from '../models/DeployResponse.model';
 import { DeploymentHistoryPage } from '../models/DeploymentHistoryPage.model';
 import { DeploymentStatusResponse } from '../models/DeploymentStatusResponse.model';
 import { RollbackRequest } from '../models/RollbackRequest.model';
 
+/**
+ * @public
+ */
+export type CancelDeploymentAnalysis = {
+  path: {
+    id: string;
+  };
+  response: Analysis | Error | Error | Error | Error;
+};
 /**
  * @public
  */
@@ -79,6 +89,15 @@ export type CreateDeployment = {
     | Error
     | Error
     | Error;
+};
+/**
+ * @public
+ */
+export type GetDeploymentAnalysis = {
+  path: {
+    id: string;
+  };
+  response: Analysis | Error | Error | Error;
 };
 /**
  * @public
@@ -183,7 +202,11 @@ export type EndpointMap = {
 
   '#post|/builds': TriggerBuild;
 
+  '#post|/deployments/{id}/analysis/cancel': CancelDeploymentAnalysis;
+
   '#post|/deployments': CreateDeployment;
+
+  '#get|/deployments/{id}/analysis': GetDeploymentAnalysis;
 
   '#get|/deployments/status': GetDeploymentStatus;
 

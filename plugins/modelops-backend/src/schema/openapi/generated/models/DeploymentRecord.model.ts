@@ -36,9 +36,17 @@ export interface DeploymentRecord {
   buildId?: string;
   objects: Array<AppliedObjectRef>;
   /**
-   * Entity ref of the user (or `service:<subject>`) who asked.
+   * Entity ref of the user (or `service:<subject>`) who asked; for an automatic rollback, who made the deploy whose analysis failed.
    */
   requestedBy: string;
+  /**
+   * ModelOps made this attempt by itself (a rollback after a failed analysis).
+   */
+  automatic?: boolean;
+  /**
+   * Why ModelOps made an automatic attempt, e.g. the analysis that failed and on which signal.
+   */
+  reason?: string;
   /**
    * When the attempt was made (ISO 8601).
    */

@@ -13,6 +13,7 @@ import { Build } from '../models/Build.model';
 import { BuildList } from '../models/BuildList.model';
 import { BuildLogs } from '../models/BuildLogs.model';
 import { TriggerBuildRequest } from '../models/TriggerBuildRequest.model';
+import { Analysis } from '../models/Analysis.model';
 import { DeployRequest } from '../models/DeployRequest.model';
 import { DeployResponse } from '../models/DeployResponse.model';
 import { DeploymentHistoryPage } from '../models/DeploymentHistoryPage.model';
@@ -89,8 +90,24 @@ export type TriggerBuild = {
 /**
  * @public
  */
+export type CancelDeploymentAnalysis = {
+  path: {
+    id: string;
+  };
+};
+/**
+ * @public
+ */
 export type CreateDeployment = {
   body: DeployRequest;
+};
+/**
+ * @public
+ */
+export type GetDeploymentAnalysis = {
+  path: {
+    id: string;
+  };
 };
 /**
  * @public
@@ -311,6 +328,32 @@ export class DefaultApiClient {
   }
 
   /**
+   * Stops a running analysis; the revision stays as it is.
+   * @param id - Id of a recorded deployment.
+   */
+  public async cancelDeploymentAnalysis(
+    // @ts-ignore
+    request: CancelDeploymentAnalysis,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<Analysis>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/deployments/{id}/analysis/cancel`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      id: request.path.id,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+    });
+  }
+
+  /**
    * Renders the entity\'s manifests (or the inline ones), checks them against the environment\'s policy and the cluster, dry-runs every object, then applies them with server-side apply. A dry run answers 200 with the diff; a deploy answers 201.
    * Deploys (or previews, with dryRun) a model service to an environment.
    * @param deployRequest -
@@ -333,6 +376,32 @@ export class DefaultApiClient {
       },
       method: 'POST',
       body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * The analysis of a deployed revision against its SLOs.
+   * @param id - Id of a recorded deployment.
+   */
+  public async getDeploymentAnalysis(
+    // @ts-ignore
+    request: GetDeploymentAnalysis,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<Analysis>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+
+    const uriTemplate = `/deployments/{id}/analysis`;
+
+    const uri = parser.parse(uriTemplate).expand({
+      id: request.path.id,
+    });
+
+    return await this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
     });
   }
 

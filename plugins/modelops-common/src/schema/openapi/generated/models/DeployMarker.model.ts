@@ -19,4 +19,12 @@ export interface DeployMarker {
   revision?: number;
   requestedBy: string;
   status: string;
+  /**
+   * An automatic rollback after a failed analysis.
+   */
+  automatic?: boolean;
+  /**
+   * Why ModelOps rolled back by itself.
+   */
+  reason?: string;
 }

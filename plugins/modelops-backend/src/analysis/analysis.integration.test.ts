@@ -1,0 +1,346 @@
+/*
+ * SLO analyses against the local platform: real pods of the demo model
+ * server's releases on the dev cluster's real node, traffic to them through
+ * their Service's endpoints, their series in the platform's Prometheus.
+ * A good release passes and stays; the faulty release (30 % of requests
+ * fail) and the slow one (300 ms more per request) fail, and the backend
+ * rolls back by itself; a backend stopped mid-analysis leaves it to the next
+ * one, which rolls back exactly once; a later deploy cancels a running
+ * analysis; without Prometheus the analysis ends inconclusive and the
+ * release stays, as configured.
+ */
+import {
+  mockServices,
+  startTestBackend,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
+import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Knex } from 'knex';
+import request from 'supertest';
+import { parse } from 'yaml';
+import {
+  PLATFORM_CONFIG,
+  REPO_ROOT,
+  explainSkip,
+  kubectl,
+  kubectlGet,
+  platformAvailable,
+  uniqueId,
+  waitFor,
+} from '../deploy/testUtils/platform';
+import { REPO } from '../deploy/testUtils/engine';
+import { modelOpsPlugin } from '../plugin';
+
+jest.setTimeout(600_000);
+
+const available = platformAvailable();
+if (!available) explainSkip('analysis.integration');
+const describeIfPlatform = available ? describe : describe.skip;
+
+const id = uniqueId('it-analysis');
+const entityRef = `component:default/${id}`;
+const entity: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: id,
+    namespace: 'default',
+    annotations: {
+      'backstage.io/kubernetes-id': id,
+      'backstage.io/kubernetes-namespace': 'models',
+      'modelops/image': REPO,
+      'modelops/runtime': 'kserve',
+      // The good releases answer in ~10-50 ms with no errors; 0.1.2 adds
+      // 300 ms, 0.1.3 fails 30 % of requests.
+      'modelops/slo': 'latency-p95-ms=200,error-rate=0.05',
+    },
+  },
+  spec: {
+    type: 'model-service',
+    owner: 'group:default/team-it',
+    lifecycle: 'experimental',
+  },
+};
+
+/** Evaluations every 5 s over a 30 s rate window: Prometheus scrapes every 5 s. */
+const ANALYSIS = {
+  interval: '5s',
+  window: '30s',
+  minRequestRate: 1,
+  onInconclusive: 'pass',
+};
+
+/**
+ * One more traffic generator like the platform's own for dev (same API
+ * server, CA, token and pod network), for this test's Service: 10 requests
+ * per second for at most 15 minutes.
+ */
+function startTraffic(): ChildProcess {
+  const state = JSON.parse(
+    fs.readFileSync(path.join(REPO_ROOT, '.platform', 'state.json'), 'utf8'),
+  );
+  const platformGenerator = state.processes.find(
+    (p: any) => p.component === 'traffic-generator' && p.cluster === 'dev',
+  );
+  if (!platformGenerator)
+    throw new Error('the platform runs no traffic generator for dev');
+  const args: string[] = [...platformGenerator.args];
+  const set = (flag: string, value: string) => {
+    const i = args.indexOf(flag);
+    if (i >= 0) args[i + 1] = value;
+    else args.push(flag, value);
+  };
+  set('--service', `models/${id}`);
+  set('--model', id);
+  set('--runtime', 'kserve');
+  set('--rps', '10');
+  set('--control-port', '0');
+  set('--duration', '900');
+  return spawn(platformGenerator.exe, args, {
+    cwd: platformGenerator.cwd ?? path.dirname(args[0]!),
+    stdio: 'ignore',
+  });
+}
+
+/** A loopback port nothing listens on: a Prometheus that is down. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise(r => server.close(r));
+  return port;
+}
+
+describeIfPlatform('SLO analyses against the local platform', () => {
+  const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+  let knex: Knex;
+  let traffic: ChildProcess | undefined;
+  const backends: Array<{ stop(): Promise<void> }> = [];
+
+  async function backend(options: { prometheusUrl?: string } = {}) {
+    const platform = parse(fs.readFileSync(PLATFORM_CONFIG, 'utf8'));
+    platform.modelops.environments.dev.analysis = ANALYSIS;
+    if (options.prometheusUrl)
+      platform.modelops.metrics.prometheus = {
+        url: options.prometheusUrl,
+        timeoutSeconds: 1,
+      };
+    const started = await startTestBackend({
+      features: [
+        modelOpsPlugin,
+        mockServices.rootConfig.factory({ data: platform }),
+        mockServices.database.factory({ knex }),
+        // The real scheduler: analyses run as the global task they are in a
+        // portal, across backends sharing the database.
+        schedulerServiceFactory,
+        mockServices.rootLogger.factory({ level: 'warn' }),
+        catalogServiceMock.factory({ entities: [entity] }),
+      ],
+    });
+    backends.push(started);
+    return started;
+  }
+
+  beforeAll(async () => {
+    knex = await databases.init('SQLITE_3');
+  });
+
+  afterAll(async () => {
+    traffic?.kill();
+    for (const b of backends) await b.stop().catch(() => {});
+    await kubectl('dev', [
+      'delete',
+      '-n',
+      'models',
+      'deployment,service',
+      '-l',
+      `backstage.io/kubernetes-id=${id}`,
+      '--wait=false',
+    ]);
+  });
+
+  const deploy = (server: any, body: object) =>
+    request(server)
+      .post('/api/modelops/deployments')
+      .send({ entityRef, environment: 'dev', ...body });
+
+  const analysisOf = async (server: any, deploymentId: string) => {
+    const res = await request(server).get(
+      `/api/modelops/deployments/${deploymentId}/analysis`,
+    );
+    expect(res.status).toBe(200);
+    return res.body;
+  };
+
+  const ended = (server: any, deploymentId: string, timeoutMs = 240_000) =>
+    waitFor(
+      `the analysis of ${deploymentId} to end`,
+      async () => {
+        const a = await analysisOf(server, deploymentId);
+        return a.status === 'running' ? undefined : a;
+      },
+      { timeoutMs, intervalMs: 2000 },
+    );
+
+  const liveImage = async () =>
+    (await kubectlGet('dev', 'models', 'deployment', id))?.spec.template.spec
+      .containers[0].image;
+
+  const availableAt = (server: any, revision: number) =>
+    waitFor(
+      `revision ${revision} to be Available`,
+      async () => {
+        const res = await request(server)
+          .get('/api/modelops/deployments/status')
+          .query({ entityRef });
+        const dev = res.body.environments.find(
+          (e: any) => e.environment === 'dev',
+        );
+        return dev.phase === 'Available' && dev.revision === revision
+          ? dev
+          : undefined;
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    );
+
+  const history = async (server: any) =>
+    (
+      await request(server)
+        .get('/api/modelops/deployments')
+        .query({ entityRef, environment: 'dev', limit: 50 })
+    ).body.items as any[];
+
+  let server: any;
+
+  it('deploys the first release without an analysis (none asked, none by default in dev)', async () => {
+    server = (await backend()).server;
+    const res = await deploy(server, { image: `${REPO}:0.1.0` });
+    expect(res.status).toBe(201);
+    expect(res.body.analysis).toBeUndefined();
+    await availableAt(server, res.body.deployment.revision);
+    traffic = startTraffic();
+    const none = await request(server).get(
+      `/api/modelops/deployments/${res.body.deployment.id}/analysis`,
+    );
+    expect(none.status).toBe(404);
+  });
+
+  it('passes a good release, which stays', async () => {
+    const res = await deploy(server, {
+      image: `${REPO}:0.1.1`,
+      analysis: { durationSeconds: 60 },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.analysis).toMatchObject({
+      status: 'running',
+      revision: res.body.deployment.revision,
+      intervalSeconds: 5,
+      window: '30s',
+    });
+    const a = await ended(server, res.body.deployment.id);
+    expect(a).toMatchObject({ status: 'passed' });
+    expect(a.conclusiveEvaluations).toBeGreaterThan(0);
+    // Only the new revision's pods were read.
+    expect(a.selector).toContain(`pod=~"${id}-`);
+    expect(await liveImage()).toBe(`${REPO}:0.1.1`);
+  });
+
+  it('fails the faulty release on its error rate and rolls back to the good one by itself', async () => {
+    const res = await deploy(server, {
+      image: `${REPO}:0.1.3`,
+      analysis: { durationSeconds: 180 },
+    });
+    expect(res.status).toBe(201);
+    const revision = res.body.deployment.revision;
+    const a = await ended(server, res.body.deployment.id);
+    expect(a).toMatchObject({
+      status: 'failed',
+      breach: { signal: 'errorRate', threshold: 0.05 },
+    });
+    expect(a.breach.value).toBeGreaterThan(0.05);
+    expect(a.rollbackDeploymentId).toBeDefined();
+    const [rollback] = await history(server);
+    expect(rollback).toMatchObject({
+      id: a.rollbackDeploymentId,
+      action: 'rollback',
+      automatic: true,
+      image: `${REPO}:0.1.1`,
+      result: 'succeeded',
+    });
+    expect(rollback.reason).toContain(
+      `the analysis of revision ${revision} failed: errorRate`,
+    );
+    expect(await liveImage()).toBe(`${REPO}:0.1.1`);
+    await availableAt(server, rollback.revision);
+  });
+
+  it('leaves an analysis whose backend stopped to the next backend, which rolls back once', async () => {
+    const res = await deploy(server, {
+      image: `${REPO}:0.1.2`,
+      analysis: { durationSeconds: 180 },
+    });
+    expect(res.status).toBe(201);
+    const deploymentId = res.body.deployment.id;
+    await backends.pop()!.stop();
+    const row = await knex('modelops_analyses')
+      .where({ deployment_id: deploymentId })
+      .first();
+    expect(row.status).toBe('running');
+
+    server = (await backend()).server;
+    const a = await ended(server, deploymentId);
+    expect(a).toMatchObject({
+      status: 'failed',
+      breach: { signal: 'latencyP95', threshold: 0.2 },
+    });
+    const rollbacks = (await history(server)).filter(
+      d =>
+        d.automatic &&
+        d.reason.includes(`revision ${res.body.deployment.revision} failed`),
+    );
+    expect(rollbacks).toHaveLength(1);
+    expect(await liveImage()).toBe(`${REPO}:0.1.1`);
+  });
+
+  it('cancels a running analysis when another deploy replaces its revision', async () => {
+    const first = await deploy(server, {
+      image: `${REPO}:0.1.0`,
+      analysis: { durationSeconds: 600 },
+    });
+    expect(first.status).toBe(201);
+    const second = await deploy(server, { image: `${REPO}:0.1.1` });
+    expect(second.status).toBe(201);
+    const a = await analysisOf(server, first.body.deployment.id);
+    expect(a).toMatchObject({
+      status: 'cancelled',
+      cancelledBy: expect.stringMatching(/^user:/),
+    });
+    expect(a.message).toContain(
+      `deploy to revision ${second.body.deployment.revision}`,
+    );
+    await availableAt(server, second.body.deployment.revision);
+  });
+
+  it('ends inconclusive without Prometheus, and keeps the release as configured', async () => {
+    await backends.pop()!.stop();
+    server = (
+      await backend({ prometheusUrl: `http://127.0.0.1:${await closedPort()}` })
+    ).server;
+    const res = await deploy(server, {
+      image: `${REPO}:0.1.0`,
+      analysis: { durationSeconds: 30 },
+    });
+    expect(res.status).toBe(201);
+    const a = await ended(server, res.body.deployment.id);
+    expect(a.status).toBe('inconclusive');
+    expect(a.conclusiveEvaluations).toBe(0);
+    expect(a.message).toContain('the release stays');
+    expect(await liveImage()).toBe(`${REPO}:0.1.0`);
+  });
+});

@@ -1,0 +1,184 @@
+import {
+  StatusAborted,
+  StatusError,
+  StatusOK,
+  StatusRunning,
+  StatusWarning,
+} from '@backstage/core-components';
+import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import { Analysis, SignalHealth } from '@modelops/plugin-modelops-common';
+import Box from '@material-ui/core/Box';
+import Typography from '@material-ui/core/Typography';
+import { useEffect, useState } from 'react';
+import useAsyncRetry from 'react-use/esm/useAsyncRetry';
+import { modelOpsApiRef } from '../../api';
+import { describeSignal } from '../common';
+import { describeError } from './errors';
+import { GatedButton } from './GatedButton';
+
+/** How often a running analysis is read again. */
+export const ANALYSIS_REFRESH_MS = 5_000;
+
+const OUTCOME: Record<Analysis['status'], string> = {
+  running: 'running',
+  passed: 'passed',
+  failed: 'failed',
+  inconclusive: 'inconclusive',
+  cancelled: 'cancelled',
+};
+
+function StatusIcon(props: { status: Analysis['status'] }) {
+  switch (props.status) {
+    case 'running':
+      return <StatusRunning />;
+    case 'passed':
+      return <StatusOK />;
+    case 'failed':
+      return <StatusError />;
+    case 'inconclusive':
+      return <StatusWarning />;
+    default:
+      return <StatusAborted />;
+  }
+}
+
+/** "4 min 10 s left", from now to `endsAt`. */
+export function timeLeft(endsAt: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((Date.parse(endsAt) - now) / 1000));
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
+  return m ? `${m} min ${s} s left` : `${s} s left`;
+}
+
+/** The judged signals of the last evaluation, each against its SLO. */
+function Signals(props: { signals: SignalHealth[] }) {
+  const judged = props.signals.filter(s => s.value !== undefined);
+  if (!judged.length) return null;
+  return (
+    <Box component="ul" m={0} pl={2} aria-label="Analysed signals">
+      {judged.map(s => (
+        <Typography
+          key={s.signal}
+          component="li"
+          variant="body2"
+          color={s.status === 'critical' ? 'error' : 'textPrimary'}
+        >
+          {describeSignal(s)}
+        </Typography>
+      ))}
+    </Box>
+  );
+}
+
+/**
+ * The SLO analysis of an environment's current revision: while it runs,
+ * the time left and each signal of the new pods against its threshold,
+ * read again every few seconds; then its outcome. Renders nothing for a
+ * revision deployed without one.
+ */
+export function AnalysisPanel(props: {
+  deploymentId: string;
+  /** Set when the user may not deploy (and so not cancel). */
+  deniedReason?: string;
+  /** Called when the analysis ends, so the status can be read again. */
+  onEnded?: () => void;
+}) {
+  const { deploymentId, onEnded } = props;
+  const api = useApi(modelOpsApiRef);
+  const alertApi = useApi(alertApiRef);
+  const [cancelling, setCancelling] = useState(false);
+  const state = useAsyncRetry(
+    () =>
+      api.getDeploymentAnalysis({ deploymentId }).catch(error => {
+        if (describeError(error).statusCode === 404) return undefined;
+        throw error;
+      }),
+    [api, deploymentId],
+  );
+  const analysis = state.value;
+  const running = analysis?.status === 'running';
+  const { retry } = state;
+  useEffect(() => {
+    if (!running) return undefined;
+    const timer = setInterval(() => retry(), ANALYSIS_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [running, retry]);
+  const [seenRunning, setSeenRunning] = useState(false);
+  useEffect(() => {
+    if (running) setSeenRunning(true);
+    else if (seenRunning && analysis) {
+      setSeenRunning(false);
+      onEnded?.();
+    }
+  }, [running, seenRunning, analysis, onEnded]);
+
+  if (!analysis) {
+    return state.error ? (
+      <Typography variant="body2" color="error">
+        Could not read the analysis: {describeError(state.error).message}
+      </Typography>
+    ) : null;
+  }
+
+  const cancel = async () => {
+    setCancelling(true);
+    try {
+      await api.cancelDeploymentAnalysis({ deploymentId });
+      retry();
+    } catch (error) {
+      alertApi.post({
+        message: `Could not cancel the analysis: ${
+          describeError(error as Error).message
+        }`,
+        severity: 'error',
+      });
+    } finally {
+      setCancelling(false);
+    }
+  };
+
+  return (
+    <Box
+      component="section"
+      aria-label="SLO analysis"
+      mt={2}
+      p={1.5}
+      border={1}
+      borderColor="divider"
+      borderRadius={4}
+    >
+      <Box display="flex" alignItems="center" justifyContent="space-between">
+        <Typography variant="subtitle2">
+          <StatusIcon status={analysis.status} />
+          SLO analysis of revision {analysis.revision}:{' '}
+          {OUTCOME[analysis.status]}
+          {running && ` · ${timeLeft(analysis.endsAt)}`}
+        </Typography>
+        {running && (
+          <GatedButton
+            size="small"
+            onClick={cancel}
+            disabled={cancelling}
+            disabledReason={props.deniedReason}
+          >
+            Stop analysis
+          </GatedButton>
+        )}
+      </Box>
+      <Typography variant="caption" color="textSecondary" display="block">
+        The new pods only, every {analysis.intervalSeconds} s over{' '}
+        {analysis.window}; {analysis.conclusiveEvaluations} of{' '}
+        {analysis.evaluations} evaluations judged.
+      </Typography>
+      {analysis.message && (
+        <Typography
+          variant="body2"
+          color={analysis.status === 'failed' ? 'error' : 'textPrimary'}
+        >
+          {analysis.message}
+        </Typography>
+      )}
+      {analysis.signals && <Signals signals={analysis.signals} />}
+    </Box>
+  );
+}
