@@ -27,18 +27,20 @@ const OUTCOME: Record<Analysis['status'], string> = {
   cancelled: 'cancelled',
 };
 
-function StatusIcon(props: { status: Analysis['status'] }) {
-  switch (props.status) {
+/** The outcome with its status icon, the way Backstage shows statuses. */
+function StatusLine(props: { status: Analysis['status']; children: string }) {
+  const { status, children } = props;
+  switch (status) {
     case 'running':
-      return <StatusRunning />;
+      return <StatusRunning>{children}</StatusRunning>;
     case 'passed':
-      return <StatusOK />;
+      return <StatusOK>{children}</StatusOK>;
     case 'failed':
-      return <StatusError />;
+      return <StatusError>{children}</StatusError>;
     case 'inconclusive':
-      return <StatusWarning />;
+      return <StatusWarning>{children}</StatusWarning>;
     default:
-      return <StatusAborted />;
+      return <StatusAborted>{children}</StatusAborted>;
   }
 }
 
@@ -148,11 +150,12 @@ export function AnalysisPanel(props: {
       borderRadius={4}
     >
       <Box display="flex" alignItems="center" justifyContent="space-between">
-        <Typography variant="subtitle2">
-          <StatusIcon status={analysis.status} />
-          SLO analysis of revision {analysis.revision}:{' '}
-          {OUTCOME[analysis.status]}
-          {running && ` · ${timeLeft(analysis.endsAt)}`}
+        <Typography variant="subtitle2" component="div">
+          <StatusLine status={analysis.status}>
+            {`SLO analysis of revision ${analysis.revision}: ${
+              OUTCOME[analysis.status]
+            }${running ? ` · ${timeLeft(analysis.endsAt)}` : ''}`}
+          </StatusLine>
         </Typography>
         {running && (
           <GatedButton
