@@ -380,6 +380,7 @@ export class AnalysisService {
       now,
       breach: outcome.breach,
       signals: outcome.signals,
+      selector: outcome.selector,
       message: outcome.message,
     });
     if (!claimed) return;

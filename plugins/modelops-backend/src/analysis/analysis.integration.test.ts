@@ -264,6 +264,8 @@ describeIfPlatform('SLO analyses against the local platform', () => {
       breach: { signal: 'errorRate', threshold: 0.05 },
     });
     expect(a.breach.value).toBeGreaterThan(0.05);
+    // The failing evaluation's own selector: the faulty revision's pods.
+    expect(a.selector).toContain(`pod=~"${id}-`);
     expect(a.rollbackDeploymentId).toBeDefined();
     const [rollback] = await history(server);
     expect(rollback).toMatchObject({

@@ -241,6 +241,7 @@ export class AnalysisStore {
     to: StoredAnalysis['status'];
     now: Date;
     signals?: SignalHealth[];
+    selector?: string;
     breach?: AnalysisBreach;
     message?: string;
     rollbackDeploymentId?: string;
@@ -249,6 +250,7 @@ export class AnalysisStore {
     const fields: Record<string, unknown> = { status: options.to };
     if (options.to !== 'rolling_back') fields.finished_at = options.now;
     if (options.signals) fields.signals = JSON.stringify(options.signals);
+    if (options.selector) fields.selector = options.selector;
     if (options.breach) fields.breach = JSON.stringify(options.breach);
     if (options.message !== undefined) fields.message = options.message;
     if (options.rollbackDeploymentId)
