@@ -160,6 +160,7 @@ export const modelOpsPlugin = createBackendPlugin({
         });
 
         const references = new DatabaseDriftReferenceStore(db);
+        const analysisStore = new AnalysisStore(db);
         const health = new HealthService({
           config,
           environments,
@@ -172,7 +173,7 @@ export const modelOpsPlugin = createBackendPlugin({
 
         const analyses = new AnalysisService({
           config,
-          store: new AnalysisStore(db),
+          store: analysisStore,
           deploymentStore: store,
           deployments,
           clusters,
@@ -225,6 +226,7 @@ export const modelOpsPlugin = createBackendPlugin({
                 store,
                 references,
                 source: metricsSource,
+                analyses: analysisStore,
               }),
             }),
           }),

@@ -63,6 +63,7 @@ export type {
   AnalysisOnInconclusiveEnum,
   AnalysisRequest,
   AnalysisStatus,
+  AnalysisWindow,
   AppliedObjectRef,
   Build,
   BuildList,

@@ -10,6 +10,7 @@ export type {
   AnalysisOnInconclusiveEnum,
   AnalysisRequest,
   AnalysisStatus,
+  AnalysisWindow,
   AppliedObjectRef,
   Build,
   BuildList,

@@ -148,5 +148,36 @@ describe.each(databases.eachSupportedId())(
         ).map(x => x.id),
       ).toEqual([b.id]);
     });
+
+    it('lists the analyses of a range, running ones included, oldest first', async () => {
+      const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
+      const early = await store.create(analysis({ now: at(0) }));
+      await store.transition({
+        id: early.id,
+        from: ['running'],
+        to: 'passed',
+        now: at(10),
+      });
+      const late = await store.create(
+        analysis({
+          deploymentId: '01890000-0000-7000-8000-000000000003',
+          revision: 5,
+          now: at(30),
+        }),
+      );
+      const between = (from: number, to: number) =>
+        store
+          .between({
+            entityRef: 'component:default/fraud-detector',
+            environment: 'prod',
+            from: at(from),
+            to: at(to),
+            limit: 10,
+          })
+          .then(list => list.map(a => a.id));
+      expect(await between(5, 60)).toEqual([early.id, late.id]);
+      expect(await between(15, 60)).toEqual([late.id]);
+      expect(await between(11, 20)).toEqual([]);
+    });
   },
 );

@@ -173,6 +173,28 @@ export class AnalysisStore {
     return rows.map(fromRow);
   }
 
+  /** Analyses of an environment that started before `to` and did not end before `from`, oldest first. */
+  async between(options: {
+    entityRef: string;
+    environment: string;
+    from: Date;
+    to: Date;
+    limit: number;
+  }): Promise<StoredAnalysis[]> {
+    const rows = await this.db<Row>(TABLE)
+      .where({
+        entity_ref: options.entityRef,
+        environment: options.environment,
+      })
+      .where('started_at', '<=', options.to)
+      .where(q =>
+        q.whereNull('finished_at').orWhere('finished_at', '>=', options.from),
+      )
+      .orderBy('started_at', 'asc')
+      .limit(options.limit);
+    return rows.map(fromRow);
+  }
+
   /** Running analyses of an entity in an environment. */
   async running(options: {
     entityRef: string;

@@ -3,9 +3,11 @@
  * Monitoring tab's charts: one range query per signal with the service's own
  * matchers, the thresholds to draw, and the rollouts of the range as markers.
  */
+import { AnalysisStore, toAnalysis } from '../database/AnalysisStore';
 import { InputError } from '@backstage/errors';
 import {
   DeploymentRecord,
+  AnalysisWindow,
   DeployMarker,
   formatSelector,
   MetricsResponse,
@@ -105,6 +107,8 @@ export class SeriesService {
       /** Keeps the reference distributions of histogram drift. */
       references: DriftReferenceStore;
       source?: ModelOpsMetricsSource;
+      /** The SLO analyses, drawn as windows on the charts. */
+      analyses?: AnalysisStore;
     },
   ) {}
 
@@ -146,6 +150,13 @@ export class SeriesService {
 
     // The markers are read while Prometheus answers.
     const rolloutsRead = this.options.store.rolloutsBetween({
+      entityRef: target.ref,
+      environment: env.name,
+      from: new Date(start * 1000),
+      to: new Date(end * 1000),
+      limit: MAX_MARKERS,
+    });
+    const analysesRead = this.options.analyses?.between({
       entityRef: target.ref,
       environment: env.name,
       from: new Date(start * 1000),
@@ -252,6 +263,15 @@ export class SeriesService {
       step,
       signals,
       deploys,
+      analyses: ((await analysesRead) ?? []).map(
+        (a): AnalysisWindow => ({
+          deploymentId: a.deploymentId,
+          revision: a.revision,
+          status: toAnalysis(a).status,
+          start: a.startedAt,
+          end: a.finishedAt ?? a.endsAt,
+        }),
+      ),
     };
   }
 

@@ -9,7 +9,7 @@ import {
   modelServiceEntity,
   renderForEntity,
 } from '../../__testUtils__/modelOpsBackend';
-import { markerLabel, MetricsCharts } from './MetricsCharts';
+import { analysisLabel, markerLabel, MetricsCharts } from './MetricsCharts';
 
 function renderCharts() {
   return renderForEntity(
@@ -178,5 +178,35 @@ describe('markerLabel', () => {
         status: 'succeeded',
       }),
     ).toBe('r7 0.1.1');
+  });
+});
+
+describe('markerLabel and analysisLabel', () => {
+  it('names an automatic rollback as such', () => {
+    expect(
+      markerLabel({
+        deploymentId: 'y',
+        time: '2026-12-01T09:31:00Z',
+        action: 'rollback',
+        image: 'registry.modelops.local/risk/fraud-detector:0.1.1',
+        revision: 9,
+        requestedBy: 'user:default/alice',
+        status: 'succeeded',
+        automatic: true,
+        reason: 'Automatic rollback: the analysis of revision 8 failed',
+      }),
+    ).toBe('r9 0.1.1 (automatic rollback)');
+  });
+
+  it('names the revision an analysis watched and its outcome', () => {
+    expect(
+      analysisLabel({
+        deploymentId: 'z',
+        revision: 8,
+        status: 'failed',
+        start: '2026-12-01T09:30:00Z',
+        end: '2026-12-01T09:31:00Z',
+      }),
+    ).toBe('analysis r8: failed');
   });
 });

@@ -6,6 +6,7 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
+  AnalysisWindow,
   DeployMarker,
   MetricsResponse,
   SignalSeries,
@@ -28,6 +29,7 @@ import {
   Legend,
   Line,
   LineChart,
+  ReferenceArea,
   ReferenceLine,
   Tooltip,
   XAxis,
@@ -98,6 +100,11 @@ export function markerLabel(d: DeployMarker): string {
   }`;
 }
 
+/** "analysis r7: failed": what an analysis window says on the chart. */
+export function analysisLabel(a: AnalysisWindow): string {
+  return `analysis r${a.revision}: ${a.status}`;
+}
+
 function timeLabel(t: number, rangeSeconds: number): string {
   const d = new Date(t * 1000);
   const time = d.toLocaleTimeString(undefined, {
@@ -127,10 +134,11 @@ function Chart(props: {
   title: string;
   signals: SignalSeries[];
   deploys: DeployMarker[];
+  analyses: AnalysisWindow[];
   range: { start: number; end: number; seconds: number };
   selector?: string;
 }) {
-  const { title, signals, deploys, range } = props;
+  const { title, signals, deploys, analyses, range } = props;
   const theme = useTheme();
   const [ref, { width }] = useMeasure<HTMLDivElement>();
   // One line per series, and one row per time with every line's value.
@@ -228,6 +236,25 @@ function Chart(props: {
                 }}
               />
             )}
+            {analyses.map(a => (
+              <ReferenceArea
+                key={`analysis:${a.deploymentId}`}
+                x1={Math.max(range.start, Date.parse(a.start) / 1000)}
+                x2={Math.min(range.end, Date.parse(a.end) / 1000)}
+                fill={
+                  a.status === 'failed'
+                    ? theme.palette.error.main
+                    : theme.palette.info.main
+                }
+                fillOpacity={0.08}
+                label={{
+                  value: analysisLabel(a),
+                  position: 'insideBottomLeft',
+                  fontSize: 10,
+                  fill: theme.palette.text.secondary,
+                }}
+              />
+            ))}
             {deploys.map(d => (
               <ReferenceLine
                 key={d.deploymentId}
@@ -408,6 +435,7 @@ export function MetricsCharts(props: {
                 title={c.title}
                 signals={signals}
                 deploys={value.deploys}
+                analyses={value.analyses ?? []}
                 range={range}
                 selector={value.selector}
               />

@@ -1478,6 +1478,31 @@ export const spec = {
           'status',
         ],
       },
+      AnalysisWindow: {
+        type: 'object',
+        description:
+          'When an SLO analysis watched a revision, and how it ended.',
+        properties: {
+          deploymentId: {
+            type: 'string',
+          },
+          revision: {
+            type: 'integer',
+          },
+          status: {
+            $ref: '#/components/schemas/AnalysisStatus',
+          },
+          start: {
+            type: 'string',
+            description: 'RFC 3339.',
+          },
+          end: {
+            type: 'string',
+            description: 'RFC 3339; when it ended, or will end while it runs.',
+          },
+        },
+        required: ['deploymentId', 'revision', 'status', 'start', 'end'],
+      },
       MetricsResponse: {
         type: 'object',
         properties: {
@@ -1512,6 +1537,14 @@ export const spec = {
             type: 'array',
             items: {
               $ref: '#/components/schemas/DeployMarker',
+            },
+          },
+          analyses: {
+            type: 'array',
+            description:
+              'The SLO analyses that ran in the range, oldest first.',
+            items: {
+              $ref: '#/components/schemas/AnalysisWindow',
             },
           },
         },

@@ -4,6 +4,7 @@ export * from '../models/Analysis.model';
 export * from '../models/AnalysisBreach.model';
 export * from '../models/AnalysisRequest.model';
 export * from '../models/AnalysisStatus.model';
+export * from '../models/AnalysisWindow.model';
 export * from '../models/AppliedObjectRef.model';
 export * from '../models/Build.model';
 export * from '../models/BuildList.model';
