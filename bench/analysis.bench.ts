@@ -24,8 +24,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { median, p90 } from './stats.ts';
+import { BACKEND, guestToken } from './backend.ts';
 
-const BACKEND = process.env.MODELOPS_BACKEND_URL ?? 'http://localhost:7007';
 const ITERATIONS = Number(process.env.BENCH_ANALYSIS_ITERATIONS ?? 3);
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 const ENTITY_REF = 'component:default/fraud-detector';
@@ -49,15 +49,6 @@ const INTERVAL: string = config.modelops.environments.dev.analysis.interval;
 const intervalSeconds =
   Number(INTERVAL.slice(0, -1)) *
   ({ s: 1, m: 60, h: 3600 } as Record<string, number>)[INTERVAL.slice(-1)]!;
-
-async function token(): Promise<string> {
-  const res = await fetch(
-    `${BACKEND}/api/auth/guest/refresh?optional&env=development`,
-    { headers: { 'X-Requested-With': 'XMLHttpRequest' } },
-  );
-  if (!res.ok) throw new Error(`guest sign-in failed: ${res.status}`);
-  return ((await res.json()) as any).backstageIdentity.token;
-}
 
 async function api(
   auth: string,
@@ -153,7 +144,7 @@ interface Run {
 }
 
 async function main() {
-  const auth = await token();
+  const auth = await guestToken();
   const original = (await devStatus(auth)).image as string;
   const runs: Run[] = [];
   try {

@@ -64,10 +64,10 @@ import {
 import { podNetwork, routeInterface } from '../test/platform/lib/network.ts';
 import { GITEA_PORT, HOST, REGISTRY_PORT } from '../test/platform/ports.ts';
 import { median, p90 } from './stats.ts';
+import { BACKEND, guestToken } from './backend.ts';
 
 const run = promisify(execFile);
 
-const BACKEND = process.env.MODELOPS_BACKEND_URL ?? 'http://localhost:7007';
 const ITERATIONS = Number(process.env.BENCH_BUILD_ITERATIONS ?? 5);
 const ENTITY_REF = 'component:default/fraud-detector';
 /** How often a client asks the API about an unfinished build. */
@@ -520,15 +520,6 @@ async function backendReady(): Promise<void> {
       throw new Error(`the backend at ${BACKEND} did not come back`);
     await sleep(1000);
   }
-}
-
-async function token(): Promise<string> {
-  const res = await fetch(
-    `${BACKEND}/api/auth/guest/refresh?optional&env=development`,
-    { headers: { 'X-Requested-With': 'XMLHttpRequest' } },
-  );
-  if (!res.ok) throw new Error(`guest sign-in failed: ${res.status}`);
-  return ((await res.json()) as any).backstageIdentity.token;
 }
 
 interface Measured {
@@ -1172,7 +1163,7 @@ async function report(r: {
 async function main() {
   // Build pods reach Gitea and the registry at the host's bridge address only.
   checkBridgeAddress(podNetwork('dev').hostIp);
-  let auth = await token();
+  let auth = await guestToken();
   const watch = watchBuilds();
   await watch.start();
   let repeated = 0;
@@ -1196,7 +1187,7 @@ async function main() {
           ]).catch(() => undefined);
         await backendReady();
         PIDS.backend = backendPid();
-        auth = await token();
+        auth = await guestToken();
       }
     }
   };

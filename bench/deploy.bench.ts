@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createFloor } from './floor.ts';
 import { median, p90 } from './stats.ts';
+import { BACKEND, guestToken } from './backend.ts';
 
-const BACKEND = process.env.MODELOPS_BACKEND_URL ?? 'http://localhost:7007';
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 15);
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 const ENTITY_REF = 'component:default/fraud-detector';
@@ -48,17 +48,6 @@ const KUBECTL = kubectlBin();
 const PLATFORM_STATE =
   process.env.MODELOPS_PLATFORM_DIR ?? path.join(REPO_ROOT, '.platform');
 const KUBECONFIG = path.join(PLATFORM_STATE, 'dev', 'modelops.kubeconfig');
-
-async function token(): Promise<string> {
-  const res = await fetch(
-    `${BACKEND}/api/auth/guest/refresh?optional&env=development`,
-    {
-      headers: { 'X-Requested-With': 'XMLHttpRequest' },
-    },
-  );
-  if (!res.ok) throw new Error(`guest sign-in failed: ${res.status}`);
-  return ((await res.json()) as any).backstageIdentity.token;
-}
 
 async function apiDeploy(auth: string, image: string, dryRun = false) {
   const started = performance.now();
@@ -161,7 +150,7 @@ function kubectlApply(dir: string, objects: any[]): number {
 }
 
 async function main() {
-  const auth = await token();
+  const auth = await guestToken();
   const before = await fetch(
     `${BACKEND}/api/modelops/deployments/status?entityRef=${encodeURIComponent(
       ENTITY_REF,

@@ -14,8 +14,8 @@
 // modelops.metrics.cacheSeconds 0) and runs this once per N.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { BACKEND, guestToken } from './backend.ts';
 
-const BACKEND = process.env.MODELOPS_BACKEND_URL ?? 'http://localhost:7007';
 const PROMETHEUS =
   process.env.MODELOPS_PROMETHEUS_URL ?? 'http://127.0.0.1:19090';
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -30,15 +30,6 @@ const PER_ENTITY_MAX = Number(process.env.BENCH_PER_ENTITY_MAX ?? 1000);
 const BACKEND_PID = Number(process.env.MODELOPS_BENCH_BACKEND_PID ?? 0);
 /** A generated KServe service: its series are backfilled. */
 const METRICS_ENTITY = 'component:bench/svc-00001';
-
-async function token(): Promise<string> {
-  const res = await fetch(
-    `${BACKEND}/api/auth/guest/refresh?optional&env=development`,
-    { headers: { 'X-Requested-With': 'XMLHttpRequest' } },
-  );
-  if (!res.ok) throw new Error(`guest sign-in failed: ${res.status}`);
-  return ((await res.json()) as any).backstageIdentity.token;
-}
 
 function queriesLogged(): number {
   try {
@@ -158,7 +149,7 @@ async function rawRange(
 }
 
 async function main() {
-  const auth = await token();
+  const auth = await guestToken();
   const idle = memory();
   // Warm-up: the first request pays for discovery and connections.
   const first = await overview(auth);

@@ -259,13 +259,11 @@ export class HealthService {
     const matchers = this.serviceMatchers(target, env);
     const thresholds = thresholdsFor(target.contract.slo, metrics.slo);
     const set = this.querySets[target.contract.runtime];
-    const outcomes = new Map(
-      await Promise.all(
-        signalsToRead(thresholds).map(
-          async s =>
-            [s, await this.read(set[s], matchers, samples => samples)] as const,
-        ),
-      ),
+    const outcomes = await this.readSignals(
+      set,
+      thresholds,
+      matchers,
+      metrics.window,
     );
     const gauges = outcomes.get('featureDrift');
     if (gauges && 'samples' in gauges && !gauges.samples.length) {
@@ -314,7 +312,30 @@ export class HealthService {
     ];
     const thresholds = thresholdsFor(target.contract.slo, metrics.slo);
     const set = this.querySets[target.contract.runtime];
-    const outcomes = new Map(
+    const outcomes = await this.readSignals(set, thresholds, matchers, window);
+    const selector = formatSelector(matchers);
+    const { signals } = evaluateSignals({
+      set,
+      thresholds,
+      outcome: s => outcomes.get(s)!,
+      selector,
+      window,
+      workload: undefined,
+    });
+    return {
+      signals: signals.filter(s => s.signal !== 'readyRatio'),
+      selector,
+    };
+  }
+
+  /** Every signal health judges, read at once for one set of matchers. */
+  private async readSignals(
+    set: QuerySet,
+    thresholds: SignalThresholds,
+    matchers: LabelMatcher[],
+    window: string,
+  ): Promise<Map<Signal, Outcome>> {
+    return new Map(
       await Promise.all(
         signalsToRead(thresholds).map(
           async s =>
@@ -331,19 +352,6 @@ export class HealthService {
         ),
       ),
     );
-    const selector = formatSelector(matchers);
-    const { signals } = evaluateSignals({
-      set,
-      thresholds,
-      outcome: s => outcomes.get(s)!,
-      selector,
-      window,
-      workload: undefined,
-    });
-    return {
-      signals: signals.filter(s => s.signal !== 'readyRatio'),
-      selector,
-    };
   }
 
   /** Drift from the input histograms; undefined when none are exported. */
