@@ -171,12 +171,12 @@ export class AnalysisService {
   /** Why promoting this deployment's revision is refused, if it is. */
   async failedAnalysis(deploymentId: string): Promise<string | undefined> {
     const stored = await this.options.store.ofDeployment(deploymentId);
-    if (
-      !stored ||
-      (stored.status !== 'failed' && stored.status !== 'rolling_back')
-    )
-      return undefined;
-    return stored.message ?? 'its analysis failed';
+    if (!stored) return undefined;
+    const rolledBack =
+      stored.status === 'failed' ||
+      stored.status === 'rolling_back' ||
+      stored.rollbackDeploymentId !== undefined;
+    return rolledBack ? stored.message ?? 'its analysis failed' : undefined;
   }
 
   /** Stops a running analysis; the revision stays. An ended one is answered as it is. */
@@ -411,7 +411,7 @@ export class AnalysisService {
       await this.options.store.transition({
         id: a.id,
         from: ['rolling_back'],
-        to: 'failed',
+        to: a.breach ? 'failed' : 'inconclusive',
         now,
         message: `${why}; no earlier revision to roll back to, revision ${a.revision} stays`,
       });
@@ -432,7 +432,8 @@ export class AnalysisService {
     await this.options.store.transition({
       id: a.id,
       from: ['rolling_back'],
-      to: 'failed',
+      // A breach failed it; a window that judged nothing was inconclusive.
+      to: a.breach ? 'failed' : 'inconclusive',
       now: this.now(),
       rollbackDeploymentId: response.deployment.id,
       message: `${why}; rolled back to revision ${to.revision} (${

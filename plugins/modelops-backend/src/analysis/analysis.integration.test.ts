@@ -123,9 +123,16 @@ describeIfPlatform('SLO analyses against the local platform', () => {
   let traffic: ChildProcess | undefined;
   const backends: Array<{ stop(): Promise<void> }> = [];
 
-  async function backend(options: { prometheusUrl?: string } = {}) {
+  async function backend(
+    options: { prometheusUrl?: string; onInconclusive?: string } = {},
+  ) {
     const platform = parse(fs.readFileSync(PLATFORM_CONFIG, 'utf8'));
-    platform.modelops.environments.dev.analysis = ANALYSIS;
+    platform.modelops.environments.dev.analysis = {
+      ...ANALYSIS,
+      ...(options.onInconclusive
+        ? { onInconclusive: options.onInconclusive }
+        : {}),
+    };
     if (options.prometheusUrl)
       platform.modelops.metrics.prometheus = {
         url: options.prometheusUrl,
@@ -183,7 +190,8 @@ describeIfPlatform('SLO analyses against the local platform', () => {
       `the analysis of ${deploymentId} to end`,
       async () => {
         const a = await analysisOf(server, deploymentId);
-        return a.status === 'running' ? undefined : a;
+        // Ended: passed, cancelled, or its rollback applied.
+        return a.finishedAt ? a : undefined;
       },
       { timeoutMs, intervalMs: 2000 },
     );
@@ -343,6 +351,26 @@ describeIfPlatform('SLO analyses against the local platform', () => {
     expect(a.status).toBe('inconclusive');
     expect(a.conclusiveEvaluations).toBe(0);
     expect(a.message).toContain('the release stays');
+    expect(await liveImage()).toBe(`${REPO}:0.1.0`);
+  });
+
+  it('rolls back an inconclusive release where the environment says so', async () => {
+    await backends.pop()!.stop();
+    server = (
+      await backend({
+        prometheusUrl: `http://127.0.0.1:${await closedPort()}`,
+        onInconclusive: 'rollback',
+      })
+    ).server;
+    const res = await deploy(server, {
+      image: `${REPO}:0.1.1`,
+      analysis: { durationSeconds: 30 },
+    });
+    expect(res.status).toBe(201);
+    const a = await ended(server, res.body.deployment.id);
+    expect(a).toMatchObject({ status: 'inconclusive' });
+    expect(a.rollbackDeploymentId).toBeDefined();
+    expect(a.message).toContain('rolled back, as configured');
     expect(await liveImage()).toBe(`${REPO}:0.1.0`);
   });
 });

@@ -100,7 +100,10 @@ function fromRow(row: Row): StoredAnalysis {
   return a;
 }
 
-/** The API's view of a stored analysis: `rolling_back` reads as failed. */
+/**
+ * The API's view of a stored analysis: `rolling_back` reads as what it
+ * ends as, failed after a breach, else inconclusive.
+ */
 export function toAnalysis(stored: StoredAnalysis): Analysis {
   const {
     cluster: _c,
@@ -110,7 +113,8 @@ export function toAnalysis(stored: StoredAnalysis): Analysis {
     status,
     ...rest
   } = stored;
-  return { ...rest, status: status === 'rolling_back' ? 'failed' : status };
+  if (status !== 'rolling_back') return { ...rest, status };
+  return { ...rest, status: rest.breach ? 'failed' : 'inconclusive' };
 }
 
 /**
@@ -208,13 +212,17 @@ export class AnalysisStore {
     return rows.map(fromRow);
   }
 
-  /** Which of these deployments' analyses failed. */
+  /** Which of these deployments' analyses failed, or rolled them back. */
   async failedOf(deploymentIds: string[]): Promise<Set<string>> {
     if (!deploymentIds.length) return new Set();
     const rows = await this.db<Row>(TABLE)
       .select('deployment_id')
       .whereIn('deployment_id', deploymentIds)
-      .whereIn('status', ['failed', 'rolling_back']);
+      .where(q =>
+        q
+          .whereIn('status', ['failed', 'rolling_back'])
+          .orWhereNotNull('rollback_deployment_id'),
+      );
     return new Set(rows.map(r => r.deployment_id));
   }
 

@@ -86,6 +86,7 @@ describe('AnalysisPanel (backend simulated with msw)', () => {
             ? {
                 ...running,
                 status: 'cancelled',
+                finishedAt: new Date().toISOString(),
                 message: 'cancelled by user:default/ada; revision 7 stays',
               }
             : running,
@@ -126,6 +127,7 @@ describe('AnalysisPanel (backend simulated with msw)', () => {
         HttpResponse.json({
           ...running,
           status: 'failed',
+          finishedAt: new Date().toISOString(),
           breach: { signal: 'errorRate', value: 0.3, threshold: 0.01 },
           message:
             'errorRate 30.0 % is over its SLO of 1.0 % (over 1m); rolled back to revision 6 as revision 8',

@@ -99,20 +99,22 @@ export function AnalysisPanel(props: {
   );
   const analysis = state.value;
   const running = analysis?.status === 'running';
+  // Until it has ended: a failed analysis still has its rollback to apply.
+  const live = !!analysis && (running || !analysis.finishedAt);
   const { retry } = state;
   useEffect(() => {
-    if (!running) return undefined;
+    if (!live) return undefined;
     const timer = setInterval(() => retry(), ANALYSIS_REFRESH_MS);
     return () => clearInterval(timer);
-  }, [running, retry]);
-  const [seenRunning, setSeenRunning] = useState(false);
+  }, [live, retry]);
+  const [seenLive, setSeenLive] = useState(false);
   useEffect(() => {
-    if (running) setSeenRunning(true);
-    else if (seenRunning && analysis) {
-      setSeenRunning(false);
+    if (live) setSeenLive(true);
+    else if (seenLive && analysis) {
+      setSeenLive(false);
       onEnded?.();
     }
-  }, [running, seenRunning, analysis, onEnded]);
+  }, [live, seenLive, analysis, onEnded]);
 
   if (!analysis) {
     return state.error ? (
