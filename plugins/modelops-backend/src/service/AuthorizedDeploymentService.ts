@@ -1,5 +1,6 @@
 import {
   AuditorService,
+  AuditorServiceEvent,
   AuthService,
   BackstageCredentials,
   PermissionsService,
@@ -138,6 +139,7 @@ export class AuthorizedDeploymentService {
           analysis: request.analysis,
         });
       },
+      deploymentMeta,
     );
   }
 
@@ -191,24 +193,22 @@ export class AuthorizedDeploymentService {
       options.credentials,
     );
     const analyses = this.requireAnalyses();
-    const event = await this.options.auditor.createEvent({
-      eventId: 'analysis-cancel',
-      severityLevel: 'medium',
-      request: options.httpRequest,
-      meta: { entityRef: target.ref, deploymentId: deployment.id },
-    });
-    try {
-      await this.authorizeDeploy(target, options.credentials);
-      const analysis = await analyses.cancel(
-        deployment.id,
-        this.principalRef(options.credentials),
-      );
-      await event.success({ meta: { status: analysis.status } });
-      return analysis;
-    } catch (error) {
-      await event.fail({ error: error as Error });
-      throw error;
-    }
+    return this.audited(
+      {
+        eventId: 'analysis-cancel',
+        dryRun: false,
+        httpRequest: options.httpRequest,
+        meta: { entityRef: target.ref, deploymentId: deployment.id },
+      },
+      async () => {
+        await this.authorizeDeploy(target, options.credentials);
+        return analyses.cancel(
+          deployment.id,
+          this.principalRef(options.credentials),
+        );
+      },
+      analysis => ({ status: analysis.status }),
+    );
   }
 
   async rollback(options: {
@@ -248,6 +248,7 @@ export class AuthorizedDeploymentService {
           requestedBy: this.principalRef(credentials),
         });
       },
+      deploymentMeta,
     );
   }
 
@@ -286,7 +287,11 @@ export class AuthorizedDeploymentService {
     return principalRef(this.options.auth, credentials, 'Deploys');
   }
 
-  private async audited<T extends DeployResponse>(
+  /**
+   * Runs a write as one audit event: medium severity (low for a dry run),
+   * success with what `resultMeta` reads from the result, or failure.
+   */
+  private async audited<T>(
     event: {
       eventId: string;
       dryRun: boolean;
@@ -294,6 +299,7 @@ export class AuthorizedDeploymentService {
       meta: Record<string, string | boolean>;
     },
     fn: () => Promise<T>,
+    resultMeta: (result: T) => ResultMeta,
   ): Promise<T> {
     const audit = await this.options.auditor.createEvent({
       eventId: event.eventId,
@@ -303,16 +309,24 @@ export class AuthorizedDeploymentService {
     });
     try {
       const result = await fn();
-      await audit.success({
-        meta: {
-          deploymentId: result.deployment.id,
-          revision: result.deployment.revision ?? null,
-        },
-      });
+      await audit.success({ meta: resultMeta(result) });
       return result;
     } catch (error) {
       await audit.fail({ error: error as Error });
       throw error;
     }
   }
+}
+
+/** What an audit event records of a write's result. */
+type ResultMeta = NonNullable<
+  NonNullable<Parameters<AuditorServiceEvent['success']>[0]>['meta']
+>;
+
+/** What a deploy or rollback's audit event records of its result. */
+function deploymentMeta(result: DeployResponse): ResultMeta {
+  return {
+    deploymentId: result.deployment.id,
+    revision: result.deployment.revision ?? null,
+  };
 }
