@@ -86,4 +86,18 @@ describe('judgeEvaluation', () => {
       message: 'latencyP95: no series',
     });
   });
+
+  it("does not fail a revision on its new pods' drift, which is noise over their first requests", () => {
+    const drift: SignalHealth = {
+      signal: 'drift',
+      unit: 'psi',
+      value: 0.95,
+      warning: 0.1,
+      critical: 0.25,
+      status: 'critical',
+    };
+    expect(
+      judgeEvaluation([rate(5), errors(0), latency(0.1), drift], opts),
+    ).toMatchObject({ kind: 'ok' });
+  });
 });

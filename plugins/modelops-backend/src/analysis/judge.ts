@@ -27,8 +27,8 @@ function describe(s: SignalHealth, threshold: number): string {
 }
 
 /**
- * Judges one evaluation of a revision's signals. Any signal past its
- * critical threshold (its SLO) is a breach, named with its value; without
+ * Judges one evaluation of a revision's signals. Any signal but drift past
+ * its critical threshold (its SLO) is a breach, named with its value; without
  * enough traffic (`minRequestRate`) or without the error rate and latency
  * the verdict is inconclusive; otherwise the revision is within its SLOs.
  */
@@ -38,6 +38,10 @@ export function judgeEvaluation(
 ): Verdict {
   const breaching = signals.filter(
     s =>
+      // Drift is shown, not judged: a revision's new pods report PSI over
+      // their first few requests, which is noise (0.9 and more on a good
+      // release), not a drifted model.
+      s.signal !== 'drift' &&
       s.status === 'critical' &&
       s.value !== undefined &&
       s.critical !== undefined,
