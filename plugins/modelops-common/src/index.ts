@@ -60,6 +60,8 @@ export {
 export type {
   Analysis,
   AnalysisBreach,
+  AnalysisCanary,
+  AnalysisCanaryOutcomeEnum,
   AnalysisOnInconclusiveEnum,
   AnalysisRequest,
   AnalysisStatus,
@@ -70,6 +72,7 @@ export type {
   BuildLogs,
   BuildSource,
   BuildStatus,
+  CanaryStatus,
   ConfiguredEnvironment,
   ConfiguredEnvironmentsResponse,
   ContractProblem,

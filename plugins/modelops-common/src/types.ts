@@ -7,6 +7,8 @@
 export type {
   Analysis,
   AnalysisBreach,
+  AnalysisCanary,
+  AnalysisCanaryOutcomeEnum,
   AnalysisOnInconclusiveEnum,
   AnalysisRequest,
   AnalysisStatus,
@@ -17,6 +19,7 @@ export type {
   BuildLogs,
   BuildSource,
   BuildStatus,
+  CanaryStatus,
   ConfiguredEnvironment,
   ConfiguredEnvironmentsResponse,
   ContractProblem,

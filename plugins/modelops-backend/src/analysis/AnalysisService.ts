@@ -8,11 +8,17 @@
  * scheduler task across all backend replicas; each change of state is a
  * conditional update, so a backend that stops mid-analysis leaves it to
  * the next run, and two replicas never both roll back.
+ *
+ * A canary release runs the revision as canary Deployments next to the
+ * stable ones (see canary.ts); its analysis reads the canary's pods, and
+ * the stable pods' for comparison, then promotes the revision to the
+ * stable Deployments when it passes or removes the canary when it fails.
  */
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import {
   Analysis,
+  AnalysisCanary,
   AnalysisRequest,
   DeploymentRecord,
   ModelOpsEnvironment,
@@ -24,14 +30,16 @@ import {
   StoredAnalysis,
   toAnalysis,
 } from '../database/AnalysisStore';
+import { StoredDeployment } from '../database/DeploymentStore';
 import { DeploymentStore } from '../database/DeploymentStore';
 import { readRolloutStatus } from '../deploy/status/status';
 import { ClusterClients } from '../kubernetes/ClusterClients';
 import { durationSeconds } from '../metrics/queries';
 import { DeploymentService } from '../service/DeploymentService';
 import { ModelServiceTarget } from '../service/entities';
+import { removeCanary } from './canary';
 import { judgeEvaluation } from './judge';
-import { revisionPods } from './revisionPods';
+import { revisionPods, stablePods } from './revisionPods';
 
 /** How one analysis runs. */
 export interface AnalysisSettings {
@@ -108,6 +116,11 @@ export class AnalysisService {
     };
   }
 
+  /** Whether a deploy to `environment` with this request is analysed. */
+  analyses(environment: string, request?: AnalysisRequest): boolean {
+    return this.settingsFor(environment, request) !== undefined;
+  }
+
   /**
    * After a rollout was applied: analyses of the environment still running
    * end as cancelled (the revision they watch is being replaced), and the
@@ -118,6 +131,8 @@ export class AnalysisService {
     deployment: DeploymentRecord;
     env: ModelOpsEnvironment;
     request?: AnalysisRequest;
+    /** The canary a canary release started. */
+    canary?: AnalysisCanary;
   }): Promise<Analysis | undefined> {
     const { deployment, env } = options;
     const now = this.now();
@@ -126,14 +141,20 @@ export class AnalysisService {
       environment: env.name,
     })) {
       if (running.deploymentId === deployment.id) continue;
-      await this.options.store.transition({
+      const message = `cancelled: ${deployment.action} to revision ${deployment.revision} by ${deployment.requestedBy} replaced revision ${running.revision}`;
+      const claimed = await this.options.store.transition({
         id: running.id,
         from: ['running'],
-        to: 'cancelled',
+        // A replaced canary is removed; what replaced it runs, no rollback.
+        to: running.canary ? 'cancelling' : 'cancelled',
         now,
         cancelledBy: deployment.requestedBy,
-        message: `cancelled: ${deployment.action} to revision ${deployment.revision} by ${deployment.requestedBy} replaced revision ${running.revision}`,
+        message,
       });
+      if (claimed && running.canary)
+        await this.settle(() =>
+          this.finishCancel({ ...running, status: 'cancelling', message }),
+        );
     }
     if (deployment.action === 'rollback' || deployment.revision === undefined)
       return undefined;
@@ -150,10 +171,17 @@ export class AnalysisService {
       firstEvaluationAt: new Date(
         now.getTime() + settings.intervalSeconds * 1000,
       ),
+      canary: options.canary,
       now,
     });
     this.options.logger.info(
-      `Analysing ${deployment.entityRef} revision ${deployment.revision} in ${env.name} for ${settings.durationSeconds}s, every ${settings.intervalSeconds}s`,
+      `Analysing ${deployment.entityRef} revision ${deployment.revision}${
+        options.canary
+          ? ` (a canary of ${options.canary.replicas} pod(s) next to ${options.canary.stableReplicas} stable)`
+          : ''
+      } in ${env.name} for ${settings.durationSeconds}s, every ${
+        settings.intervalSeconds
+      }s`,
     );
     return toAnalysis(stored);
   }
@@ -176,27 +204,62 @@ export class AnalysisService {
       stored.status === 'failed' ||
       stored.status === 'rolling_back' ||
       stored.rollbackDeploymentId !== undefined;
-    return rolledBack ? stored.message ?? 'its analysis failed' : undefined;
+    if (rolledBack) return stored.message ?? 'its analysis failed';
+    if (stored.canary && stored.canary.outcome !== 'promoted')
+      return `it ran only as a canary${
+        stored.message ? ` (${stored.message})` : ''
+      }`;
+    return undefined;
   }
 
-  /** Stops a running analysis; the revision stays. An ended one is answered as it is. */
+  /**
+   * Stops a running analysis. The revision stays; a canary is removed and
+   * the environment goes back to the release the stable pods run. An ended
+   * one is answered as it is.
+   */
   async cancel(deploymentId: string, by: string): Promise<Analysis> {
     const stored = await this.options.store.ofDeployment(deploymentId);
     if (!stored)
       throw new NotFoundError(`Deployment ${deploymentId} has no analysis`);
-    if (stored.status === 'rolling_back')
+    if (stored.status === 'rolling_back' || stored.status === 'promoting')
       throw new ConflictError(
-        `The analysis of deployment ${deploymentId} failed and its rollback is under way; it cannot be cancelled`,
+        `The analysis of deployment ${deploymentId} has ended and its ${
+          stored.status === 'promoting' ? 'promotion' : 'rollback'
+        } is under way; it cannot be cancelled`,
       );
-    await this.options.store.transition({
+    const message = stored.canary
+      ? `cancelled by ${by}; the canary of revision ${stored.revision} is removed`
+      : `cancelled by ${by}; revision ${stored.revision} stays`;
+    const claimed = await this.options.store.transition({
       id: stored.id,
       from: ['running'],
-      to: 'cancelled',
+      to: stored.canary ? 'cancelling' : 'cancelled',
       now: this.now(),
       cancelledBy: by,
-      message: `cancelled by ${by}; revision ${stored.revision} stays`,
+      message,
+      canary: stored.canary
+        ? ({ ...stored.canary, restore: true } as AnalysisCanary)
+        : undefined,
     });
+    if (claimed && stored.canary)
+      await this.finishCancel({
+        ...stored,
+        status: 'cancelling',
+        message,
+        canary: { ...stored.canary, restore: true } as AnalysisCanary,
+      });
     return toAnalysis((await this.options.store.get(stored.id))!);
+  }
+
+  /** Runs an ending step now; a failure is left to the scheduler task, which retries it. */
+  private async settle(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.options.logger.warn(
+        `${errorMessage(error)}; the analyses task retries it`,
+      );
+    }
   }
 
   /** One run of the scheduler task: every analysis with work due. */
@@ -220,6 +283,14 @@ export class AnalysisService {
       await this.rollBack(a);
       return;
     }
+    if (a.status === 'promoting') {
+      await this.promote(a);
+      return;
+    }
+    if (a.status === 'cancelling') {
+      await this.finishCancel(a);
+      return;
+    }
     const now = this.now();
     if (now.getTime() >= Date.parse(a.endsAt)) {
       await this.conclude(a, now);
@@ -231,6 +302,7 @@ export class AnalysisService {
       message: string;
       signals?: SignalHealth[];
       selector?: string;
+      canary?: AnalysisCanary;
     }) =>
       this.options.store.recordEvaluation({
         id: a.id,
@@ -239,6 +311,7 @@ export class AnalysisService {
         signals: fields.signals ?? a.signals ?? [],
         selector: fields.selector ?? a.selector,
         message: fields.message,
+        canary: fields.canary,
         now,
         next,
       });
@@ -263,10 +336,13 @@ export class AnalysisService {
       kubernetesId,
       imageRepository: target.contract.image,
     });
-    if (rollout.phase === 'Failed' && rollout.revision === a.revision) {
+    const own = a.canary ? rollout.canary : rollout;
+    if (own?.phase === 'Failed' && own.revision === a.revision) {
       await this.fail(a, now, {
         breach: { signal: 'readyRatio', value: 0, threshold: 1, unit: 'ratio' },
-        message: `the rollout of revision ${a.revision} failed${
+        message: `the ${a.canary ? 'canary' : 'rollout'} of revision ${
+          a.revision
+        } failed${
           rollout.problems[0] ? `: ${rollout.problems[0].message}` : ''
         }`,
       });
@@ -297,29 +373,74 @@ export class AnalysisService {
       podPattern: pods.podPattern,
       window: a.window,
     });
+    const canary = a.canary && (await this.readStable(a, target));
     const verdict = judgeEvaluation(read.signals, {
       minRequestRate: a.minRequestRate,
       window: a.window,
     });
+    const of = a.canary ? 'the canary: ' : '';
     if (verdict.kind === 'breach') {
       await this.fail(a, now, {
         breach: verdict.breach,
-        message: verdict.message,
+        message: `${of}${verdict.message}`,
         signals: read.signals,
         selector: read.selector,
+        canary: canary || undefined,
       });
       return;
     }
     await record({
       conclusive: verdict.kind === 'ok',
-      message: verdict.message,
+      message: `${of}${verdict.message}`,
       signals: read.signals,
       selector: read.selector,
+      canary: canary || undefined,
     });
+  }
+
+  /** The stable pods' signals next to a canary's, for comparison (best effort). */
+  private async readStable(
+    a: StoredAnalysis,
+    target: ModelServiceTarget,
+  ): Promise<AnalysisCanary | undefined> {
+    const pods = await stablePods(this.options.clusters.get(a.cluster), {
+      namespace: a.namespace,
+      kubernetesId: target.contract.kubernetesId!,
+    });
+    if (!('podPattern' in pods)) return undefined;
+    const read = await this.options.signals.revisionSignals({
+      target,
+      env: { cluster: a.cluster, namespace: a.namespace },
+      podPattern: pods.podPattern,
+      window: a.window,
+    });
+    return {
+      ...a.canary!,
+      stableSignals: read.signals,
+      stableSelector: read.selector,
+    };
   }
 
   /** The window is over: passed with one conclusive evaluation or more, else inconclusive as configured. */
   private async conclude(a: StoredAnalysis, now: Date): Promise<void> {
+    const passes = a.conclusiveEvaluations > 0 || a.onInconclusive === 'pass';
+    if (a.canary && passes) {
+      const message =
+        a.conclusiveEvaluations > 0
+          ? `passed: ${a.conclusiveEvaluations} of ${a.evaluations} evaluations judged the canary of revision ${a.revision} within its SLOs`
+          : `inconclusive: no evaluation of ${a.evaluations} could judge the canary of revision ${a.revision}; promoted, as configured`;
+      if (
+        await this.options.store.transition({
+          id: a.id,
+          from: ['running'],
+          to: 'promoting',
+          now,
+          message,
+        })
+      )
+        await this.promote({ ...a, status: 'promoting', message });
+      return;
+    }
     if (a.conclusiveEvaluations > 0) {
       await this.options.store.transition({
         id: a.id,
@@ -371,6 +492,7 @@ export class AnalysisService {
       message: string;
       signals?: Analysis['signals'];
       selector?: string;
+      canary?: AnalysisCanary;
     },
   ): Promise<void> {
     const claimed = await this.options.store.transition({
@@ -382,20 +504,71 @@ export class AnalysisService {
       signals: outcome.signals,
       selector: outcome.selector,
       message: outcome.message,
+      canary: outcome.canary,
     });
     if (!claimed) return;
     this.options.logger.warn(
       `Analysis of ${a.entityRef} revision ${a.revision} in ${a.environment} failed: ${outcome.message}; rolling back`,
     );
-    await this.rollBack({ ...a, status: 'rolling_back', ...outcome });
+    await this.rollBack({
+      ...a,
+      status: 'rolling_back',
+      ...outcome,
+      canary: outcome.canary ?? a.canary,
+    });
   }
 
   /**
-   * Rolls a failed analysis' environment back to the newest earlier rollout
-   * whose analysis did not fail, recorded as automatic with the reason.
+   * Whether a later rollout replaced the analysed one: then the analysis
+   * no longer decides what runs, and neither promotes nor rolls back.
    */
-  private async rollBack(a: StoredAnalysis): Promise<void> {
-    const now = this.now();
+  private async superseded(
+    a: StoredAnalysis,
+  ): Promise<StoredDeployment | undefined> {
+    const last = await this.options.deploymentStore.lastSuccessful({
+      entityRef: a.entityRef,
+      environment: a.environment,
+    });
+    return last &&
+      last.id !== a.deploymentId &&
+      (last.revision ?? 0) > a.revision
+      ? last
+      : undefined;
+  }
+
+  /** Removes the canary of an analysis' revision, if it has one. */
+  private async removeCanaryOf(
+    a: StoredAnalysis,
+  ): Promise<AnalysisCanary | undefined> {
+    if (!a.canary) return undefined;
+    const target = await this.options.loadTarget(a.entityRef);
+    const removed = await removeCanary(this.options.clusters.get(a.cluster), {
+      namespace: a.namespace,
+      kubernetesId: target.contract.kubernetesId!,
+      revision: a.revision,
+    });
+    if (removed.length)
+      this.options.logger.info(
+        `Removed the canary ${removed.join(', ')} of ${a.entityRef} revision ${
+          a.revision
+        } in ${a.environment}`,
+      );
+    const { restore: _r, ...canary } = a.canary as AnalysisCanary & {
+      restore?: boolean;
+    };
+    return { ...canary, outcome: 'removed' };
+  }
+
+  /**
+   * Goes back to the newest earlier rollout whose analysis did not fail,
+   * recorded as an automatic rollback for `reason`; undefined when there is
+   * none, or a later rollout already replaced the analysed one.
+   */
+  private async restoreEarlier(
+    a: StoredAnalysis,
+    reason: string,
+  ): Promise<{ to: StoredDeployment; rollback: DeploymentRecord } | undefined> {
+    if (await this.superseded(a)) return undefined;
     const candidates = await this.options.deploymentStore.successfulBefore({
       entityRef: a.entityRef,
       environment: a.environment,
@@ -406,17 +579,7 @@ export class AnalysisService {
     const to = candidates.find(
       c => !failed.has(c.id) && c.revision !== a.revision,
     );
-    const why = a.message ?? 'the analysis failed';
-    if (!to) {
-      await this.options.store.transition({
-        id: a.id,
-        from: ['rolling_back'],
-        to: a.breach ? 'failed' : 'inconclusive',
-        now,
-        message: `${why}; no earlier revision to roll back to, revision ${a.revision} stays`,
-      });
-      return;
-    }
+    if (!to) return undefined;
     const analysed = await this.options.deploymentStore.get(a.deploymentId);
     const target = await this.options.loadTarget(a.entityRef);
     const response = await this.options.deployments.rollback({
@@ -427,21 +590,114 @@ export class AnalysisService {
       prune: false,
       requestedBy: analysed?.requestedBy ?? 'modelops',
       automatic: true,
-      reason: `Automatic rollback: the analysis of revision ${a.revision} failed: ${why}`,
+      reason,
     });
+    this.options.logger.info(
+      `Rolled ${a.entityRef} in ${a.environment} back to revision ${to.revision} as revision ${response.deployment.revision}: ${reason}`,
+    );
+    return { to, rollback: response.deployment };
+  }
+
+  /**
+   * Rolls a failed analysis' environment back to the newest earlier rollout
+   * whose analysis did not fail, recorded as automatic with the reason. A
+   * canary is removed first: the stable pods never ran the revision.
+   */
+  private async rollBack(a: StoredAnalysis): Promise<void> {
+    const why = a.message ?? 'the analysis failed';
+    const canary = await this.removeCanaryOf(a);
+    const later = await this.superseded(a);
+    const restored = await this.restoreEarlier(
+      a,
+      `Automatic rollback: the analysis of ${
+        a.canary ? 'the canary of ' : ''
+      }revision ${a.revision} failed: ${why}`,
+    );
+    const removed = canary
+      ? `; the canary was removed, the stable pods never ran revision ${a.revision}`
+      : '';
+    let outcome = '';
+    if (restored)
+      outcome = `; rolled back to revision ${restored.to.revision} (${
+        restored.to.image ?? 'its manifests'
+      }) as revision ${restored.rollback.revision}`;
+    else if (later)
+      outcome = `; not rolled back: revision ${later.revision} replaced it`;
+    else if (!canary)
+      outcome = `; no earlier revision to roll back to, revision ${a.revision} stays`;
     await this.options.store.transition({
       id: a.id,
       from: ['rolling_back'],
       // A breach failed it; a window that judged nothing was inconclusive.
       to: a.breach ? 'failed' : 'inconclusive',
       now: this.now(),
-      rollbackDeploymentId: response.deployment.id,
-      message: `${why}; rolled back to revision ${to.revision} (${
-        to.image ?? 'its manifests'
-      }) as revision ${response.deployment.revision}`,
+      rollbackDeploymentId: restored?.rollback.id,
+      canary,
+      message: `${why}${removed}${outcome}`,
     });
-    this.options.logger.info(
-      `Rolled ${a.entityRef} in ${a.environment} back to revision ${to.revision} as revision ${response.deployment.revision}: ${why}`,
-    );
+  }
+
+  /**
+   * A canary that passed (or judged nothing, where that passes): its
+   * revision's recorded manifests are applied, so the stable Deployments
+   * take the release and all the replicas, then the canary is removed.
+   */
+  private async promote(a: StoredAnalysis): Promise<void> {
+    const later = await this.superseded(a);
+    let message = a.message ?? 'passed';
+    if (later) {
+      message = `${message}; not promoted: revision ${later.revision} replaced it`;
+    } else {
+      const deployment = await this.options.deploymentStore.get(a.deploymentId);
+      if (!deployment)
+        throw new Error(`deployment ${a.deploymentId} is not recorded`);
+      await this.options.deployments.applyRecorded({
+        target: await this.options.loadTarget(a.entityRef),
+        deployment,
+      });
+      message = `${message}; revision ${a.revision} was promoted to the stable Deployments`;
+    }
+    const canary = await this.removeCanaryOf(a);
+    await this.options.store.transition({
+      id: a.id,
+      from: ['promoting'],
+      to: a.conclusiveEvaluations > 0 ? 'passed' : 'inconclusive',
+      now: this.now(),
+      canary: canary && { ...canary, outcome: later ? 'removed' : 'promoted' },
+      message,
+    });
+    if (!later)
+      this.options.logger.info(
+        `Promoted the canary of ${a.entityRef} revision ${a.revision} in ${a.environment}`,
+      );
+  }
+
+  /**
+   * A stopped canary: removed; when a user stopped it (not a later deploy,
+   * which runs now), the environment goes back to the stable pods' release
+   * in the history as well.
+   */
+  private async finishCancel(a: StoredAnalysis): Promise<void> {
+    const restore = (a.canary as { restore?: boolean } | undefined)?.restore;
+    const canary = await this.removeCanaryOf(a);
+    const restored = restore
+      ? await this.restoreEarlier(
+          a,
+          `Automatic rollback: ${
+            a.cancelledBy ?? 'a user'
+          } stopped the canary of revision ${a.revision}`,
+        )
+      : undefined;
+    await this.options.store.transition({
+      id: a.id,
+      from: ['cancelling'],
+      to: 'cancelled',
+      now: this.now(),
+      canary,
+      rollbackDeploymentId: restored?.rollback.id,
+      message: restored
+        ? `${a.message}; the history goes back to revision ${restored.to.revision} as revision ${restored.rollback.revision}`
+        : a.message,
+    });
   }
 }

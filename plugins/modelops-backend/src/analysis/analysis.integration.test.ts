@@ -7,6 +7,8 @@
  * mid-analysis leaves it to the next one, which rolls back exactly once; a
  * later deploy cancels a running analysis; without Prometheus the analysis
  * ends inconclusive, and the release stays or is rolled back as configured.
+ * Canary releases: a good canary is promoted to the stable Deployment; a
+ * faulty one is removed without the stable Deployment ever changing.
  */
 import {
   mockServices,
@@ -374,5 +376,189 @@ describeIfPlatform('SLO analyses against the local platform', () => {
     expect(a.rollbackDeploymentId).toBeDefined();
     expect(a.message).toContain('rolled back, as configured');
     expect(await liveImage()).toBe(`${REPO}:0.1.0`);
+  });
+
+  describe('canary releases', () => {
+    const canaryName = `${id}-canary`;
+    /** The stable Deployment's ReplicaSets: name, image, and whether it is the current one. */
+    const stableReplicaSets = async () => {
+      const res = await kubectl('dev', [
+        'get',
+        '-n',
+        'models',
+        'replicasets',
+        '-l',
+        `backstage.io/kubernetes-id=${id}`,
+        '-o',
+        'json',
+      ]);
+      expect(res.code).toBe(0);
+      const current = (await kubectlGet('dev', 'models', 'deployment', id))
+        .metadata.annotations['deployment.kubernetes.io/revision'];
+      return (JSON.parse(res.stdout).items as any[])
+        .filter(r => r.metadata.ownerReferences?.[0]?.name === id)
+        .map(r => ({
+          name: r.metadata.name as string,
+          image: r.spec.template.spec.containers[0].image as string,
+          current:
+            r.metadata.annotations['deployment.kubernetes.io/revision'] ===
+            current,
+        }))
+        .sort((x, y) => x.name.localeCompare(y.name));
+    };
+    const canaryGone = () =>
+      waitFor(
+        `${canaryName} to be deleted`,
+        async () =>
+          (await kubectlGet('dev', 'models', 'deployment', canaryName))
+            ? undefined
+            : true,
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+
+    beforeAll(async () => {
+      await backends.pop()!.stop();
+      server = (await backend()).server;
+      const [last] = await history(server);
+      await availableAt(server, last.revision);
+    });
+
+    it('refuses a canary without an analysis, or of more than 50 %, applying nothing', async () => {
+      const before = (await history(server)).length;
+      const noAnalysis = await deploy(server, {
+        image: `${REPO}:0.1.1`,
+        analysis: { durationSeconds: 0, canaryPercent: 25 },
+      });
+      expect(noAnalysis.status).toBe(400);
+      expect(noAnalysis.body.error.message).toContain(
+        'a canary is judged by its analysis',
+      );
+      const tooBig = await deploy(server, {
+        image: `${REPO}:0.1.1`,
+        analysis: { durationSeconds: 60, canaryPercent: 80 },
+      });
+      expect(tooBig.status).toBe(400);
+      expect(
+        await kubectlGet('dev', 'models', 'deployment', canaryName),
+      ).toBeFalsy();
+      // Refused before anything was applied: the refusal is recorded, nothing else.
+      const after = await history(server);
+      expect(after.length - before).toBeLessThanOrEqual(1);
+      expect(after[0].result).toBe('failed');
+    });
+
+    it('promotes a good canary to the stable Deployment once its analysis passes', async () => {
+      const stableImage = await liveImage();
+      const res = await deploy(server, {
+        image: `${REPO}:0.1.1`,
+        analysis: { durationSeconds: 40, canaryPercent: 25 },
+      });
+      expect(res.status).toBe(201);
+      // Two stable pods: one canary pod is the nearest whole pod to 25 %.
+      expect(res.body.analysis.canary).toEqual({
+        percent: 25,
+        replicas: 1,
+        stableReplicas: 2,
+        share: 1 / 3,
+        deployments: [canaryName],
+      });
+      expect(res.body.diff.map((d: any) => d.name)).toEqual([canaryName]);
+      const canary = await kubectlGet(
+        'dev',
+        'models',
+        'deployment',
+        canaryName,
+      );
+      expect(canary.spec.replicas).toBe(1);
+      expect(canary.spec.template.spec.containers[0].image).toBe(
+        `${REPO}:0.1.1`,
+      );
+      expect(await liveImage()).toBe(stableImage);
+
+      const a = await ended(server, res.body.deployment.id);
+      expect(a).toMatchObject({
+        status: 'passed',
+        canary: { outcome: 'promoted' },
+      });
+      expect(a.message).toContain('promoted to the stable Deployments');
+      // Compared with the stable pods on the same signals.
+      expect(a.canary.stableSelector).toContain(`pod=~"${id}-`);
+      expect(
+        a.canary.stableSignals.find((x: any) => x.signal === 'errorRate'),
+      ).toBeDefined();
+      expect(await liveImage()).toBe(`${REPO}:0.1.1`);
+      await canaryGone();
+      await availableAt(server, res.body.deployment.revision);
+    });
+
+    it('removes a faulty canary, the stable Deployment never changing, and records the rollback', async () => {
+      const stableBefore = await stableReplicaSets();
+      const res = await deploy(server, {
+        image: `${REPO}:0.1.3`,
+        analysis: { durationSeconds: 180, canaryPercent: 25 },
+      });
+      expect(res.status).toBe(201);
+      const revision = res.body.deployment.revision;
+      const a = await ended(server, res.body.deployment.id);
+      expect(a).toMatchObject({
+        status: 'failed',
+        breach: { signal: 'errorRate', threshold: 0.1 },
+        canary: { outcome: 'removed', replicas: 1 },
+      });
+      expect(a.message).toContain('the canary was removed');
+      await canaryGone();
+      // The stable Deployment's pods never changed: the same ReplicaSets,
+      // none of them ever of the faulty image.
+      const stableAfter = await stableReplicaSets();
+      expect(stableAfter).toEqual(stableBefore);
+      expect(stableAfter.map(r => r.image)).not.toContain(`${REPO}:0.1.3`);
+      expect(await liveImage()).toBe(`${REPO}:0.1.1`);
+      const [rollback] = await history(server);
+      expect(rollback).toMatchObject({
+        id: a.rollbackDeploymentId,
+        action: 'rollback',
+        automatic: true,
+        image: `${REPO}:0.1.1`,
+      });
+      expect(rollback.reason).toContain(
+        `the analysis of the canary of revision ${revision} failed`,
+      );
+      // A revision that only ran as a failed canary is not promoted.
+      const status = await request(server)
+        .get('/api/modelops/deployments/status')
+        .query({ entityRef });
+      expect(
+        status.body.environments.find((e: any) => e.environment === 'dev')
+          .canary,
+      ).toBeUndefined();
+    });
+
+    it('removes a canary a user stops, and goes back in the history', async () => {
+      const res = await deploy(server, {
+        image: `${REPO}:0.1.0`,
+        analysis: { durationSeconds: 600, canaryPercent: 10 },
+      });
+      expect(res.status).toBe(201);
+      expect(
+        await kubectlGet('dev', 'models', 'deployment', canaryName),
+      ).toBeTruthy();
+      const stop = await request(server)
+        .post(
+          `/api/modelops/deployments/${res.body.deployment.id}/analysis/cancel`,
+        )
+        .send({});
+      expect(stop.status).toBe(200);
+      expect(stop.body).toMatchObject({
+        status: 'cancelled',
+        canary: { outcome: 'removed' },
+      });
+      expect(stop.body.finishedAt).toBeDefined();
+      expect(stop.body.rollbackDeploymentId).toBeDefined();
+      await canaryGone();
+      expect(await liveImage()).toBe(`${REPO}:0.1.1`);
+      const [rollback] = await history(server);
+      expect(rollback).toMatchObject({ action: 'rollback', automatic: true });
+      expect(rollback.reason).toContain('stopped the canary');
+    });
   });
 });

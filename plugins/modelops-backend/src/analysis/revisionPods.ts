@@ -1,7 +1,11 @@
 import { escapeRegex, isLabelValue } from '@modelops/plugin-modelops-common';
 import { ClusterClient } from '../kubernetes/ClusterClient';
-import { KubeObject } from '../kubernetes/types';
-import { ANNOTATION_REVISION, LABEL_KUBERNETES_ID } from '../deploy/labels';
+import { KubeObject, ResourceInfo } from '../kubernetes/types';
+import {
+  ANNOTATION_REVISION,
+  isCanary,
+  LABEL_KUBERNETES_ID,
+} from '../deploy/labels';
 
 /** The Deployment controller's revision of a Deployment and its ReplicaSets. */
 const K8S_REVISION = 'deployment.kubernetes.io/revision';
@@ -65,18 +69,62 @@ export async function revisionPods(
         : `no Deployment of ${kubernetesId} in ${namespace} is at revision ${revision}; an analysis watches Deployments only`,
     };
   }
-  for (const d of mine) {
+  return currentPods(client, { namespace, labelSelector, replicaSetRes }, mine);
+}
+
+/**
+ * The pods of the stable Deployments of a canary release (every Deployment
+ * of the service but the canaries), to compare the canary with.
+ */
+export async function stablePods(
+  client: ClusterClient,
+  options: { namespace: string; kubernetesId: string },
+): Promise<RevisionPods> {
+  const { namespace, kubernetesId } = options;
+  if (!isLabelValue(kubernetesId))
+    return { gone: `"${kubernetesId}" is not a valid label value` };
+  const labelSelector = `${LABEL_KUBERNETES_ID}=${kubernetesId}`;
+  const index = await client.discover();
+  const deploymentRes = index.lookup('apps/v1', 'Deployment');
+  const replicaSetRes = index.lookup('apps/v1', 'ReplicaSet');
+  if (!deploymentRes || !replicaSetRes)
+    return { gone: 'the cluster serves no apps/v1 Deployments' };
+  const stable = (
+    await client.list(deploymentRes, namespace, { labelSelector })
+  ).filter(d => !isCanary(d));
+  if (!stable.length)
+    return { gone: `no stable Deployment of ${kubernetesId} in ${namespace}` };
+  return currentPods(
+    client,
+    { namespace, labelSelector, replicaSetRes },
+    stable,
+  );
+}
+
+/** The pods of each Deployment's ReplicaSet for its current template. */
+async function currentPods(
+  client: ClusterClient,
+  options: {
+    namespace: string;
+    labelSelector: string;
+    replicaSetRes: ResourceInfo;
+  },
+  deployments: KubeObject[],
+): Promise<RevisionPods> {
+  for (const d of deployments) {
     const status = (d.status ?? {}) as { observedGeneration?: number };
     if ((status.observedGeneration ?? 0) < generationOf(d))
       return {
         waiting: `the Deployment controller has not yet seen ${d.metadata.name}'s new template`,
       };
   }
-  const replicaSets = await client.list(replicaSetRes, namespace, {
-    labelSelector,
-  });
+  const replicaSets = await client.list(
+    options.replicaSetRes,
+    options.namespace,
+    { labelSelector: options.labelSelector },
+  );
   const names: string[] = [];
-  for (const d of mine) {
+  for (const d of deployments) {
     const wanted = d.metadata.annotations?.[K8S_REVISION];
     const rs = replicaSets.find(
       r =>

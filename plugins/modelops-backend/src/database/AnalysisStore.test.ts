@@ -124,6 +124,74 @@ describe.each(databases.eachSupportedId())(
       );
     });
 
+    it('keeps a canary with its analysis; a canary that never took all the replicas is no revision to go back to', async () => {
+      const canary = {
+        percent: 25,
+        replicas: 1,
+        stableReplicas: 3,
+        share: 0.25,
+        deployments: ['fraud-detector-canary'],
+      };
+      const a = await store.create(analysis({ canary }));
+      expect(toAnalysis(a).canary).toEqual(canary);
+      expect(await store.failedOf([a.deploymentId])).toEqual(
+        new Set([a.deploymentId]),
+      );
+
+      // Passed, being promoted: reads as passed, not yet finished, still due.
+      expect(
+        await store.transition({
+          id: a.id,
+          from: ['running'],
+          to: 'promoting',
+          now: t0,
+        }),
+      ).toBe(true);
+      const promoting = (await store.get(a.id))!;
+      expect(toAnalysis(promoting)).toMatchObject({ status: 'passed' });
+      expect(promoting.finishedAt).toBeUndefined();
+      expect((await store.due(t0, 10)).map(d => d.id)).toEqual([a.id]);
+      await store.transition({
+        id: a.id,
+        from: ['promoting'],
+        to: 'passed',
+        now: t0,
+        canary: { ...canary, outcome: 'promoted' },
+      });
+      expect((await store.get(a.id))!.canary?.outcome).toBe('promoted');
+      expect(await store.failedOf([a.deploymentId])).toEqual(new Set());
+      expect(await store.due(t0, 10)).toEqual([]);
+    });
+
+    it('reads a canary being stopped as cancelled, without what only the store keeps', async () => {
+      const a = await store.create(
+        analysis({
+          canary: {
+            percent: 10,
+            replicas: 1,
+            stableReplicas: 2,
+            share: 1 / 3,
+            deployments: ['d-canary'],
+          },
+        }),
+      );
+      await store.transition({
+        id: a.id,
+        from: ['running'],
+        to: 'cancelling',
+        now: t0,
+        cancelledBy: 'user:default/ana',
+        canary: { ...a.canary!, restore: true } as any,
+      });
+      const stored = (await store.get(a.id))!;
+      expect((stored.canary as any).restore).toBe(true);
+      const api = toAnalysis(stored);
+      expect(api.status).toBe('cancelled');
+      expect(api.finishedAt).toBeUndefined();
+      expect(api.canary).not.toHaveProperty('restore');
+      expect((await store.due(t0, 10)).map(d => d.id)).toEqual([a.id]);
+    });
+
     it('lists the running analyses of an environment, not the ended ones', async () => {
       const a = await store.create(analysis());
       const b = await store.create(

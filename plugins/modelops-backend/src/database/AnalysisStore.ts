@@ -1,6 +1,7 @@
 import {
   Analysis,
   AnalysisBreach,
+  AnalysisCanary,
   AnalysisStatus,
   SignalHealth,
 } from '@modelops/plugin-modelops-common';
@@ -11,11 +12,25 @@ import { toIso } from './sql';
 const TABLE = 'modelops_analyses';
 
 /**
+ * The states of an analysis that ended but whose consequence is not yet
+ * applied: `rolling_back` (failed or inconclusive, its rollback under way),
+ * `promoting` (a canary that passed, being applied to the stable
+ * Deployments), `cancelling` (a canary that was stopped, being removed).
+ * The scheduler task finishes them, after a backend restart too.
+ */
+export const ENDING_STATES = [
+  'rolling_back',
+  'promoting',
+  'cancelling',
+] as const;
+export type EndingState = (typeof ENDING_STATES)[number];
+
+/**
  * An analysis as stored: the API's fields, plus where it runs and the
- * internal `rolling_back` state (failed, its rollback not yet recorded).
+ * internal ending states.
  */
 export interface StoredAnalysis extends Omit<Analysis, 'status'> {
-  status: AnalysisStatus | 'rolling_back';
+  status: AnalysisStatus | EndingState;
   cluster: string;
   namespace: string;
   minRequestRate: number;
@@ -35,6 +50,7 @@ export interface NewAnalysis {
   window: string;
   minRequestRate: number;
   onInconclusive: Analysis['onInconclusive'];
+  canary?: AnalysisCanary;
   /** The first evaluation, after the new pods had a moment to take traffic. */
   firstEvaluationAt: Date;
   now: Date;
@@ -61,6 +77,7 @@ interface Row {
   message: string | null;
   rollback_deployment_id: string | null;
   cancelled_by: string | null;
+  canary: string | null;
   started_at: Date | string | number;
   ends_at: Date | string | number;
   next_evaluation_at: Date | string | number;
@@ -97,12 +114,14 @@ function fromRow(row: Row): StoredAnalysis {
   if (row.rollback_deployment_id)
     a.rollbackDeploymentId = row.rollback_deployment_id;
   if (row.cancelled_by) a.cancelledBy = row.cancelled_by;
+  if (row.canary) a.canary = JSON.parse(row.canary) as AnalysisCanary;
   return a;
 }
 
 /**
- * The API's view of a stored analysis: `rolling_back` reads as what it
- * ends as, failed after a breach, else inconclusive.
+ * The API's view of a stored analysis: an ending state reads as what it
+ * ends as (`rolling_back`: failed after a breach, else inconclusive), with
+ * no `finishedAt` yet.
  */
 export function toAnalysis(stored: StoredAnalysis): Analysis {
   const {
@@ -111,10 +130,26 @@ export function toAnalysis(stored: StoredAnalysis): Analysis {
     minRequestRate: _m,
     nextEvaluationAt: _e,
     status,
-    ...rest
+    ...fields
   } = stored;
-  if (status !== 'rolling_back') return { ...rest, status };
-  return { ...rest, status: rest.breach ? 'failed' : 'inconclusive' };
+  const rest: Omit<Analysis, 'status'> = fields;
+  if (fields.canary) {
+    // `restore` is the store's own: whether stopping it goes back in the history.
+    const { restore: _r, ...canary } = fields.canary as AnalysisCanary & {
+      restore?: boolean;
+    };
+    rest.canary = canary;
+  }
+  switch (status) {
+    case 'rolling_back':
+      return { ...rest, status: rest.breach ? 'failed' : 'inconclusive' };
+    case 'promoting':
+      return { ...rest, status: 'passed' };
+    case 'cancelling':
+      return { ...rest, status: 'cancelled' };
+    default:
+      return { ...rest, status };
+  }
 }
 
 /**
@@ -145,6 +180,7 @@ export class AnalysisStore {
       started_at: a.now,
       ends_at: new Date(a.now.getTime() + a.durationSeconds * 1000),
       next_evaluation_at: a.firstEvaluationAt,
+      canary: a.canary ? JSON.stringify(a.canary) : null,
     });
     return (await this.get(id))!;
   }
@@ -163,7 +199,7 @@ export class AnalysisStore {
     return row ? fromRow(row) : undefined;
   }
 
-  /** Analyses with work to do: running ones whose evaluation is due, and failed ones whose rollback is not recorded. */
+  /** Analyses with work to do: running ones whose evaluation is due, and ended ones whose consequence is not applied. */
   async due(now: Date, limit: number): Promise<StoredAnalysis[]> {
     const rows = await this.db<Row>(TABLE)
       .where(q =>
@@ -171,7 +207,7 @@ export class AnalysisStore {
           .where({ status: 'running' })
           .andWhere('next_evaluation_at', '<=', now),
       )
-      .orWhere({ status: 'rolling_back' })
+      .orWhereIn('status', [...ENDING_STATES])
       .orderBy('next_evaluation_at', 'asc')
       .limit(limit);
     return rows.map(fromRow);
@@ -212,7 +248,11 @@ export class AnalysisStore {
     return rows.map(fromRow);
   }
 
-  /** Which of these deployments' analyses failed, or rolled them back. */
+  /**
+   * Which of these deployments are no revision to go back to: their
+   * analysis failed or rolled them back, or they were a canary that never
+   * took all the replicas (running, stopped, failed).
+   */
   async failedOf(deploymentIds: string[]): Promise<Set<string>> {
     if (!deploymentIds.length) return new Set();
     const rows = await this.db<Row>(TABLE)
@@ -220,8 +260,9 @@ export class AnalysisStore {
       .whereIn('deployment_id', deploymentIds)
       .where(q =>
         q
-          .whereIn('status', ['failed', 'rolling_back'])
-          .orWhereNotNull('rollback_deployment_id'),
+          .whereIn('status', ['failed', 'rolling_back', 'cancelling'])
+          .orWhereNotNull('rollback_deployment_id')
+          .orWhere(c => c.whereNotNull('canary').whereNot('status', 'passed')),
       );
     return new Set(rows.map(r => r.deployment_id));
   }
@@ -238,6 +279,7 @@ export class AnalysisStore {
     signals: SignalHealth[];
     selector?: string;
     message?: string;
+    canary?: AnalysisCanary;
     now: Date;
     next: Date;
   }): Promise<boolean> {
@@ -257,6 +299,7 @@ export class AnalysisStore {
         message: options.message ?? null,
         last_evaluated_at: options.now,
         next_evaluation_at: options.next,
+        ...(options.canary ? { canary: JSON.stringify(options.canary) } : {}),
       } as any);
     return updated === 1;
   }
@@ -276,9 +319,11 @@ export class AnalysisStore {
     message?: string;
     rollbackDeploymentId?: string;
     cancelledBy?: string;
+    canary?: AnalysisCanary;
   }): Promise<boolean> {
     const fields: Record<string, unknown> = { status: options.to };
-    if (options.to !== 'rolling_back') fields.finished_at = options.now;
+    if (!(ENDING_STATES as readonly string[]).includes(options.to))
+      fields.finished_at = options.now;
     if (options.signals) fields.signals = JSON.stringify(options.signals);
     if (options.selector) fields.selector = options.selector;
     if (options.breach) fields.breach = JSON.stringify(options.breach);
@@ -286,6 +331,7 @@ export class AnalysisStore {
     if (options.rollbackDeploymentId)
       fields.rollback_deployment_id = options.rollbackDeploymentId;
     if (options.cancelledBy) fields.cancelled_by = options.cancelledBy;
+    if (options.canary) fields.canary = JSON.stringify(options.canary);
     const updated = await this.db<Row>(TABLE)
       .where({ id: options.id })
       .whereIn('status', options.from)

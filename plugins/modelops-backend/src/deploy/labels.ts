@@ -30,3 +30,18 @@ export function applySetId(entityRef: string, environment: string): string {
     .digest('base64url');
   return `applyset-${hash}-v1`;
 }
+
+/**
+ * The canary of a canary release: a Deployment `<name>-canary` next to the
+ * stable `<name>`, its selector and pods labelled so. The stable
+ * Deployment's selector matches the canary's pods too; its controller
+ * leaves them alone (they have their own owner), and the Service sends them
+ * their share of the traffic.
+ */
+export const LABEL_TRACK = 'modelops/track';
+export const TRACK_CANARY = 'canary';
+
+/** Whether an object is the canary of a canary release. */
+export const isCanary = (o: {
+  metadata: { labels?: Record<string, string> };
+}) => o.metadata.labels?.[LABEL_TRACK] === TRACK_CANARY;

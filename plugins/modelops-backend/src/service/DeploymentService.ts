@@ -2,6 +2,7 @@ import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   Analysis,
+  AnalysisCanary,
   AnalysisRequest,
   Build,
   DeploymentRecord,
@@ -37,6 +38,7 @@ import { loadManifests } from '../deploy/source/loadManifests';
 import { UrlResolver } from '../deploy/source/location';
 import { environmentStatuses } from '../deploy/status/environmentStatus';
 import { readRolloutStatus } from '../deploy/status/status';
+import { planCanary } from '../analysis/canary';
 import { ClusterClients } from '../kubernetes/ClusterClients';
 import { KubeObject } from '../kubernetes/types';
 import { ModelServiceTarget } from './entities';
@@ -85,7 +87,10 @@ export interface DeploymentAnalyses {
     deployment: DeploymentRecord;
     env: ModelOpsEnvironment;
     request?: AnalysisRequest;
+    canary?: AnalysisCanary;
   }): Promise<Analysis | undefined>;
+  /** Whether a deploy to `environment` with this request is analysed. */
+  analyses(environment: string, request?: AnalysisRequest): boolean;
   /** Why a deployment's revision may not be promoted, if its analysis failed. */
   failedAnalysis(deploymentId: string): Promise<string | undefined>;
 }
@@ -349,18 +354,71 @@ export class DeploymentService {
    * succeeded whatever happens next).
    */
   private async run(attempt: Attempt): Promise<DeployResponse> {
-    const response = await this.apply(attempt);
+    const { response, canary } = await this.apply(attempt);
     if (attempt.dryRun || !this.analyses) return response;
     const analysis = await this.analyses.afterApply({
       deployment: response.deployment,
       env: attempt.env,
       request: attempt.analysis,
+      canary,
     });
     return analysis ? { ...response, analysis } : response;
   }
 
-  /** source → render → policy → reserve → apply and prune → record. */
-  private async apply(attempt: Attempt): Promise<DeployResponse> {
+  /**
+   * Applies a recorded rollout's manifests again as they were (its revision
+   * included), recording nothing new: how a canary that passed its analysis
+   * becomes the stable release.
+   */
+  async applyRecorded(options: {
+    target: ModelServiceTarget;
+    deployment: StoredDeployment;
+  }): Promise<void> {
+    const { target, deployment } = options;
+    const env = this.options.environments.resolveOne({
+      target,
+      environment: deployment.environment,
+    });
+    const policy = environmentPolicy(this.options.config, env.name);
+    const client = this.options.clusters.get(env.cluster);
+    const resolved = await validateObjects(
+      deployment.manifests as KubeObject[],
+      { ...policy, client, namespace: env.namespace },
+    );
+    await applyObjects(client, resolved, { dryRun: false, force: false });
+  }
+
+  /** Whether a deploy asks for a canary, and may have one. */
+  private canaryPercent(attempt: Attempt): number | undefined {
+    const percent = attempt.analysis?.canaryPercent;
+    if (percent === undefined) return undefined;
+    if (attempt.record.action === 'rollback')
+      throw new InputError(
+        'Invalid deploy request: a rollback goes back to a known revision and has no canary',
+      );
+    if (attempt.prune)
+      throw new InputError(
+        'Invalid deploy request: a canary release cannot prune; prune in a later deploy, once the canary was promoted',
+      );
+    if (!this.analyses?.analyses(attempt.env.name, attempt.analysis))
+      throw new InputError(
+        `Invalid deploy request: a canary is judged by its analysis, and this deploy has none (analysis.durationSeconds is 0${
+          attempt.analysis
+            ? ''
+            : ` and ${attempt.env.name} analyses no deploys by default`
+        }); give analysis.durationSeconds`,
+      );
+    return percent;
+  }
+
+  /**
+   * source → render → policy → reserve → apply and prune → record. A canary
+   * release applies only the canary Deployments and records the release's
+   * objects, which its promotion applies.
+   */
+  private async apply(
+    attempt: Attempt,
+  ): Promise<{ response: DeployResponse; canary?: AnalysisCanary }> {
     const { target, env, record, dryRun } = attempt;
     const { store } = this.options;
     const contract = target.contract;
@@ -369,6 +427,7 @@ export class DeploymentService {
     let rendered: KubeObject[] = [];
     let reserved: { id: string; revision: number } | undefined;
     try {
+      const canaryPercent = this.canaryPercent(attempt);
       rendered = renderManifests(await attempt.source(), {
         namespace: env.namespace,
         kubernetesId: contract.kubernetesId!,
@@ -383,6 +442,15 @@ export class DeploymentService {
         client,
         namespace: env.namespace,
       });
+      const plan =
+        canaryPercent === undefined
+          ? undefined
+          : await planCanary(client, {
+              resolved,
+              namespace: env.namespace,
+              imageRepository: contract.image,
+              percent: canaryPercent,
+            });
 
       // A preview shows the revision the next rollout would get.
       let revision: number;
@@ -397,10 +465,12 @@ export class DeploymentService {
         commitRevision = () =>
           store.commitRevision({ id: attemptId, revision });
       }
-      const stamped = resolved.map(r => ({
-        ...r,
-        object: stampRevision([r.object], revision)[0],
-      }));
+      const stamp = (objects: typeof resolved) =>
+        objects.map(r => ({
+          ...r,
+          object: stampRevision([r.object], revision)[0],
+        }));
+      const stamped = stamp(resolved);
       rendered = stamped.map(r => r.object);
 
       const candidates = attempt.prune
@@ -413,11 +483,15 @@ export class DeploymentService {
             allowSecrets: policy.allowSecrets,
           })
         : [];
-      const applied = await applyObjects(client, stamped, {
-        dryRun,
-        force: attempt.force,
-        beforeWrite: commitRevision,
-      });
+      const applied = await applyObjects(
+        client,
+        plan ? stamp(plan.objects) : stamped,
+        {
+          dryRun,
+          force: attempt.force,
+          beforeWrite: commitRevision,
+        },
+      );
       const pruned = dryRun
         ? candidates.map(pruneDiff)
         : await pruneObjects(client, candidates, env.namespace);
@@ -437,14 +511,17 @@ export class DeploymentService {
           });
       if (!dryRun) {
         this.options.logger.info(
-          `Deployed ${record.entityRef} revision ${stored.revision} to ${
-            env.name
-          } (${env.cluster}/${env.namespace}) for ${record.requestedBy}${
-            pruned.length ? `, pruning ${pruned.length} object(s)` : ''
-          }`,
+          `Deployed ${record.entityRef} revision ${stored.revision}${
+            plan ? ` as a canary (${plan.canary.deployments.join(', ')})` : ''
+          } to ${env.name} (${env.cluster}/${env.namespace}) for ${
+            record.requestedBy
+          }${pruned.length ? `, pruning ${pruned.length} object(s)` : ''}`,
         );
       }
-      return { deployment: toRecord(stored), diff };
+      return {
+        response: { deployment: toRecord(stored), diff },
+        canary: plan?.canary,
+      };
     } catch (error) {
       await this.recordFailure(attempt, reserved?.id, rendered, error);
       throw error;

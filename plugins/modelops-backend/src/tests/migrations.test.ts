@@ -142,7 +142,7 @@ describe('migrations', () => {
     '20261207000000_analyses adds analyses and automatic rollbacks and removes them again, keeping the history, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);
-      await knex.migrate.latest({ directory: migrationsDir });
+      await migrateUpTo(knex, '20261207000000_analyses.js');
       await knex('modelops_deployments').insert({
         id: '00000000-0000-4000-8000-000000000021',
         entity_ref: 'component:default/fraud-detector',
@@ -214,6 +214,54 @@ describe('migrations', () => {
       expect(
         Boolean((await knex('modelops_deployments').first()).automatic),
       ).toBe(false);
+      await knex.destroy();
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    '20261208000000_canary adds the canary of an analysis and removes it again, keeping the analyses, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await knex.migrate.latest({ directory: migrationsDir });
+      const canary = {
+        percent: 25,
+        replicas: 1,
+        stableReplicas: 3,
+        share: 0.25,
+        deployments: ['fraud-detector-canary'],
+      };
+      await knex('modelops_analyses').insert({
+        id: '00000000-0000-4000-8000-000000000031',
+        deployment_id: '00000000-0000-4000-8000-000000000030',
+        entity_ref: 'component:default/fraud-detector',
+        environment: 'prod',
+        cluster: 'prod',
+        namespace: 'models',
+        revision: 5,
+        status: 'running',
+        interval_seconds: 30,
+        rate_window: '1m',
+        min_request_rate: 0.1,
+        on_inconclusive: 'pass',
+        started_at: new Date(),
+        ends_at: new Date(),
+        next_evaluation_at: new Date(),
+        canary: JSON.stringify(canary),
+      });
+      expect(
+        JSON.parse((await knex('modelops_analyses').first()).canary),
+      ).toEqual(canary);
+
+      await migrateDownOnce(knex);
+      expect(await knex.schema.hasColumn('modelops_analyses', 'canary')).toBe(
+        false,
+      );
+      expect(await knex('modelops_analyses').first()).toMatchObject({
+        id: '00000000-0000-4000-8000-000000000031',
+        revision: 5,
+      });
+      await migrateUpOnce(knex);
+      expect((await knex('modelops_analyses').first()).canary).toBeNull();
       await knex.destroy();
     },
   );

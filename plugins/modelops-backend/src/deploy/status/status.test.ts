@@ -1,4 +1,5 @@
 import { KubeObject } from '../../kubernetes/types';
+import { toCanary } from '../../analysis/canary';
 import { computeRolloutStatus, detectWorkloadProblems } from './status';
 
 function deployment(overrides: {
@@ -72,6 +73,40 @@ describe('computeRolloutStatus', () => {
       'Available',
       'Progressing',
     ]);
+  });
+
+  it('reports a canary on its own: the phase, image and revision are the stable ones', () => {
+    const stable = deployment({ status: healthy, revision: '4' });
+    const canary = toCanary(
+      {
+        ...deployment({ status: {}, revision: '5' }),
+        spec: {
+          replicas: 2,
+          template: {
+            spec: {
+              containers: [
+                { name: 'model-server', image: 'registry.local/m/d:4' },
+              ],
+            },
+          },
+        },
+      },
+      1,
+    );
+    const status = computeRolloutStatus([stable, canary], [], []);
+    expect(status).toMatchObject({
+      phase: 'Available',
+      image: 'registry.local/m/d:3',
+      revision: 4,
+      replicas: { desired: 2, ready: 2 },
+      canary: {
+        deployments: ['d-canary'],
+        phase: 'Progressing',
+        image: 'registry.local/m/d:4',
+        revision: 5,
+        replicas: { desired: 1, ready: 0 },
+      },
+    });
   });
 
   it('picks the image of the entity repository when given', () => {

@@ -13,7 +13,7 @@ import {
 } from '@modelops/plugin-modelops-common';
 import { ClusterClient } from '../../kubernetes/ClusterClient';
 import { KubeObject } from '../../kubernetes/types';
-import { ANNOTATION_REVISION, LABEL_KUBERNETES_ID } from '../labels';
+import { ANNOTATION_REVISION, isCanary, LABEL_KUBERNETES_ID } from '../labels';
 import { modelContainer } from '../render/render';
 import { serviceStatuses } from './services';
 
@@ -166,8 +166,40 @@ function stuckPods(pods: readonly KubeObject[], image: string): KubeObject[] {
   });
 }
 
-/** Decides the phase from already-read objects (the pure part). */
+/**
+ * Decides the phase from already-read objects (the pure part). The canary
+ * of a canary release is reported on its own (`canary`): the phase, image,
+ * revision and replicas are the stable Deployments'.
+ */
 export function computeRolloutStatus(
+  all: readonly KubeObject[],
+  inferenceServices: readonly KubeObject[],
+  problems: WorkloadProblem[],
+  imageRepository?: string,
+  pods: readonly KubeObject[] = [],
+): RolloutStatus {
+  const canaries = all.filter(isCanary);
+  const status = computeStatus(
+    all.filter(d => !isCanary(d)),
+    inferenceServices,
+    problems,
+    imageRepository,
+    pods,
+  );
+  if (canaries.length) {
+    const c = computeStatus(canaries, [], [], imageRepository, pods);
+    status.canary = {
+      deployments: canaries.map(d => d.metadata.name),
+      phase: c.phase,
+    };
+    if (c.image) status.canary.image = c.image;
+    if (c.revision !== undefined) status.canary.revision = c.revision;
+    if (c.replicas) status.canary.replicas = c.replicas;
+  }
+  return status;
+}
+
+function computeStatus(
   deployments: readonly KubeObject[],
   inferenceServices: readonly KubeObject[],
   problems: WorkloadProblem[],

@@ -704,6 +704,13 @@ export const spec = {
             maximum: 86400,
             description: 'How long to watch; 0 deploys without an analysis.',
           },
+          canaryPercent: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 50,
+            description:
+              "Release as a canary first: the new revision runs as a canary Deployment next to the stable one with this share of the replicas (traffic follows the Service's endpoints, so replicas are the split), is judged against the stable pods during the analysis, and takes all the replicas only when the analysis passes. The share is rounded to whole pods, at least one; the analysis reports the share it got. Needs a Deployment of the service serving in the environment, and an analysis.",
+          },
         },
         required: ['durationSeconds'],
       },
@@ -731,6 +738,64 @@ export const spec = {
           },
         },
         required: ['signal', 'value', 'threshold'],
+      },
+      AnalysisCanary: {
+        type: 'object',
+        description:
+          "The canary of a canary release: the new revision's canary Deployments next to the stable ones, and how the stable pods fare on the same signals.",
+        properties: {
+          percent: {
+            type: 'integer',
+            description: 'The share asked for.',
+          },
+          replicas: {
+            type: 'integer',
+            description: 'Pods of the canary.',
+          },
+          stableReplicas: {
+            type: 'integer',
+            description:
+              'Pods of the stable Deployments when the canary started.',
+          },
+          share: {
+            type: 'number',
+            description:
+              "The canary's share of the pods, replicas / (replicas + stableReplicas).",
+          },
+          deployments: {
+            type: 'array',
+            description: 'The canary Deployments.',
+            items: {
+              type: 'string',
+            },
+          },
+          stableSelector: {
+            type: 'string',
+            description:
+              'The series the last evaluation read for the stable pods.',
+          },
+          stableSignals: {
+            type: 'array',
+            description:
+              "The stable pods' signals at the last evaluation, for comparison.",
+            items: {
+              $ref: '#/components/schemas/SignalHealth',
+            },
+          },
+          outcome: {
+            type: 'string',
+            description:
+              '`promoted` (the analysis passed: the revision was applied to the stable Deployments and the canary removed) or `removed` (it failed or was stopped: the canary was removed, the stable pods never ran the revision).',
+            enum: ['promoted', 'removed'],
+          },
+        },
+        required: [
+          'percent',
+          'replicas',
+          'stableReplicas',
+          'share',
+          'deployments',
+        ],
       },
       Analysis: {
         type: 'object',
@@ -815,6 +880,9 @@ export const spec = {
           },
           cancelledBy: {
             type: 'string',
+          },
+          canary: {
+            $ref: '#/components/schemas/AnalysisCanary',
           },
         },
         required: [
@@ -1001,6 +1069,32 @@ export const spec = {
         },
         required: ['desired', 'updated', 'ready', 'available'],
       },
+      CanaryStatus: {
+        type: 'object',
+        description:
+          "A canary running next to the stable Deployments (labelled `modelops/track: canary`); the rest of the environment's status is the stable Deployments'.",
+        properties: {
+          deployments: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          phase: {
+            $ref: '#/components/schemas/RolloutPhase',
+          },
+          image: {
+            type: 'string',
+          },
+          revision: {
+            type: 'integer',
+          },
+          replicas: {
+            $ref: '#/components/schemas/ReplicaCounts',
+          },
+        },
+        required: ['deployments', 'phase'],
+      },
       EnvironmentStatus: {
         type: 'object',
         description:
@@ -1052,6 +1146,9 @@ export const spec = {
             items: {
               $ref: '#/components/schemas/ServiceStatus',
             },
+          },
+          canary: {
+            $ref: '#/components/schemas/CanaryStatus',
           },
           lastDeployment: {
             $ref: '#/components/schemas/DeploymentRecord',

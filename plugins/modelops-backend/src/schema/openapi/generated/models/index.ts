@@ -2,6 +2,7 @@
 
 export * from '../models/Analysis.model';
 export * from '../models/AnalysisBreach.model';
+export * from '../models/AnalysisCanary.model';
 export * from '../models/AnalysisRequest.model';
 export * from '../models/AnalysisStatus.model';
 export * from '../models/AnalysisWindow.model';
@@ -11,6 +12,7 @@ export * from '../models/BuildList.model';
 export * from '../models/BuildLogs.model';
 export * from '../models/BuildSource.model';
 export * from '../models/BuildStatus.model';
+export * from '../models/CanaryStatus.model';
 export * from '../models/ConfiguredEnvironment.model';
 export * from '../models/ConfiguredEnvironmentsResponse.model';
 export * from '../models/ContractProblem.model';
