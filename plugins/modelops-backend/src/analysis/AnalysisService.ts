@@ -103,9 +103,7 @@ export class AnalysisService {
     const env = this.options.config.environments[environment];
     if (!env) return undefined;
     const a = env.analysis;
-    const duration = request
-      ? request.durationSeconds
-      : durationSeconds(a.duration);
+    const duration = request?.durationSeconds ?? durationSeconds(a.duration);
     if (!duration) return undefined;
     return {
       durationSeconds: duration,

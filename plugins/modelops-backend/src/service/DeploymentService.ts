@@ -402,10 +402,10 @@ export class DeploymentService {
       );
     if (!this.analyses?.analyses(attempt.env.name, attempt.analysis))
       throw new InputError(
-        `Invalid deploy request: a canary is judged by its analysis, and this deploy has none (analysis.durationSeconds is 0${
-          attempt.analysis
-            ? ''
-            : ` and ${attempt.env.name} analyses no deploys by default`
+        `Invalid deploy request: a canary is judged by its analysis, and this deploy has none (${
+          attempt.analysis?.durationSeconds === 0
+            ? 'analysis.durationSeconds is 0'
+            : `${attempt.env.name} analyses no deploys by default`
         }); give analysis.durationSeconds`,
       );
     return percent;

@@ -4,7 +4,7 @@ import {
   renderInTestApp,
 } from '@backstage/test-utils';
 import { Analysis } from '@modelops/plugin-modelops-common';
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { HttpResponse, http } from 'msw';
 import {
@@ -139,6 +139,78 @@ describe('AnalysisPanel (backend simulated with msw)', () => {
       await screen.findByText(/rolled back to revision 6 as revision 8/),
     ).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Stop analysis' })).toBeNull();
+  });
+
+  it('shows a canary: its share of the pods, its signals beside the stable pods', async () => {
+    server.use(
+      http.get(`${DEPLOYMENTS_URL}/dep-7/analysis`, () =>
+        HttpResponse.json({
+          ...running,
+          canary: {
+            percent: 25,
+            replicas: 1,
+            stableReplicas: 2,
+            share: 1 / 3,
+            deployments: ['fraud-scorer-canary'],
+            stableSignals: [
+              {
+                signal: 'latencyP95',
+                unit: 'seconds',
+                status: 'ok',
+                value: 0.038,
+                warning: 0.2,
+                critical: 0.25,
+              },
+            ],
+          },
+        }),
+      ),
+    );
+    await render();
+    expect(
+      await screen.findByText(
+        'Canary: 1 canary pod next to 2 stable (33 % of the pods, 25 % asked)',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByText(/The canary's pods, with the stable pods beside them/),
+    ).toBeInTheDocument();
+    expect(
+      within(screen.getByRole('list', { name: 'Canary signals' })).getByText(
+        'p95 latency 42 ms (SLO 250 ms)',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(screen.getByRole('list', { name: 'Stable signals' })).getByText(
+        'p95 latency 38 ms (SLO 250 ms)',
+      ),
+    ).toBeInTheDocument();
+  });
+
+  it('says a failed canary was removed before the stable pods ran it', async () => {
+    server.use(
+      http.get(`${DEPLOYMENTS_URL}/dep-7/analysis`, () =>
+        HttpResponse.json({
+          ...running,
+          status: 'failed',
+          finishedAt: new Date().toISOString(),
+          canary: {
+            percent: 25,
+            replicas: 1,
+            stableReplicas: 3,
+            share: 0.25,
+            deployments: ['fraud-scorer-canary'],
+            outcome: 'removed',
+          },
+        }),
+      ),
+    );
+    await render();
+    expect(
+      await screen.findByText(
+        'Canary: 1 canary pod next to 3 stable (25 % of the pods); removed, the stable pods never ran it',
+      ),
+    ).toBeInTheDocument();
   });
 
   it('shows nothing for a revision deployed without an analysis', async () => {

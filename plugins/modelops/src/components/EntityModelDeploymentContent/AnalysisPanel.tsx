@@ -6,7 +6,11 @@ import {
   StatusWarning,
 } from '@backstage/core-components';
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
-import { Analysis, SignalHealth } from '@modelops/plugin-modelops-common';
+import {
+  Analysis,
+  AnalysisCanary,
+  SignalHealth,
+} from '@modelops/plugin-modelops-common';
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import { useEffect, useState } from 'react';
@@ -53,11 +57,16 @@ export function timeLeft(endsAt: string, now = Date.now()): string {
 }
 
 /** The judged signals of the last evaluation, each against its SLO. */
-function Signals(props: { signals: SignalHealth[] }) {
+function Signals(props: { signals: SignalHealth[]; label?: string }) {
   const judged = props.signals.filter(s => s.value !== undefined);
   if (!judged.length) return null;
   return (
-    <Box component="ul" m={0} pl={2} aria-label="Analysed signals">
+    <Box
+      component="ul"
+      m={0}
+      pl={2}
+      aria-label={props.label ?? 'Analysed signals'}
+    >
       {judged.map(s => (
         <Typography
           key={s.signal}
@@ -68,6 +77,54 @@ function Signals(props: { signals: SignalHealth[] }) {
           {describeSignal(s)}
         </Typography>
       ))}
+    </Box>
+  );
+}
+
+const percent = (share: number) => `${Math.round(share * 100)} %`;
+
+/** "1 canary pod next to 3 stable (25 % of the pods)", and what became of it. */
+export function describeCanary(canary: AnalysisCanary): string {
+  const pods = `${canary.replicas} canary pod${
+    canary.replicas === 1 ? '' : 's'
+  } next to ${canary.stableReplicas} stable (${percent(
+    canary.share,
+  )} of the pods${
+    Math.round(canary.share * 100) === canary.percent
+      ? ''
+      : `, ${canary.percent} % asked`
+  })`;
+  switch (canary.outcome) {
+    case 'promoted':
+      return `Canary: ${pods}; promoted to every pod`;
+    case 'removed':
+      return `Canary: ${pods}; removed, the stable pods never ran it`;
+    default:
+      return `Canary: ${pods}`;
+  }
+}
+
+/** The canary's signals beside the stable pods'. */
+function CanarySignals(props: { analysis: Analysis; canary: AnalysisCanary }) {
+  const { analysis, canary } = props;
+  return (
+    <Box display="flex" flexWrap="wrap" style={{ gap: 16 }} mt={0.5}>
+      {analysis.signals && (
+        <Box>
+          <Typography variant="caption" color="textSecondary">
+            Canary pods
+          </Typography>
+          <Signals signals={analysis.signals} label="Canary signals" />
+        </Box>
+      )}
+      {canary.stableSignals && (
+        <Box>
+          <Typography variant="caption" color="textSecondary">
+            Stable pods
+          </Typography>
+          <Signals signals={canary.stableSignals} label="Stable signals" />
+        </Box>
+      )}
     </Box>
   );
 }
@@ -171,10 +228,18 @@ export function AnalysisPanel(props: {
         )}
       </Box>
       <Typography variant="caption" color="textSecondary" display="block">
-        The new pods only, every {analysis.intervalSeconds} s over{' '}
-        {analysis.window}; {analysis.conclusiveEvaluations} of{' '}
-        {analysis.evaluations} evaluations judged.
+        {analysis.canary
+          ? "The canary's pods, with the stable pods beside them"
+          : 'The new pods only'}
+        , every {analysis.intervalSeconds} s over {analysis.window};{' '}
+        {analysis.conclusiveEvaluations} of {analysis.evaluations} evaluations
+        judged.
       </Typography>
+      {analysis.canary && (
+        <Typography variant="body2">
+          {describeCanary(analysis.canary)}
+        </Typography>
+      )}
       {analysis.message && (
         <Typography
           variant="body2"
@@ -183,7 +248,11 @@ export function AnalysisPanel(props: {
           {analysis.message}
         </Typography>
       )}
-      {analysis.signals && <Signals signals={analysis.signals} />}
+      {analysis.canary ? (
+        <CanarySignals analysis={analysis} canary={analysis.canary} />
+      ) : (
+        analysis.signals && <Signals signals={analysis.signals} />
+      )}
     </Box>
   );
 }

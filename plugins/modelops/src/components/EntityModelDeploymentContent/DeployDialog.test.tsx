@@ -115,4 +115,57 @@ describe('DeployDialog (backend simulated with msw)', () => {
       },
     ]);
   });
+
+  it('sends a canary share with the analysis, and offers none without an analysis', async () => {
+    const user = userEvent.setup({ delay: null });
+    const bodies: DeployRequest[] = [];
+    server.use(deployHandler(answer, bodies));
+    await renderInTestApp(
+      <TestApiProvider apis={[[modelOpsApiRef, createModelOpsClient()]]}>
+        <DeployDialog
+          entityRef={ENTITY_REF}
+          environments={environmentsResponse.environments.slice(0, 1)}
+          imageRepository="ghcr.io/acme/fraud-scorer"
+          statusOf={() => environmentStatus()}
+          onApplied={() => {}}
+          onClose={() => {}}
+        />
+      </TestApiProvider>,
+    );
+    const dialog = screen.getByRole('dialog', { name: 'Deploy an image' });
+    const canary = within(dialog).getByRole('combobox', { name: 'Canary' });
+    const analysis = within(dialog).getByRole('combobox', {
+      name: 'SLO analysis',
+    });
+
+    // The environment's default analysis, with a canary of 25 %.
+    await user.selectOptions(canary, '25');
+    await user.click(within(dialog).getByRole('button', { name: 'Preview' }));
+    await within(dialog).findByRole('region', { name: 'Preview (dry run)' });
+
+    // No analysis: nothing judges a canary, so none is offered or sent.
+    await user.selectOptions(analysis, '0');
+    expect(canary).toBeDisabled();
+    expect(canary).toHaveAccessibleDescription(/judged by its analysis/);
+    await user.click(within(dialog).getByRole('button', { name: 'Preview' }));
+    await within(dialog).findByRole('region', { name: 'Preview (dry run)' });
+
+    // A 10-minute analysis keeps the canary chosen before.
+    await user.selectOptions(analysis, '600');
+    expect(canary).toBeEnabled();
+    await user.click(within(dialog).getByRole('button', { name: 'Preview' }));
+    await within(dialog).findByRole('region', { name: 'Preview (dry run)' });
+
+    const base = {
+      entityRef: ENTITY_REF,
+      environment: 'dev',
+      image: IMAGE,
+      dryRun: true,
+    };
+    expect(bodies).toEqual([
+      { ...base, analysis: { canaryPercent: 25 } },
+      { ...base, analysis: { durationSeconds: 0 } },
+      { ...base, analysis: { durationSeconds: 600, canaryPercent: 25 } },
+    ]);
+  });
 });

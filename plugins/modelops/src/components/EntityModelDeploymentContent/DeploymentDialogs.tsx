@@ -58,6 +58,10 @@ export function DeployDialog(
   const [prune, setPrune] = useState(false);
   /** `default`: the environment's; else the analysis length in seconds (0: none). */
   const [analysis, setAnalysis] = useState('default');
+  /** `off`, else the canary's share of the pods in percent. */
+  const [canary, setCanary] = useState('off');
+  const canaryPercent =
+    analysis !== '0' && canary !== 'off' ? Number(canary) : undefined;
 
   const selected = environments.find(e => e.name === environment);
   const imageError = validateImageReference(image, imageRepository);
@@ -78,11 +82,28 @@ export function DeployDialog(
         dryRun,
         ...(force ? { force } : {}),
         ...(prune ? { prune } : {}),
-        ...(analysis !== 'default'
-          ? { analysis: { durationSeconds: Number(analysis) } }
+        ...(analysis !== 'default' || canaryPercent !== undefined
+          ? {
+              analysis: {
+                ...(analysis !== 'default'
+                  ? { durationSeconds: Number(analysis) }
+                  : {}),
+                ...(canaryPercent !== undefined ? { canaryPercent } : {}),
+              },
+            }
           : {}),
       }),
-    [api, entityRef, environment, image, prune, buildId, builtImage, analysis],
+    [
+      api,
+      entityRef,
+      environment,
+      image,
+      prune,
+      buildId,
+      builtImage,
+      analysis,
+      canaryPercent,
+    ],
   );
 
   return (
@@ -94,7 +115,7 @@ export function DeployDialog(
         setShowErrors(true);
         return !imageError && environment !== '';
       }}
-      inputsKey={`${environment} ${image} ${prune} ${analysis}`}
+      inputsKey={`${environment} ${image} ${prune} ${analysis} ${canaryPercent}`}
       status={statusOf(environment)}
       onApplied={props.onApplied}
       onClose={props.onClose}
@@ -167,6 +188,27 @@ export function DeployDialog(
             <option value="300">5 minutes</option>
             <option value="600">10 minutes</option>
             <option value="1800">30 minutes</option>
+          </TextField>
+          <TextField
+            select
+            id="modelops-deploy-canary"
+            label="Canary"
+            value={analysis === '0' ? 'off' : canary}
+            onChange={e => setCanary(e.target.value)}
+            SelectProps={{ native: true }}
+            fullWidth
+            margin="normal"
+            disabled={locked || analysis === '0'}
+            helperText={
+              analysis === '0'
+                ? 'A canary is judged by its analysis: choose one to release a canary'
+                : 'Runs the new image next to the current pods with this share of them first; it takes all of them only if its analysis passes (rounded to whole pods)'
+            }
+          >
+            <option value="off">No canary: replace every pod</option>
+            <option value="10">10 % of the pods</option>
+            <option value="25">25 % of the pods</option>
+            <option value="50">50 % of the pods</option>
           </TextField>
           <FormControlLabel
             control={

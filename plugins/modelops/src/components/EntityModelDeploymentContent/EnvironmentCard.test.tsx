@@ -87,6 +87,22 @@ describe('EnvironmentCard', () => {
     expect(within(pinned).queryByText('Tag')).toBeNull();
   });
 
+  it('shows a canary apart from the stable release', async () => {
+    const card = await renderCard(
+      environmentStatus({
+        canary: {
+          deployments: ['fraud-scorer-canary'],
+          phase: 'Available',
+          image: 'ghcr.io/acme/fraud-scorer:1.5.0',
+          revision: 8,
+          replicas: { desired: 1, updated: 1, ready: 1, available: 1 },
+        },
+      }),
+    );
+    const row = within(card).getByText('1.5.0').closest('tr')!;
+    expect(row).toHaveTextContent(/^Canary1\.5\.0 · revision 8 · 1\/1 ready$/);
+  });
+
   it('says nothing about reachability for other errors', async () => {
     const card = await renderCard({
       ...unreachable(),

@@ -208,6 +208,20 @@ export const EnvironmentCard = memo(function EnvironmentCardContent(props: {
                     ? `${status.replicas.ready}/${status.replicas.desired} ready`
                     : NONE}
                 </Row>
+                {status?.canary && (
+                  <Row label="Canary">
+                    <code>
+                      {status.canary.image
+                        ? splitImageReference(status.canary.image).tag ??
+                          status.canary.image
+                        : status.canary.deployments.join(', ')}
+                    </code>
+                    {status.canary.revision !== undefined &&
+                      ` · revision ${status.canary.revision}`}
+                    {status.canary.replicas &&
+                      ` · ${status.canary.replicas.ready}/${status.canary.replicas.desired} ready`}
+                  </Row>
+                )}
                 {status?.services && status.services.length > 0 && (
                   <Row label="Services">
                     <Services services={status.services} />

@@ -702,7 +702,8 @@ export const spec = {
             type: 'integer',
             minimum: 0,
             maximum: 86400,
-            description: 'How long to watch; 0 deploys without an analysis.',
+            description:
+              "How long to watch; 0 deploys without an analysis; absent, the environment's default length (`{ canaryPercent: 25 }` releases a canary for the environment's default analysis).",
           },
           canaryPercent: {
             type: 'integer',
@@ -712,7 +713,6 @@ export const spec = {
               "Release as a canary first: the new revision runs as a canary Deployment next to the stable one with this share of the replicas (traffic follows the Service's endpoints, so replicas are the split), is judged against the stable pods during the analysis, and takes all the replicas only when the analysis passes. The share is rounded to whole pods, at least one; the analysis reports the share it got. Needs a Deployment of the service serving in the environment, and an analysis.",
           },
         },
-        required: ['durationSeconds'],
       },
       AnalysisStatus: {
         type: 'string',
