@@ -94,15 +94,39 @@ export function OperationError(props: { error: Error }) {
   );
 }
 
-/** Follows the rollout of an applied deployment in the live status. */
+/** The canary's part of an environment's status, as a status of its own. */
+function canaryStatus(
+  status: EnvironmentStatus | undefined,
+): EnvironmentStatus | undefined {
+  if (!status?.canary) return undefined;
+  const { canary } = status;
+  return {
+    ...status,
+    phase: canary.phase,
+    image: canary.image,
+    revision: canary.revision,
+    replicas: canary.replicas,
+    generation: undefined,
+    observedGeneration: undefined,
+    conditions: [],
+  };
+}
+
+/**
+ * Follows the rollout of an applied deployment in the live status; of a
+ * canary release, the canary's (the stable Deployments change only when its
+ * analysis passes).
+ */
 export function RolloutProgress(props: {
   deployment: DeploymentRecord;
   status?: EnvironmentStatus;
+  canary?: boolean;
 }) {
-  const { deployment, status } = props;
+  const { deployment } = props;
+  const status = props.canary ? canaryStatus(props.status) : props.status;
   const what = `${deployment.image ?? 'the manifests'} to ${
     deployment.environment
-  }`;
+  }${props.canary ? ' as a canary' : ''}`;
   if (deployment.result === 'failed') {
     return (
       <Box mt={2}>
@@ -112,6 +136,25 @@ export function RolloutProgress(props: {
       </Box>
     );
   }
+  // The canary is gone and the stable Deployments reached its revision or
+  // a later one: its analysis promoted it, or removed it and rolled back.
+  const canaryEnded =
+    props.canary &&
+    !!props.status &&
+    !props.status.canary &&
+    deployment.revision !== undefined &&
+    (props.status.revision ?? 0) >= deployment.revision;
+  if (canaryEnded)
+    return (
+      <Box component="section" aria-label="Rollout" mt={2}>
+        <Typography variant="subtitle1">
+          {`Applied revision ${deployment.revision}: ${what}`}
+        </Typography>
+        <Typography variant="body2">
+          The canary's analysis has ended: the environment card says how.
+        </Typography>
+      </Box>
+    );
   const outcome = rolloutOutcome(status, deployment);
   const replicas = status?.replicas;
   return (
@@ -140,7 +183,11 @@ export function RolloutProgress(props: {
       )}
       {outcome === 'available' && (
         <Box mt={1}>
-          <StatusOK>Rollout complete</StatusOK>
+          <StatusOK>
+            {props.canary
+              ? 'Canary ready: its analysis decides the rest (see the environment card)'
+              : 'Rollout complete'}
+          </StatusOK>
         </Box>
       )}
       {outcome === 'failed' && status && (
@@ -251,6 +298,7 @@ export function OperationDialog(props: {
           <RolloutProgress
             deployment={state.applied.deployment}
             status={props.status}
+            canary={!!state.applied.analysis?.canary}
           />
         )}
         {state.preview && !done && (
