@@ -15,8 +15,18 @@
 //  - deploy: when the faulty release's deploy was answered.
 // Printed: breach → rollback applied, in seconds and in evaluation intervals
 // (dev's `analysis.interval`; the target is at most two), and deploy →
-// rollback applied. Figures are printed, not asserted. Dev runs its
-// original image again at the end.
+// rollback applied.
+//
+// Then canaries (BENCH_CANARY_ITERATIONS, default 3): the good release on 3
+// stable pods (inline manifests: the demo's Deployment with 3 replicas),
+// then the faulty release as a 25 % canary with a five-minute analysis,
+// followed until the canary is removed. Measured per run, from Prometheus:
+// the requests the canary's pods served over the canary's whole life (its
+// pods' request counters from their first to their last scrape) against the
+// requests the stable pods served meanwhile; printed as the bad release's
+// share of the requests (target ≤ 30 %), with the canary's life.
+// Figures are printed, not asserted. Dev runs its original image (and the
+// built-in manifests' 2 replicas) again at the end.
 //
 // Run with `yarn bench` (scripts/bench; BENCH_ONLY=analysis for this part
 // alone), which brings up the local platform and the backend first.
@@ -34,6 +44,7 @@ const GOOD = `${REPOSITORY}:0.1.1`;
 /** Dev's analysis window (1m) and a scrape or two more. */
 const QUIET_MS = 75_000;
 const FAULTY = `${REPOSITORY}:0.1.3`;
+const CANARY_ITERATIONS = Number(process.env.BENCH_CANARY_ITERATIONS ?? 3);
 
 const config = parse(
   readFileSync(path.join(REPO_ROOT, 'app-config.yaml'), 'utf8'),
@@ -143,10 +154,148 @@ interface Run {
   deployToApplied: number;
 }
 
+/** The demo's Deployment (the built-in template's) with `replicas` pods, as inline manifests. */
+function stableManifest(replicas: number): string {
+  const id = 'fraud-detector';
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${id}
+  labels: { app.kubernetes.io/name: ${id}, backstage.io/kubernetes-id: ${id} }
+spec:
+  replicas: ${replicas}
+  revisionHistoryLimit: 10
+  selector:
+    matchLabels: { backstage.io/kubernetes-id: ${id} }
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: { maxSurge: 25%, maxUnavailable: 0 }
+  template:
+    metadata:
+      labels: { app.kubernetes.io/name: ${id}, backstage.io/kubernetes-id: ${id} }
+      annotations:
+        prometheus.io/scrape: "true"
+        prometheus.io/port: "8080"
+        prometheus.io/path: /metrics
+    spec:
+      containers:
+        - name: model-server
+          ports: [{ name: http, containerPort: 8080, protocol: TCP }]
+          env:
+            - { name: MODEL_SERVER_HOST, value: 0.0.0.0 }
+            - { name: MODEL_SERVER_PORT, value: "8080" }
+            - { name: MODEL_NAME, value: ${id} }
+            - { name: MODEL_RUNTIME, value: kserve }
+          resources:
+            requests: { cpu: 100m, memory: 256Mi }
+            limits: { cpu: "1", memory: 1Gi }
+          readinessProbe:
+            httpGet: { path: /v2/health/ready, port: http }
+            initialDelaySeconds: 2
+            periodSeconds: 5
+            failureThreshold: 3
+          livenessProbe:
+            httpGet: { path: /v2/health/live, port: http }
+            initialDelaySeconds: 10
+            periodSeconds: 10
+            failureThreshold: 3
+`;
+}
+
+/**
+ * Requests the pods `selector` selects served in [from, to] (unix
+ * seconds): per series, the counter's last value less its first, or its
+ * last value for a series first scraped after `from` (a new pod starts at
+ * zero).
+ */
+async function served(
+  selector: string,
+  from: number,
+  to: number,
+): Promise<number> {
+  const query = `modelops_requests_total${selector}`;
+  const url = `${PROMETHEUS}/api/v1/query_range?query=${encodeURIComponent(
+    query,
+  )}&start=${Math.floor(from)}&end=${Math.ceil(to)}&step=1`;
+  const res = (await (await fetch(url)).json()) as any;
+  if (res.status !== 'success')
+    throw new Error(`Prometheus: ${JSON.stringify(res)}`);
+  let total = 0;
+  for (const series of res.data.result as Array<{
+    values: [number, string][];
+  }>) {
+    const first = series.values[0];
+    const last = series.values[series.values.length - 1];
+    if (!first || !last) continue;
+    const born = first[0] > from + 10;
+    total += Number(last[1]) - (born ? 0 : Number(first[1]));
+  }
+  return total;
+}
+
+interface CanaryRun {
+  share: number;
+  podShare: number;
+  lifeSeconds: number;
+}
+
+async function canaryRun(auth: string, i: number): Promise<CanaryRun> {
+  const stable = await api(auth, 'POST', '/deployments', {
+    entityRef: ENTITY_REF,
+    environment: 'dev',
+    image: GOOD,
+    manifests: stableManifest(3),
+  });
+  await until('3 stable pods Available in dev', 180, async () => {
+    const dev = await devStatus(auth);
+    return dev.phase === 'Available' &&
+      dev.revision === stable.deployment.revision &&
+      dev.replicas?.ready === 3
+      ? dev
+      : undefined;
+  });
+  // The stable pods' rate must cover the canary's whole life.
+  await new Promise(r => setTimeout(r, i > 0 ? QUIET_MS : 15_000));
+  const sentAt = Date.now() / 1000;
+  const deployed = await api(auth, 'POST', '/deployments', {
+    entityRef: ENTITY_REF,
+    environment: 'dev',
+    image: FAULTY,
+    manifests: stableManifest(3),
+    analysis: { durationSeconds: 300, canaryPercent: 25 },
+  });
+  const analysis = await until('the canary analysis to end', 330, async () => {
+    const a = await api(
+      auth,
+      'GET',
+      `/deployments/${deployed.deployment.id}/analysis`,
+    );
+    return a.finishedAt ? a : undefined;
+  });
+  if (analysis.status !== 'failed' || analysis.canary?.outcome !== 'removed')
+    throw new Error(`the canary analysis ended ${JSON.stringify(analysis)}`);
+  const removedAt = Date.parse(analysis.finishedAt) / 1000;
+  // Past the last scrape of the canary's pods.
+  await new Promise(r => setTimeout(r, 10_000));
+  const to = removedAt + 10;
+  const canary = await served(analysis.selector, sentAt, to);
+  const stablePods = await served(analysis.canary.stableSelector, sentAt, to);
+  if (!(canary > 0) || !(stablePods > 0))
+    throw new Error(
+      `no requests counted: canary ${canary}, stable ${stablePods} (${analysis.selector}, ${analysis.canary.stableSelector})`,
+    );
+  return {
+    share: canary / (canary + stablePods),
+    podShare: analysis.canary.share,
+    lifeSeconds: removedAt - sentAt,
+  };
+}
+
 async function main() {
   const auth = await guestToken();
   const original = (await devStatus(auth)).image as string;
   const runs: Run[] = [];
+  const canaryRuns: CanaryRun[] = [];
   try {
     for (let i = 0; i < ITERATIONS; i++) {
       await deployAndWait(auth, GOOD);
@@ -198,6 +347,19 @@ async function main() {
         }`,
       );
     }
+    for (let i = 0; i < CANARY_ITERATIONS; i++) {
+      const run = await canaryRun(auth, i);
+      canaryRuns.push(run);
+      console.log(
+        `canary run ${i + 1}: the faulty release served ${(
+          run.share * 100
+        ).toFixed(1)} % of the requests (${(run.podShare * 100).toFixed(
+          0,
+        )} % of the pods) over the canary's ${run.lifeSeconds.toFixed(
+          0,
+        )} s life`,
+      );
+    }
   } finally {
     await deployAndWait(auth, original).catch(e =>
       console.error(`could not put ${original} back in dev: ${e}`),
@@ -222,6 +384,20 @@ async function main() {
       1,
     )} s, p90 ${p90(d).toFixed(1)} s`,
   );
+  if (canaryRuns.length) {
+    const shares = canaryRuns.map(r => r.share * 100);
+    console.log(
+      `  25 % canary of the faulty release, ${
+        canaryRuns.length
+      } runs: its share of the requests median ${median(shares).toFixed(
+        1,
+      )} %, worst ${Math.max(...shares).toFixed(
+        1,
+      )} % (target ≤ 30 %); canary life median ${median(
+        canaryRuns.map(r => r.lifeSeconds),
+      ).toFixed(0)} s`,
+    );
+  }
 }
 
 await main();
