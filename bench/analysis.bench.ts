@@ -107,11 +107,12 @@ async function until<T>(
   }
 }
 
-async function deployAndWait(auth: string, image: string) {
+async function deployAndWait(auth: string, image: string, manifests?: string) {
   const res = await api(auth, 'POST', '/deployments', {
     entityRef: ENTITY_REF,
     environment: 'dev',
     image,
+    ...(manifests ? { manifests } : {}),
   });
   await until(`${image} Available in dev`, 180, async () => {
     const dev = await devStatus(auth);
@@ -361,6 +362,12 @@ async function main() {
       );
     }
   } finally {
+    // The built-in manifests' autoscaler keeps the live replica count on a
+    // deploy: the inline manifests (no autoscaler) put back its 2 first.
+    if (canaryRuns.length)
+      await deployAndWait(auth, original, stableManifest(2)).catch(e =>
+        console.error(`could not put dev back on 2 replicas: ${e}`),
+      );
     await deployAndWait(auth, original).catch(e =>
       console.error(`could not put ${original} back in dev: ${e}`),
     );

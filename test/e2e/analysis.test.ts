@@ -3,7 +3,11 @@
 // shows on the dev card with the new pods' signals and is stopped there;
 // the demo's faulty release (30 % of requests fail) breaches its error-rate
 // SLO and ModelOps rolls dev back by itself to the good release, the card
-// and the history saying why. Dev runs what it ran before afterwards.
+// and the history saying why. Then the first release as a 25 % canary: the
+// card shows the canary next to the stable pods and is stopped there, which
+// removes it; the stable Deployment never runs it (the integration tests
+// follow a faulty canary to its automatic removal). Dev runs what it ran
+// before afterwards.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -70,13 +74,14 @@ describe('an SLO analysis in the portal', () => {
 
     const { browser, page } = await launchPortalBrowser();
     const card = page.getByRole('region', { name: 'dev environment' });
-    /** Deploys `tag` to dev from the card's Deploy, with a five-minute analysis. */
-    const deployWithAnalysis = async (tag: string) => {
+    /** Deploys `tag` to dev from the card's Deploy, with a five-minute analysis (and a canary). */
+    const deployWithAnalysis = async (tag: string, canary?: string) => {
       await page.getByRole('button', { name: 'Deploy to dev' }).click();
       const dialog = page.getByRole('dialog');
       await dialog.getByLabel('Environment').selectOption('dev');
       await dialog.getByLabel('Image').fill(`${REPOSITORY}:${tag}`);
       await dialog.getByLabel('SLO analysis').selectOption('300');
+      if (canary) await dialog.getByLabel('Canary').selectOption(canary);
       await dialog.getByRole('button', { name: 'Preview' }).click();
       await dialog.getByRole('region', { name: 'Preview (dry run)' }).waitFor();
       await dialog.getByRole('button', { name: 'Deploy', exact: true }).click();
@@ -128,15 +133,45 @@ describe('an SLO analysis in the portal', () => {
         path: path.join(RESULTS_DIR, 'analysis-rolled-back.png'),
         fullPage: true,
       });
+
+      // The first release as a 25 % canary: one pod next to the two stable
+      // ones, its signals beside theirs; stopping it removes it, and the
+      // stable pods keep the good release.
+      await deployWithAnalysis('0.1.0', '25');
+      await analysis
+        .getByText(
+          'Canary: 1 canary pod next to 2 stable (33 % of the pods, 25 % asked)',
+        )
+        .waitFor({ timeout: 30_000 });
+      await card
+        .getByText(/^0\.1\.0 · revision \d+ · 1\/1 ready$/)
+        .waitFor({ timeout: 60_000 });
+      await analysis
+        .getByRole('list', { name: 'Stable signals' })
+        .waitFor({ timeout: 60_000 });
+      await page.mouse.move(1200, 900);
+      await page.screenshot({
+        path: path.join(RESULTS_DIR, 'analysis-canary.png'),
+        fullPage: true,
+      });
+      await analysis.getByRole('button', { name: 'Stop analysis' }).click();
+      await card
+        .getByText(/Automatic rollback: .* stopped the canary of revision \d+/)
+        .waitFor({ timeout: 30_000 });
+      await card
+        .getByText(/^0\.1\.0 · revision/)
+        .waitFor({ state: 'detached' });
     } finally {
       await browser.close();
     }
 
     const history = await getJson(
-      `${BACKEND_URL}/api/modelops/deployments?entityRef=${ENTITY_REF}&environment=dev&limit=2`,
+      `${BACKEND_URL}/api/modelops/deployments?entityRef=${ENTITY_REF}&environment=dev&limit=10`,
       token,
     );
-    const [rollback, faulty] = history.body.items;
+    // The rollouts, newest first (the dialogs' previews are recorded too).
+    const [canaryRollback, canary, rollback, faulty] =
+      history.body.items.filter((d: any) => !d.dryRun);
     assert.equal(faulty.image, `${REPOSITORY}:0.1.3`);
     assert.equal(rollback.action, 'rollback');
     assert.equal(rollback.automatic, true);
@@ -148,6 +183,20 @@ describe('an SLO analysis in the portal', () => {
     assert.equal(analysis.body.status, 'failed');
     assert.equal(analysis.body.breach.signal, 'errorRate');
     assert.equal(analysis.body.rollbackDeploymentId, rollback.id);
+
+    // The canary: removed, the stable Deployment still on the good release.
+    assert.equal(canary.image, `${REPOSITORY}:0.1.0`);
+    const canaryAnalysis = await getJson(
+      `${BACKEND_URL}/api/modelops/deployments/${canary.id}/analysis`,
+      token,
+    );
+    assert.equal(canaryAnalysis.body.status, 'cancelled');
+    assert.equal(canaryAnalysis.body.canary.outcome, 'removed');
+    assert.equal(canaryAnalysis.body.rollbackDeploymentId, canaryRollback.id);
+    assert.equal(canaryRollback.image, `${REPOSITORY}:0.1.1`);
+    const finalDev = await devStatus(token);
+    assert.equal(finalDev.image, `${REPOSITORY}:0.1.1`);
+    assert.equal(finalDev.canary, undefined);
   });
 
   after(async () => {

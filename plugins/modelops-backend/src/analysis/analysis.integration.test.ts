@@ -169,7 +169,7 @@ describeIfPlatform('SLO analyses against the local platform', () => {
       'delete',
       '-n',
       'models',
-      'deployment,service',
+      'deployment,service,hpa',
       '-l',
       `backstage.io/kubernetes-id=${id}`,
       '--wait=false',

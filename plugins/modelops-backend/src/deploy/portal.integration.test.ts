@@ -80,7 +80,7 @@ describeIfPlatform(
         'delete',
         '-n',
         'models',
-        'deployment,service,configmap',
+        'deployment,service,hpa,configmap',
         '-l',
         `backstage.io/kubernetes-id=${id}`,
         '--ignore-not-found',

@@ -109,14 +109,18 @@ function CanarySignals(props: { analysis: Analysis; canary: AnalysisCanary }) {
   const { analysis, canary } = props;
   return (
     <Box display="flex" flexWrap="wrap" style={{ gap: 16 }} mt={0.5}>
-      {analysis.signals && (
-        <Box>
-          <Typography variant="caption" color="textSecondary">
-            Canary pods
-          </Typography>
+      <Box>
+        <Typography variant="caption" color="textSecondary">
+          Canary pods
+        </Typography>
+        {analysis.signals?.some(s => s.value !== undefined) ? (
           <Signals signals={analysis.signals} label="Canary signals" />
-        </Box>
-      )}
+        ) : (
+          <Typography variant="body2" color="textSecondary">
+            no series yet
+          </Typography>
+        )}
+      </Box>
       {canary.stableSignals && (
         <Box>
           <Typography variant="caption" color="textSecondary">
@@ -244,6 +248,7 @@ export function AnalysisPanel(props: {
         <Typography
           variant="body2"
           color={analysis.status === 'failed' ? 'error' : 'textPrimary'}
+          style={{ overflowWrap: 'anywhere' }}
         >
           {analysis.message}
         </Typography>
