@@ -165,34 +165,42 @@ describe('an SLO analysis in the portal', () => {
       await browser.close();
     }
 
+    // The rollouts this test made, newest first (the dialogs' previews are
+    // recorded too, and other suites may deploy dev meanwhile): each found
+    // by what it deployed, each rollback by its analysis.
     const history = await getJson(
-      `${BACKEND_URL}/api/modelops/deployments?entityRef=${ENTITY_REF}&environment=dev&limit=10`,
+      `${BACKEND_URL}/api/modelops/deployments?entityRef=${ENTITY_REF}&environment=dev&limit=30`,
       token,
     );
-    // The rollouts, newest first (the dialogs' previews are recorded too).
-    const [canaryRollback, canary, rollback, faulty] =
-      history.body.items.filter((d: any) => !d.dryRun);
-    assert.equal(faulty.image, `${REPOSITORY}:0.1.3`);
+    const rollouts = history.body.items.filter((d: any) => !d.dryRun);
+    const byId = (id: string) => rollouts.find((d: any) => d.id === id);
+    const newestDeployOf = (tag: string) =>
+      rollouts.find(
+        (d: any) => d.action === 'deploy' && d.image === `${REPOSITORY}:${tag}`,
+      );
+    const analysisOf = async (deployment: any) =>
+      (
+        await getJson(
+          `${BACKEND_URL}/api/modelops/deployments/${deployment.id}/analysis`,
+          token,
+        )
+      ).body;
+
+    const faulty = newestDeployOf('0.1.3');
+    const analysis = await analysisOf(faulty);
+    assert.equal(analysis.status, 'failed');
+    assert.equal(analysis.breach.signal, 'errorRate');
+    const rollback = byId(analysis.rollbackDeploymentId);
     assert.equal(rollback.action, 'rollback');
     assert.equal(rollback.automatic, true);
     assert.equal(rollback.image, `${REPOSITORY}:0.1.1`);
-    const analysis = await getJson(
-      `${BACKEND_URL}/api/modelops/deployments/${faulty.id}/analysis`,
-      token,
-    );
-    assert.equal(analysis.body.status, 'failed');
-    assert.equal(analysis.body.breach.signal, 'errorRate');
-    assert.equal(analysis.body.rollbackDeploymentId, rollback.id);
 
     // The canary: removed, the stable Deployment still on the good release.
-    assert.equal(canary.image, `${REPOSITORY}:0.1.0`);
-    const canaryAnalysis = await getJson(
-      `${BACKEND_URL}/api/modelops/deployments/${canary.id}/analysis`,
-      token,
-    );
-    assert.equal(canaryAnalysis.body.status, 'cancelled');
-    assert.equal(canaryAnalysis.body.canary.outcome, 'removed');
-    assert.equal(canaryAnalysis.body.rollbackDeploymentId, canaryRollback.id);
+    const canary = newestDeployOf('0.1.0');
+    const canaryAnalysis = await analysisOf(canary);
+    assert.equal(canaryAnalysis.status, 'cancelled');
+    assert.equal(canaryAnalysis.canary.outcome, 'removed');
+    const canaryRollback = byId(canaryAnalysis.rollbackDeploymentId);
     assert.equal(canaryRollback.image, `${REPOSITORY}:0.1.1`);
     const finalDev = await devStatus(token);
     assert.equal(finalDev.image, `${REPOSITORY}:0.1.1`);
