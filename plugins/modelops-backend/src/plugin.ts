@@ -169,7 +169,9 @@ export const modelOpsPlugin = createBackendPlugin({
           store,
           references,
           source: metricsSource,
+          logger,
         });
+        lifecycle.addShutdownHook(() => health.stop());
 
         const analyses = new AnalysisService({
           config,

@@ -10,6 +10,7 @@ import {
   ResponseContext,
   ServerConfiguration,
   VersionApi,
+  Watch,
   createConfiguration,
 } from '@kubernetes/client-node';
 import type { Agent } from 'node:http';
@@ -65,6 +66,7 @@ export class ClusterClient {
   private readonly customObjects: CustomObjectsApi;
   private readonly version: VersionApi;
   private readonly reachability: Reachability;
+  private readonly kubeConfig: KubeConfig;
   private agent?: Agent;
   private discovery?: { index: ResourceIndex; expires: number };
   private discoveryInFlight?: Promise<ResourceIndex>;
@@ -75,6 +77,7 @@ export class ClusterClient {
   ) {
     this.name = cluster.name;
     this.url = cluster.url;
+    this.kubeConfig = cluster.kubeConfig;
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.discoveryTtlMs = options.discoveryTtlMs ?? DEFAULT_DISCOVERY_TTL_MS;
     const configuration = createConfiguration({
@@ -355,6 +358,15 @@ export class ClusterClient {
     namespace: string | undefined,
     options: { labelSelector?: string } = {},
   ): Promise<KubeObject[]> {
+    return (await this.listWithVersion(resource, namespace, options)).items;
+  }
+
+  /** `list`, with the list's resourceVersion to watch from. */
+  async listWithVersion(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    options: { labelSelector?: string } = {},
+  ): Promise<{ items: KubeObject[]; resourceVersion?: string }> {
     const list = await this.call(
       namespace === undefined
         ? `list ${resource.plural} in every namespace`
@@ -371,11 +383,52 @@ export class ClusterClient {
           options.labelSelector,
         ),
     );
-    return ((list.items ?? []) as unknown as KubeObject[]).map(item => ({
-      ...item,
-      apiVersion: resource.apiVersion,
-      kind: resource.kind,
-    }));
+    return {
+      items: ((list.items ?? []) as unknown as KubeObject[]).map(item => ({
+        ...item,
+        apiVersion: resource.apiVersion,
+        kind: resource.kind,
+      })),
+      resourceVersion: list.metadata?.resourceVersion,
+    };
+  }
+
+  /**
+   * Watches one resource's objects (in `namespace`, or every namespace)
+   * from `resourceVersion`: `onEvent` gets each event as the server sends
+   * it (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR), `onDone` the end of the
+   * watch, with the error that ended it (`statusCode` set when the server
+   * refused it) or null when the server closed it. Answers a controller
+   * that stops it.
+   */
+  async watch(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    options: {
+      labelSelector?: string;
+      resourceVersion?: string;
+      timeoutSeconds?: number;
+    },
+    onEvent: (type: string, object: KubeObject) => void,
+    onDone: (error: (Error & { statusCode?: number }) | null) => void,
+  ): Promise<AbortController> {
+    const { group, version } = splitApiVersion(resource.apiVersion);
+    const path = `${group ? `/apis/${group}/${version}` : `/api/${version}`}${
+      namespace === undefined
+        ? ''
+        : `/namespaces/${encodeURIComponent(namespace)}`
+    }/${resource.plural}`;
+    return new Watch(this.kubeConfig).watch(
+      path,
+      {
+        labelSelector: options.labelSelector,
+        resourceVersion: options.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: options.timeoutSeconds,
+      },
+      (type, object) => onEvent(type, object as KubeObject),
+      onDone,
+    );
   }
 
   /**

@@ -11,6 +11,7 @@
  * namespace, and per cluster one list of Deployments; the answers are
  * shared between callers for `modelops.metrics.cacheSeconds`.
  */
+import { LoggerService } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import {
   ANNOTATION_KUBERNETES_ID,
@@ -31,9 +32,10 @@ import {
 } from '@modelops/plugin-modelops-common';
 import { ModelOpsConfig } from '../config';
 import { LABEL_KUBERNETES_ID } from '../deploy/labels';
-import { computeRolloutStatus } from '../deploy/status/status';
+import { computeRolloutStatus, slimDeployment } from '../deploy/status/status';
 import { ClusterClients } from '../kubernetes/ClusterClients';
-import { KubeObject } from '../kubernetes/types';
+import { KubeObject, ResourceInfo } from '../kubernetes/types';
+import { WatchedList } from '../kubernetes/WatchedList';
 import { DeploymentService } from '../service/DeploymentService';
 import { ModelServiceTarget } from '../service/entities';
 import { EnvironmentService } from '../service/EnvironmentService';
@@ -170,8 +172,17 @@ const seriesKey = (service: string, cluster: string, namespace: string) =>
 const workloadKey = (namespace: string, id: string) =>
   `${namespace}\u0000${id}`;
 
+/** A logger for a service built without one (tests). */
+const rootlessLogger = {
+  warn: () => {},
+} as unknown as LoggerService;
+
 export class HealthService {
   private readonly cache: SharedCache;
+  /** Per cluster (and namespace, where listing cluster-wide is not granted), the watched Deployments. */
+  private readonly watches = new Map<string, WatchedList>();
+  /** Clusters where the backend may not list Deployments cluster-wide. */
+  private readonly namespaced = new Set<string>();
   /** Each runtime's query set with the config's overrides, worked out once. */
   private readonly querySets: Record<Runtime, QuerySet>;
 
@@ -187,6 +198,7 @@ export class HealthService {
       references: DriftReferenceStore;
       /** Undefined when no metrics source is configured. */
       source?: ModelOpsMetricsSource;
+      logger?: LoggerService;
     },
   ) {
     this.cache = new SharedCache(options.config.metrics.cacheSeconds * 1000);
@@ -715,10 +727,40 @@ export class HealthService {
     return out;
   }
 
+  /** Stops the Deployment watches (the backend is shutting down). */
+  stop(): void {
+    for (const w of this.watches.values()) w.stop();
+    this.watches.clear();
+  }
+
+  /** The watch of a cluster's Deployments that carry a Kubernetes id, in one namespace or all. */
+  private watched(
+    cluster: string,
+    res: ResourceInfo,
+    namespace?: string,
+  ): WatchedList {
+    const key = `${cluster}\u0000${namespace ?? ''}`;
+    let w = this.watches.get(key);
+    if (!w) {
+      w = new WatchedList({
+        client: this.options.clusters.get(cluster),
+        resource: res,
+        namespace,
+        labelSelector: LABEL_KUBERNETES_ID,
+        slim: slimDeployment,
+        logger: this.options.logger ?? rootlessLogger,
+      });
+      this.watches.set(key, w);
+    }
+    return w;
+  }
+
   /**
    * The Deployments of a cluster that carry a Kubernetes id, by namespace
-   * and id: one list over every namespace, or, where the backend may not
-   * list cluster-wide (least-privilege RBAC), one per namespace in use.
+   * and id, from a watch of them (listed once, then kept current by the
+   * cluster's events, so an overview costs the cluster nothing): one watch
+   * over every namespace, or, where the backend may not list cluster-wide
+   * (least-privilege RBAC), one per namespace in use.
    */
   private async listWorkloads(
     name: string,
@@ -727,19 +769,24 @@ export class HealthService {
     const client = this.options.clusters.get(name);
     const index = await client.discover();
     const res = index.lookup('apps/v1', 'Deployment');
-    const options = { labelSelector: LABEL_KUBERNETES_ID };
     let list: KubeObject[] = [];
     if (res) {
-      try {
-        list = await client.list(res, undefined, options);
-      } catch (e) {
-        if (!(e instanceof NotAllowedError)) throw e;
+      if (!this.namespaced.has(name)) {
+        try {
+          list = await this.watched(name, res).objects();
+        } catch (e) {
+          if (!(e instanceof NotAllowedError)) throw e;
+          this.namespaced.add(name);
+          this.watches.get(`${name}\u0000`)?.stop();
+          this.watches.delete(`${name}\u0000`);
+        }
+      }
+      if (this.namespaced.has(name))
         list = (
           await Promise.all(
-            [...namespaces].map(ns => client.list(res, ns, options)),
+            [...namespaces].map(ns => this.watched(name, res, ns).objects()),
           )
         ).flat();
-      }
     }
     const map = new Map<string, KubeObject[]>();
     for (const d of list) {
@@ -754,8 +801,8 @@ export class HealthService {
   }
 
   /**
-   * Per cluster, one list of the Deployments that carry a Kubernetes id,
-   * shared between callers; answers a service's workload from it. A
+   * Per cluster, the watched Deployments that carry a Kubernetes id;
+   * answers a service's workload from them. A
    * cluster that fails makes its services' readiness unknown, with why.
    */
   private async workloadsByCluster(
@@ -771,11 +818,9 @@ export class HealthService {
     await Promise.all(
       [...clusters].map(async ([name, namespaces]) => {
         try {
-          const { value: byService, at } = await this.cache.get(
-            `w:${name}:${[...namespaces].sort().join(',')}`,
-            () => this.listWorkloads(name, namespaces),
-          );
-          readAt(at);
+          // Current to the cluster's last event: the watch needs no cache.
+          const byService = await this.listWorkloads(name, namespaces);
+          readAt(Date.now());
           out.set(name, (namespace, id, image) => {
             const deployments = byService.get(workloadKey(namespace, id)) ?? [];
             const { phase, replicas, problems, revision } =

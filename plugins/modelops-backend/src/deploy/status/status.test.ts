@@ -1,6 +1,10 @@
 import { KubeObject } from '../../kubernetes/types';
 import { toCanary } from '../../analysis/canary';
-import { computeRolloutStatus, detectWorkloadProblems } from './status';
+import {
+  computeRolloutStatus,
+  detectWorkloadProblems,
+  slimDeployment,
+} from './status';
 
 function deployment(overrides: {
   replicas?: number;
@@ -107,6 +111,30 @@ describe('computeRolloutStatus', () => {
         replicas: { desired: 1, ready: 0 },
       },
     });
+  });
+
+  it('reads the same status from a slim Deployment as from the whole one', () => {
+    const whole = [
+      {
+        ...deployment({ status: healthy, revision: '4' }),
+        metadata: {
+          ...deployment({ revision: '4' }).metadata,
+          managedFields: [{ manager: 'kubectl' }],
+          annotations: {
+            'modelops/revision': '4',
+            'kubectl.kubernetes.io/last-applied-configuration': '{}',
+          },
+        },
+      },
+      deployment({ status: { observedGeneration: 1 }, generation: 2 }),
+    ];
+    const slim = whole.map(slimDeployment);
+    expect(slim[0].metadata).not.toHaveProperty('managedFields');
+    expect(slim[0].metadata.annotations).toEqual({ 'modelops/revision': '4' });
+    for (const repo of [undefined, 'registry.local/m/d'])
+      expect(computeRolloutStatus(slim, [], [], repo)).toEqual(
+        computeRolloutStatus(whole, [], [], repo),
+      );
   });
 
   it('picks the image of the entity repository when given', () => {

@@ -167,6 +167,43 @@ function stuckPods(pods: readonly KubeObject[], image: string): KubeObject[] {
 }
 
 /**
+ * What `computeRolloutStatus` reads of a Deployment: what the overview
+ * keeps in memory of every watched Deployment, so without managed fields, the
+ * pod template's spec beyond the containers' names and images, and
+ * annotations other than the revisions.
+ */
+export function slimDeployment(d: KubeObject): KubeObject {
+  const spec = (d.spec ?? {}) as any;
+  const annotations = d.metadata.annotations ?? {};
+  const keep = Object.fromEntries(
+    Object.entries(annotations).filter(([k]) => k.endsWith('revision')),
+  );
+  return {
+    apiVersion: d.apiVersion ?? 'apps/v1',
+    kind: d.kind ?? 'Deployment',
+    metadata: {
+      name: d.metadata.name,
+      namespace: d.metadata.namespace,
+      uid: d.metadata.uid,
+      generation: d.metadata.generation,
+      labels: d.metadata.labels,
+      annotations: keep,
+    },
+    spec: {
+      replicas: spec.replicas,
+      template: {
+        spec: {
+          containers: ((spec.template?.spec?.containers ?? []) as any[]).map(
+            c => ({ name: c?.name, image: c?.image }),
+          ),
+        },
+      },
+    },
+    status: d.status,
+  };
+}
+
+/**
  * Decides the phase from already-read objects (the pure part). The canary
  * of a canary release is reported on its own (`canary`): the phase, image,
  * revision and replicas are the stable Deployments'.
