@@ -34,6 +34,36 @@ function revisionOf(o: KubeObject): number | undefined {
   return Number.isInteger(v) && v > 0 ? v : undefined;
 }
 
+/** The service's Deployments in a namespace, and how to list their ReplicaSets; or why there are none. */
+async function serviceDeployments(
+  client: ClusterClient,
+  options: { namespace: string; kubernetesId: string },
+): Promise<
+  | {
+      deployments: KubeObject[];
+      list: {
+        namespace: string;
+        labelSelector: string;
+        replicaSetRes: ResourceInfo;
+      };
+    }
+  | { gone: string }
+> {
+  const { namespace, kubernetesId } = options;
+  if (!isLabelValue(kubernetesId))
+    return { gone: `"${kubernetesId}" is not a valid label value` };
+  const labelSelector = `${LABEL_KUBERNETES_ID}=${kubernetesId}`;
+  const index = await client.discover();
+  const deploymentRes = index.lookup('apps/v1', 'Deployment');
+  const replicaSetRes = index.lookup('apps/v1', 'ReplicaSet');
+  if (!deploymentRes || !replicaSetRes)
+    return { gone: 'the cluster serves no apps/v1 Deployments' };
+  return {
+    deployments: await client.list(deploymentRes, namespace, { labelSelector }),
+    list: { namespace, labelSelector, replicaSetRes },
+  };
+}
+
 /**
  * Finds the pods of one deployed revision: the Deployments ModelOps applied
  * at that revision, and of each the ReplicaSet the Deployment controller
@@ -47,20 +77,11 @@ export async function revisionPods(
   options: { namespace: string; kubernetesId: string; revision: number },
 ): Promise<RevisionPods> {
   const { namespace, kubernetesId, revision } = options;
-  if (!isLabelValue(kubernetesId))
-    return { gone: `"${kubernetesId}" is not a valid label value` };
-  const labelSelector = `${LABEL_KUBERNETES_ID}=${kubernetesId}`;
-  const index = await client.discover();
-  const deploymentRes = index.lookup('apps/v1', 'Deployment');
-  const replicaSetRes = index.lookup('apps/v1', 'ReplicaSet');
-  if (!deploymentRes || !replicaSetRes)
-    return { gone: 'the cluster serves no apps/v1 Deployments' };
-  const deployments = await client.list(deploymentRes, namespace, {
-    labelSelector,
-  });
-  const mine = deployments.filter(d => revisionOf(d) === revision);
+  const found = await serviceDeployments(client, options);
+  if ('gone' in found) return found;
+  const mine = found.deployments.filter(d => revisionOf(d) === revision);
   if (!mine.length) {
-    const newer = deployments
+    const newer = found.deployments
       .map(revisionOf)
       .filter((r): r is number => r !== undefined && r > revision);
     return {
@@ -69,7 +90,7 @@ export async function revisionPods(
         : `no Deployment of ${kubernetesId} in ${namespace} is at revision ${revision}; an analysis watches Deployments only`,
     };
   }
-  return currentPods(client, { namespace, labelSelector, replicaSetRes }, mine);
+  return currentPods(client, found.list, mine);
 }
 
 /**
@@ -80,25 +101,14 @@ export async function stablePods(
   client: ClusterClient,
   options: { namespace: string; kubernetesId: string },
 ): Promise<RevisionPods> {
-  const { namespace, kubernetesId } = options;
-  if (!isLabelValue(kubernetesId))
-    return { gone: `"${kubernetesId}" is not a valid label value` };
-  const labelSelector = `${LABEL_KUBERNETES_ID}=${kubernetesId}`;
-  const index = await client.discover();
-  const deploymentRes = index.lookup('apps/v1', 'Deployment');
-  const replicaSetRes = index.lookup('apps/v1', 'ReplicaSet');
-  if (!deploymentRes || !replicaSetRes)
-    return { gone: 'the cluster serves no apps/v1 Deployments' };
-  const stable = (
-    await client.list(deploymentRes, namespace, { labelSelector })
-  ).filter(d => !isCanary(d));
+  const found = await serviceDeployments(client, options);
+  if ('gone' in found) return found;
+  const stable = found.deployments.filter(d => !isCanary(d));
   if (!stable.length)
-    return { gone: `no stable Deployment of ${kubernetesId} in ${namespace}` };
-  return currentPods(
-    client,
-    { namespace, labelSelector, replicaSetRes },
-    stable,
-  );
+    return {
+      gone: `no stable Deployment of ${options.kubernetesId} in ${options.namespace}`,
+    };
+  return currentPods(client, found.list, stable);
 }
 
 /** The pods of each Deployment's ReplicaSet for its current template. */

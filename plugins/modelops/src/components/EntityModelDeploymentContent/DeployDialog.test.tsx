@@ -54,6 +54,23 @@ function answer(body: DeployRequest): DeployResponse {
   };
 }
 
+/** The dialog for the first environment of the simulated backend. */
+async function renderDialog() {
+  await renderInTestApp(
+    <TestApiProvider apis={[[modelOpsApiRef, createModelOpsClient()]]}>
+      <DeployDialog
+        entityRef={ENTITY_REF}
+        environments={environmentsResponse.environments.slice(0, 1)}
+        imageRepository="ghcr.io/acme/fraud-scorer"
+        statusOf={() => environmentStatus()}
+        onApplied={() => {}}
+        onClose={() => {}}
+      />
+    </TestApiProvider>,
+  );
+  return screen.getByRole('dialog', { name: 'Deploy an image' });
+}
+
 describe('DeployDialog (backend simulated with msw)', () => {
   const server = createModelOpsBackend();
   registerMswTestHooks(server);
@@ -62,19 +79,7 @@ describe('DeployDialog (backend simulated with msw)', () => {
     const user = userEvent.setup({ delay: null });
     const bodies: DeployRequest[] = [];
     server.use(deployHandler(answer, bodies));
-    await renderInTestApp(
-      <TestApiProvider apis={[[modelOpsApiRef, createModelOpsClient()]]}>
-        <DeployDialog
-          entityRef={ENTITY_REF}
-          environments={environmentsResponse.environments.slice(0, 1)}
-          imageRepository="ghcr.io/acme/fraud-scorer"
-          statusOf={() => environmentStatus()}
-          onApplied={() => {}}
-          onClose={() => {}}
-        />
-      </TestApiProvider>,
-    );
-    const dialog = screen.getByRole('dialog', { name: 'Deploy an image' });
+    const dialog = await renderDialog();
     const prune = within(dialog).getByRole('checkbox', {
       name: 'Prune objects dropped from the manifests',
     });
@@ -120,19 +125,7 @@ describe('DeployDialog (backend simulated with msw)', () => {
     const user = userEvent.setup({ delay: null });
     const bodies: DeployRequest[] = [];
     server.use(deployHandler(answer, bodies));
-    await renderInTestApp(
-      <TestApiProvider apis={[[modelOpsApiRef, createModelOpsClient()]]}>
-        <DeployDialog
-          entityRef={ENTITY_REF}
-          environments={environmentsResponse.environments.slice(0, 1)}
-          imageRepository="ghcr.io/acme/fraud-scorer"
-          statusOf={() => environmentStatus()}
-          onApplied={() => {}}
-          onClose={() => {}}
-        />
-      </TestApiProvider>,
-    );
-    const dialog = screen.getByRole('dialog', { name: 'Deploy an image' });
+    const dialog = await renderDialog();
     const canary = within(dialog).getByRole('combobox', { name: 'Canary' });
     const analysis = within(dialog).getByRole('combobox', {
       name: 'SLO analysis',
