@@ -131,6 +131,17 @@ export class AuthorizedMonitoringService {
     const targets = entities
       .filter((e): e is Entity => !!e && isModelService(e))
       .map(toModelServiceTarget);
+    // One question first: a policy that decides the permission for every
+    // entity (allow or deny) answers for the whole catalog at once; only a
+    // conditional answer needs a decision per entity.
+    const [whole] = await this.options.permissions.authorizeConditional(
+      [{ permission: modelOpsMetricsReadPermission }],
+      { credentials },
+    );
+    if (whole?.result === AuthorizeResult.ALLOW)
+      return this.options.health.query({ targets });
+    if (whole?.result === AuthorizeResult.DENY)
+      return this.options.health.query({ targets: [] });
     // The permission backend takes at most 100 kB per request: a few hundred
     // decisions each, a few requests at a time.
     const batches: ModelServiceTarget[][] = [];

@@ -93,6 +93,8 @@ async function backend(options: {
   deny?: boolean;
   /** Allow modelops.metrics.read on these refs only. */
   allowOnly?: string[];
+  /** The policy's answer for every entity at once; per-entity decisions then fail the test. */
+  whole?: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
   /** The catalog; the demo services and the hostile ones by default. */
   entities?: Entity[];
   /** modelops.metrics.querySets. */
@@ -116,12 +118,30 @@ async function backend(options: {
   if (options.allowOnly)
     features.push(
       mockServices.permissions.mock({
+        // Conditional for the whole catalog: decided per entity.
+        authorizeConditional: async requests =>
+          requests.map(() => ({
+            result: AuthorizeResult.CONDITIONAL,
+            pluginId: 'catalog',
+            resourceType: 'catalog-entity',
+            conditions: { rule: 'IS_ENTITY_OWNER', params: {} },
+          })) as any,
         authorize: async requests =>
           requests.map(r => ({
             result: options.allowOnly!.includes((r as any).resourceRef)
               ? AuthorizeResult.ALLOW
               : AuthorizeResult.DENY,
           })),
+      }).factory,
+    );
+  if (options.whole)
+    features.push(
+      mockServices.permissions.mock({
+        authorizeConditional: async requests =>
+          requests.map(() => ({ result: options.whole! })),
+        authorize: async () => {
+          throw new Error('asked per entity although the policy decided');
+        },
       }).factory,
     );
   if (options.deny)
@@ -471,6 +491,24 @@ describeIfPlatform('POST /health/query against the local platform', () => {
       'component:default/image-classifier',
     ]);
   });
+
+  it.each([
+    [AuthorizeResult.ALLOW, 2],
+    [AuthorizeResult.DENY, 0],
+  ] as const)(
+    'asks once when the policy decides for every entity (%s: %i services)',
+    async (whole, count) => {
+      const server = await backend({ whole, entities: [fraud, classifier] });
+      const res = await queryHealth(server, {
+        entityRefs: [
+          'component:default/fraud-detector',
+          'component:default/image-classifier',
+        ],
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.items).toHaveLength(count);
+    },
+  );
 
   it.each([
     [{ entityRefs: ['component:'] }, /Malformed entity ref "component:"/],
