@@ -199,6 +199,14 @@ export interface Config {
          * @visibility backend
          */
         maxResponseBytes?: number;
+        /**
+         * Ask Prometheus for gzip-compressed answers (default false). Next to
+         * the backend, decompressing costs its single thread more than the
+         * bytes cost the network: a chart's answers are tens of kilobytes.
+         * Set it when Prometheus is reached over a slow link.
+         * @visibility backend
+         */
+        compressed?: boolean;
       };
       /**
        * Rate window of every signal, a Prometheus duration (default 5m).
@@ -211,6 +219,13 @@ export interface Config {
        * @visibility backend
        */
       cacheSeconds?: number;
+      /**
+       * Seconds the metrics and health of one service use an entity read
+       * from the catalog (default 10; 0 = read it for every request). Who
+       * may see the entity and read its metrics is asked at every request.
+       * @visibility backend
+       */
+      entityCacheSeconds?: number;
       /**
        * PromQL templates replacing the built-in ones, per runtime
        * (`kserve`, `triton`, `seldon`, `generic`) and signal (`requestRate`,

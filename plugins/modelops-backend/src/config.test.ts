@@ -25,6 +25,7 @@ describe('readModelOpsConfig', () => {
         source: 'prometheus',
         window: '5m',
         cacheSeconds: 30,
+        entityCacheSeconds: 10,
         driftReferenceHours: 24,
         querySets: {},
         slo: {},
@@ -82,6 +83,7 @@ describe('readModelOpsConfig', () => {
       timeoutSeconds: 5,
       maxSeries: 100_000,
       maxResponseBytes: 16 * 1024 * 1024,
+      compressed: false,
     });
   });
 

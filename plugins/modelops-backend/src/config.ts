@@ -161,6 +161,9 @@ const modelOpsConfigSchema = z
               .int()
               .positive()
               .default(16 * 1024 * 1024),
+            // Ask for gzip-compressed answers: worth it only when Prometheus
+            // is far from the backend.
+            compressed: z.boolean().default(false),
           })
           .strict()
           .optional(),
@@ -175,6 +178,9 @@ const modelOpsConfigSchema = z
         // How long the overview's upstream answers (PromQL results, workload
         // lists) are shared between callers; 0 reads them for every request.
         cacheSeconds: z.number().min(0).max(600).default(30),
+        // How long the Monitoring tab's reads use an entity read from the
+        // catalog; who may see it is asked at every read all the same.
+        entityCacheSeconds: z.number().min(0).max(300).default(10),
         // Drift from input histograms: the reference is this many hours
         // from when the running revision was deployed.
         driftReferenceHours: z

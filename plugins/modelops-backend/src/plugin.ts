@@ -221,6 +221,8 @@ export const modelOpsPlugin = createBackendPlugin({
             monitoring: new AuthorizedMonitoringService({
               catalog,
               permissions,
+              auth,
+              entityCacheSeconds: config.metrics.entityCacheSeconds,
               health,
               series: new SeriesService({
                 config,

@@ -39,6 +39,12 @@ export interface PrometheusClientOptions {
   maxResponseBytes: number;
   /** Most series one query may return. */
   maxSeries: number;
+  /**
+   * Ask for gzip-compressed answers. Off by default: decompressing the
+   * answers of a chart took about a third of the backend's CPU per request
+   * against a Prometheus on the same host.
+   */
+  compressed?: boolean;
 }
 
 function toNumber(v: unknown): number {
@@ -102,6 +108,7 @@ export class PrometheusClient implements ModelOpsMetricsSource {
     const headers: Record<string, string> = {
       'Content-Type': 'application/x-www-form-urlencoded',
       Accept: 'application/json',
+      'Accept-Encoding': this.options.compressed ? 'gzip' : 'identity',
     };
     if (this.options.token)
       headers.Authorization = `Bearer ${this.options.token}`;

@@ -14,6 +14,7 @@ export function prometheusClientFor(
     timeoutMs: p.timeoutSeconds * 1000,
     maxSeries: p.maxSeries,
     maxResponseBytes: p.maxResponseBytes,
+    compressed: p.compressed,
   });
 }
 

@@ -157,6 +157,42 @@ describeIfPlatform('the query sets against the platform Prometheus', () => {
       reason: 'too-large',
     });
   });
+
+  it('reads compressed answers when asked to, bounded by their decoded size', async () => {
+    const end = Math.floor(Date.now() / 1000);
+    const query = 'count by (job) (up)';
+    const compressed = new PrometheusClient({
+      url,
+      timeoutMs: 5000,
+      maxResponseBytes: 1 << 20,
+      maxSeries: 1000,
+      compressed: true,
+    });
+    const [plain, gzipped] = await Promise.all([
+      client.range(query, end - 300, end, 60),
+      compressed.range(query, end - 300, end, 60),
+    ]);
+    expect(gzipped.length).toBeGreaterThan(0);
+    expect(gzipped.map(s => s.metric).sort()).toEqual(
+      plain.map(s => s.metric).sort(),
+    );
+    // Prometheus gzips when asked; the bound is on the decoded answer.
+    const raw = await fetch(`${url}/api/v1/query?query=up`, {
+      headers: { 'Accept-Encoding': 'gzip' },
+    });
+    expect(raw.headers.get('content-encoding')).toBe('gzip');
+    const decoded = (await raw.text()).length;
+    const tiny = new PrometheusClient({
+      url,
+      timeoutMs: 5000,
+      maxResponseBytes: decoded - 1,
+      maxSeries: 1000,
+      compressed: true,
+    });
+    expect(await tiny.instant('up').catch(e => e)).toMatchObject({
+      reason: 'too-large',
+    });
+  });
 });
 
 describe('the Prometheus client when there is no answer', () => {

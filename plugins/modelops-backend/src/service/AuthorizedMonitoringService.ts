@@ -1,7 +1,9 @@
 import {
+  AuthService,
   BackstageCredentials,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
+import { catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
 import { Entity } from '@backstage/catalog-model';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
@@ -18,11 +20,12 @@ import {
 import { HealthService } from '../metrics/HealthService';
 import { SeriesService } from '../metrics/SeriesService';
 import {
-  loadModelService,
   ModelServiceTarget,
   parseFullEntityRef,
   toModelServiceTarget,
+  toModelServiceTargetOf,
 } from './entities';
+import { SharedCache } from '../metrics/SharedCache';
 
 /** What the overview reads of each entity. */
 const SUMMARY_FIELDS = [
@@ -60,8 +63,21 @@ export class AuthorizedMonitoringService {
       permissions: PermissionsService;
       health: HealthService;
       series: SeriesService;
+      auth: AuthService;
+      /** How long an entity read from the catalog is used (0: read for every request). */
+      entityCacheSeconds: number;
     },
-  ) {}
+  ) {
+    this.entities = new SharedCache(options.entityCacheSeconds * 1000);
+  }
+
+  /**
+   * The entities of the monitoring reads, which a Monitoring tab asks for
+   * several at once and again at every refresh: read with the plugin's own
+   * credentials and kept for a few seconds. Who may see them is not kept:
+   * every read asks the permission framework for the caller.
+   */
+  private readonly entities: SharedCache;
 
   async metrics(options: {
     entityRef: string;
@@ -182,35 +198,42 @@ export class AuthorizedMonitoringService {
     return this.options.health.health({ target });
   }
 
+  /**
+   * The model service of a monitoring read, once the caller may see it and
+   * read its metrics. Both questions go to the permission framework in one
+   * request, asked while the entity is read (the first is the catalog's own
+   * read permission, which the catalog would have checked for the caller).
+   */
   private async authorized(options: {
     entityRef: string;
     credentials: BackstageCredentials;
   }): Promise<ModelServiceTarget> {
-    // The decision is asked while the catalog answers (the ref is known from
-    // the request); an entity that is not found is still a 404 first.
+    const ref = parseFullEntityRef(options.entityRef);
     const decided = this.options.permissions
       .authorize(
         [
-          {
-            permission: modelOpsMetricsReadPermission,
-            resourceRef: parseFullEntityRef(options.entityRef),
-          },
+          { permission: catalogEntityReadPermission, resourceRef: ref },
+          { permission: modelOpsMetricsReadPermission, resourceRef: ref },
         ],
         { credentials: options.credentials },
       )
       .then(
-        ([d]) => ({ decision: d }),
+        decisions => ({ decisions }),
         (error: unknown) => ({ error }),
       );
-    const target = await loadModelService({
-      catalog: this.options.catalog,
-      entityRef: options.entityRef,
-      credentials: options.credentials,
-    });
+    const { value: entity } = await this.entities.get(ref, async () =>
+      this.options.catalog.getEntityByRef(ref, {
+        credentials: await this.options.auth.getOwnServiceCredentials(),
+      }),
+    );
     const answer = await decided;
     if ('error' in answer) throw answer.error;
-    const { decision } = answer;
-    if (decision.result !== AuthorizeResult.ALLOW) {
+    const [visible, metrics] = answer.decisions;
+    const target = toModelServiceTargetOf(
+      ref,
+      visible?.result === AuthorizeResult.ALLOW ? entity : undefined,
+    );
+    if (metrics?.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(
         `You may not read the metrics of ${target.ref}: that needs the modelops.metrics.read permission on it`,
       );

@@ -58,6 +58,18 @@ export async function loadModelService(options: {
   const entity = await options.catalog.getEntityByRef(ref, {
     credentials: options.credentials,
   });
+  return toModelServiceTargetOf(ref, entity);
+}
+
+/**
+ * The model service named `ref` as the services take it: a 404 when there is
+ * no such entity (or the caller may not see it), a 400 when it is not a
+ * model service.
+ */
+export function toModelServiceTargetOf(
+  ref: string,
+  entity: Entity | undefined,
+): ModelServiceTarget {
   if (!entity) {
     throw new NotFoundError(`No entity named ${ref} in the catalog`);
   }

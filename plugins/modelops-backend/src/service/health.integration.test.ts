@@ -90,7 +90,10 @@ const hostile = [
 
 async function backend(options: {
   prometheusUrl?: string;
+  /** Denies modelops.metrics.read for every entity. */
   deny?: boolean;
+  /** Entity refs whose catalog.entity.read is denied. */
+  hidden?: string[];
   /** Allow modelops.metrics.read on these refs only. */
   allowOnly?: string[];
   /** The policy's answer for every entity at once; per-entity decisions then fail the test. */
@@ -147,8 +150,28 @@ async function backend(options: {
   if (options.deny)
     features.push(
       mockServices.permissions.mock({
+        // Only the read of metrics: the caller still sees the entities.
         authorize: async requests =>
-          requests.map(() => ({ result: AuthorizeResult.DENY })),
+          requests.map(r => ({
+            result:
+              r.permission.name === 'modelops.metrics.read'
+                ? AuthorizeResult.DENY
+                : AuthorizeResult.ALLOW,
+          })),
+      }).factory,
+    );
+  if (options.hidden)
+    features.push(
+      mockServices.permissions.mock({
+        // The catalog's read permission denies the entities named.
+        authorize: async requests =>
+          requests.map(r => ({
+            result:
+              r.permission.name === 'catalog.entity.read' &&
+              options.hidden!.includes((r as any).resourceRef)
+                ? AuthorizeResult.DENY
+                : AuthorizeResult.ALLOW,
+          })),
       }).factory,
     );
   return (await startTestBackend({ features })).server;
@@ -314,6 +337,27 @@ describeIfPlatform('GET /health against the local platform', () => {
     const res = await health(denied, 'fraud-detector');
     expect(res.status).toBe(403);
     expect(res.body.error.message).toContain('modelops.metrics.read');
+  });
+
+  it('answers 404, as for a missing entity, to a caller who may not see the entity', async () => {
+    const hiding = await backend({
+      hidden: ['component:default/fraud-detector'],
+    });
+    const missing = await health(hiding, 'no-such-service');
+    for (const res of [
+      await health(hiding, 'fraud-detector'),
+      await request(hiding).get('/api/modelops/metrics').query({
+        entityRef: 'component:default/fraud-detector',
+        environment: 'dev',
+      }),
+    ]) {
+      expect(res.status).toBe(404);
+      expect(res.body.error.message).toBe(
+        missing.body.error.message.replace('no-such-service', 'fraud-detector'),
+      );
+    }
+    // Another entity of the same catalog is still read.
+    expect((await health(hiding, 'image-classifier')).status).toBe(200);
   });
 });
 
