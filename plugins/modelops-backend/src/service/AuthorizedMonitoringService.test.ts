@@ -38,7 +38,7 @@ function setup(
   } = {},
 ) {
   const catalog = catalogServiceMock({ entities: [fraud, website] });
-  const getEntityByRef = jest.spyOn(catalog, 'getEntityByRef');
+  const getEntitiesByRefs = jest.spyOn(catalog, 'getEntitiesByRefs');
   const authorize = jest.fn(async (requests: any[]) =>
     requests.map(r => ({
       result: options.decide?.[r.permission.name] ?? AuthorizeResult.ALLOW,
@@ -54,7 +54,7 @@ function setup(
     series: { series } as unknown as SeriesService,
     health: { health } as unknown as HealthService,
   });
-  return { service, getEntityByRef, authorize, series, health };
+  return { service, getEntitiesByRefs, authorize, series, health };
 }
 
 const user = mockCredentials.user('user:default/ana');
@@ -63,16 +63,17 @@ const read = (service: AuthorizedMonitoringService, entityRef = FRAUD) =>
 
 describe('AuthorizedMonitoringService', () => {
   it('reads an entity from the catalog once for the reads of a few seconds, with its own credentials', async () => {
-    const { service, getEntityByRef, authorize } = setup();
+    const { service, getEntitiesByRefs, authorize } = setup();
     await expect(read(service)).resolves.toEqual({ ref: FRAUD });
     await expect(
       service.health({ entityRef: FRAUD, credentials: user }),
     ).resolves.toEqual({ ref: FRAUD });
     await read(service);
 
-    expect(getEntityByRef).toHaveBeenCalledTimes(1);
-    const [ref, { credentials }] = getEntityByRef.mock.calls[0] as any;
-    expect(ref).toBe(FRAUD);
+    expect(getEntitiesByRefs).toHaveBeenCalledTimes(1);
+    const [{ entityRefs }, { credentials }] = getEntitiesByRefs.mock
+      .calls[0] as any;
+    expect(entityRefs).toEqual([FRAUD]);
     expect(credentials.principal.type).toBe('service');
     // The caller is asked about at every read, both questions at once.
     expect(authorize).toHaveBeenCalledTimes(3);
@@ -88,10 +89,10 @@ describe('AuthorizedMonitoringService', () => {
   });
 
   it('reads the entity for every request when the cache is off', async () => {
-    const { service, getEntityByRef } = setup({ entityCacheSeconds: 0 });
+    const { service, getEntitiesByRefs } = setup({ entityCacheSeconds: 0 });
     await read(service);
     await read(service);
-    expect(getEntityByRef).toHaveBeenCalledTimes(2);
+    expect(getEntitiesByRefs).toHaveBeenCalledTimes(2);
   });
 
   it('answers a caller who may not see the entity as if it did not exist, and reads nothing', async () => {
@@ -124,7 +125,7 @@ describe('AuthorizedMonitoringService', () => {
   });
 
   it('refuses an entity that is not a model service, and a malformed ref', async () => {
-    const { service, getEntityByRef } = setup();
+    const { service, getEntitiesByRefs } = setup();
     await expect(
       read(service, 'component:default/website'),
     ).rejects.toMatchObject({
@@ -135,6 +136,6 @@ describe('AuthorizedMonitoringService', () => {
       name: 'InputError',
       message: expect.stringContaining('Malformed entity ref'),
     });
-    expect(getEntityByRef).toHaveBeenCalledTimes(1);
+    expect(getEntitiesByRefs).toHaveBeenCalledTimes(1);
   });
 });
