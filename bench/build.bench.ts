@@ -64,6 +64,7 @@ import {
 import { podNetwork, routeInterface } from '../test/platform/lib/network.ts';
 import { GITEA_PORT, HOST, REGISTRY_PORT } from '../test/platform/ports.ts';
 import { median, p90 } from './stats.ts';
+import { machineBusyMs, processCpuMs } from './cpu.ts';
 import { BACKEND, guestToken } from './backend.ts';
 
 const run = promisify(execFile);
@@ -190,9 +191,6 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- CPU
 
-const CLK_TCK =
-  Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
-
 /** The backend's own process: the one listening on the backend URL's port. */
 function backendPid(): number | undefined {
   const port = new URL(BACKEND).port || '80';
@@ -213,32 +211,6 @@ function apiserverPid(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** CPU time (ms, user and system) a process has used so far. */
-function processCpuMs(pid: number | undefined): number | undefined {
-  if (!pid) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "pid (comm) ": state is field 3, utime 14, stime 15.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU time (ms) all cores together have been busy so far (neither idle nor waiting for I/O). */
-function machineBusyMs(): number {
-  const fields = readFileSync('/proc/stat', 'utf8')
-    .split('\n', 1)[0]!
-    .trim()
-    .split(/\s+/)
-    .slice(1, 9)
-    .map(Number);
-  const total = fields.reduce((a, b) => a + b, 0);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  return ((total - idle) * 1000) / CLK_TCK;
 }
 
 /** CPU time used, in ms: by the backend, by the dev API server, by the whole machine. */

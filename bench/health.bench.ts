@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BACKEND, guestToken } from './backend.ts';
+import { machineBusyMs, processCpuMs } from './cpu.ts';
 
 const PROMETHEUS =
   process.env.MODELOPS_PROMETHEUS_URL ?? 'http://127.0.0.1:19090';
@@ -23,6 +24,8 @@ const QUERY_LOG =
   process.env.PROMETHEUS_QUERY_LOG ??
   path.join(REPO_ROOT, '.platform', 'prometheus', 'query.log');
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 15);
+/** GET /metrics requests of each kind: each takes tens of milliseconds, so many give a steady median. */
+const METRICS_ITERATIONS = Number(process.env.BENCH_METRICS_ITERATIONS ?? 40);
 /** Requests in flight at once in the one-per-entity run (a browser's limit per host). */
 const PER_ENTITY_CONCURRENCY = 6;
 /** The one-per-entity run covers at most this many services. */
@@ -189,10 +192,34 @@ async function main() {
   await overview(auth);
   const upstream = queriesLogged() - before;
   const times: number[] = [];
-  for (let i = 0; i < ITERATIONS; i++) times.push((await overview(auth)).ms);
+  // The CPU the backend and the whole machine (2 cores: at most twice the
+  // wall time) used during each request: says what a slow one waited for.
+  const cpu: { backend?: number; machine: number }[] = [];
+  for (let i = 0; i < ITERATIONS; i++) {
+    const backendBefore = processCpuMs(BACKEND_PID);
+    const machineBefore = machineBusyMs();
+    times.push((await overview(auth)).ms);
+    const backendAfter = processCpuMs(BACKEND_PID);
+    cpu.push({
+      ...(backendBefore !== undefined && backendAfter !== undefined
+        ? { backend: backendAfter - backendBefore }
+        : {}),
+      machine: machineBusyMs() - machineBefore,
+    });
+  }
   const mem = memory();
   console.log(`  Prometheus queries per overview: ${upstream}`);
   console.log(`  latency: median ${ms(median(times))}, p95 ${ms(p95(times))}`);
+  console.log(
+    `  each request (wall / backend CPU / machine CPU): ${times
+      .map(
+        (t, i) =>
+          `${t.toFixed(0)}/${cpu[i]!.backend?.toFixed(0) ?? '?'}/${cpu[
+            i
+          ]!.machine.toFixed(0)}`,
+      )
+      .join(' ')} ms`,
+  );
   if (mem && idle)
     console.log(
       `  backend RSS: ${idle.rss.toFixed(
@@ -235,7 +262,7 @@ async function main() {
   const raw: number[] = [];
   const fresh: number[] = [];
   const freshRaw: number[] = [];
-  for (let i = 0; i < ITERATIONS; i++) {
+  for (let i = 0; i < METRICS_ITERATIONS; i++) {
     route.push((await metricsRoute(auth, start, end)).ms);
     raw.push(await rawRange(wrapped, start, end, step));
     // Another generated KServe service, with the same queries as its own.
