@@ -17,7 +17,7 @@ import {
   TRACK_CANARY,
 } from '../deploy/labels';
 import { ResolvedObject } from '../deploy/policy/policy';
-import { modelContainer } from '../deploy/render/render';
+import { modelImageOf } from '../deploy/render/render';
 
 /** The canary Deployment's name for a stable Deployment's. */
 export const canaryName = (stable: string) => `${stable}-canary`;
@@ -34,18 +34,6 @@ const MAX_CANARY_NAME = 200;
  */
 export function canaryReplicas(stable: number, percent: number): number {
   return Math.max(1, Math.round((stable * percent) / (100 - percent)));
-}
-
-function modelImageOf(
-  deployment: KubeObject,
-  imageRepository: string | undefined,
-): string | undefined {
-  const containers = ((deployment.spec as any)?.template?.spec?.containers ??
-    []) as Array<{ name?: string; image?: string }>;
-  return modelContainer(
-    containers.filter(c => typeof c.image === 'string'),
-    imageRepository,
-  )?.image;
 }
 
 /** A rendered Deployment as its canary: renamed, `modelops/track: canary` on it, its selector and its pods, `replicas` pods. */
@@ -107,7 +95,7 @@ export async function planCanary(
     r =>
       r.object.kind === 'Deployment' &&
       !isCanary(r.object) &&
-      modelImageOf(r.object, options.imageRepository) !== undefined,
+      modelImageOf([r.object], options.imageRepository) !== undefined,
   );
   if (!models.length)
     throw new InputError(

@@ -147,32 +147,25 @@ async function backend(options: {
         },
       }).factory,
     );
+  // A policy that denies what `denied` says and allows the rest.
+  const denying = (denied: (r: any) => boolean) =>
+    mockServices.permissions.mock({
+      authorize: async requests =>
+        requests.map(r => ({
+          result: denied(r) ? AuthorizeResult.DENY : AuthorizeResult.ALLOW,
+        })),
+    }).factory;
+  // Only the read of metrics: the caller still sees the entities.
   if (options.deny)
-    features.push(
-      mockServices.permissions.mock({
-        // Only the read of metrics: the caller still sees the entities.
-        authorize: async requests =>
-          requests.map(r => ({
-            result:
-              r.permission.name === 'modelops.metrics.read'
-                ? AuthorizeResult.DENY
-                : AuthorizeResult.ALLOW,
-          })),
-      }).factory,
-    );
+    features.push(denying(r => r.permission.name === 'modelops.metrics.read'));
+  // The catalog's read permission denies the entities named.
   if (options.hidden)
     features.push(
-      mockServices.permissions.mock({
-        // The catalog's read permission denies the entities named.
-        authorize: async requests =>
-          requests.map(r => ({
-            result:
-              r.permission.name === 'catalog.entity.read' &&
-              options.hidden!.includes((r as any).resourceRef)
-                ? AuthorizeResult.DENY
-                : AuthorizeResult.ALLOW,
-          })),
-      }).factory,
+      denying(
+        r =>
+          r.permission.name === 'catalog.entity.read' &&
+          options.hidden!.includes(r.resourceRef),
+      ),
     );
   return (await startTestBackend({ features })).server;
 }
