@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BACKEND, guestToken } from './backend.ts';
 import { machineBusyMs, processCpuMs } from './cpu.ts';
+import { median, p95 } from './stats.ts';
 
 const PROMETHEUS =
   process.env.MODELOPS_PROMETHEUS_URL ?? 'http://127.0.0.1:19090';
@@ -50,14 +51,6 @@ function loggedQueriesSince(line: number): string[] {
     .map(l => JSON.parse(l).params?.query as string);
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)] ?? NaN;
-};
-const p95 = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)] ?? NaN;
-};
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 /** The backend's peak resident set (VmHWM) and current RSS, in MiB. */
