@@ -171,6 +171,9 @@ const seriesKey = (service: string, cluster: string, namespace: string) =>
   `${service}\u0000${cluster}\u0000${namespace}`;
 const workloadKey = (namespace: string, id: string) =>
   `${namespace}\u0000${id}`;
+/** The Deployment watch of a cluster, in one namespace or (no namespace) all. */
+const watchKey = (cluster: string, namespace?: string) =>
+  `${cluster}\u0000${namespace ?? ''}`;
 
 /** A logger for a service built without one (tests). */
 const rootlessLogger = {
@@ -739,7 +742,7 @@ export class HealthService {
     res: ResourceInfo,
     namespace?: string,
   ): WatchedList {
-    const key = `${cluster}\u0000${namespace ?? ''}`;
+    const key = watchKey(cluster, namespace);
     let w = this.watches.get(key);
     if (!w) {
       w = new WatchedList({
@@ -777,8 +780,8 @@ export class HealthService {
         } catch (e) {
           if (!(e instanceof NotAllowedError)) throw e;
           this.namespaced.add(name);
-          this.watches.get(`${name}\u0000`)?.stop();
-          this.watches.delete(`${name}\u0000`);
+          this.watches.get(watchKey(name))?.stop();
+          this.watches.delete(watchKey(name));
         }
       }
       if (this.namespaced.has(name))
