@@ -154,10 +154,26 @@ interface SharedReads {
 interface Member {
   target: ModelServiceTarget;
   env: ModelOpsEnvironment;
+  /** Its group (runtime and own matchers): the queries that read it. */
+  group: Group;
+  /** Its place in the group: where its samples are in each of the group's answers. */
+  slot: number;
+  /** Its workload, from the cluster's answer. */
+  workload?: Workload;
+  /** Drift computed from its input histograms, where it exports no drift gauges. */
+  drift?: Outcome;
 }
-/** Samples by `seriesKey`. */
-type Indexed = Map<string, InstantSample[]>;
+/** Services read by the same queries, and how to find a sample's service among them. */
+interface Group {
+  members: Member[];
+  /** Members by Kubernetes id (a handful each: one per environment). */
+  byId: Map<string, Member[]>;
+}
+/** A group's answer to one query, by member slot: its samples, or undefined for no series. */
+type BySlot = (InstantSample[] | undefined)[];
 type Read<T> = { unavailable: string } | { error: string } | { samples: T };
+/** What a member without series reads (never written to). */
+const NO_SAMPLES: readonly InstantSample[] = Object.freeze([]);
 
 /**
  * Reference distributions the overview reads from the metrics source per
@@ -166,9 +182,6 @@ type Read<T> = { unavailable: string } | { error: string } | { samples: T };
  */
 export const MAX_REFERENCE_READS_PER_OVERVIEW = 8;
 
-const memberKeyOf = (m: Member) => `${m.target.ref}\u0000${m.env.name}`;
-const seriesKey = (service: string, cluster: string, namespace: string) =>
-  `${service}\u0000${cluster}\u0000${namespace}`;
 const workloadKey = (namespace: string, id: string) =>
   `${namespace}\u0000${id}`;
 /** The Deployment watch of a cluster, in one namespace or (no namespace) all. */
@@ -297,7 +310,7 @@ export class HealthService {
       set,
       thresholds,
       outcome: s => outcomes.get(s)!,
-      selector,
+      selector: () => selector,
       window: metrics.window,
       workload,
     });
@@ -333,7 +346,7 @@ export class HealthService {
       set,
       thresholds,
       outcome: s => outcomes.get(s)!,
-      selector,
+      selector: () => selector,
       window,
       workload: undefined,
     });
@@ -453,13 +466,18 @@ export class HealthService {
 
     const items: ServiceHealthSummary[] = [];
     const members: Member[] = [];
-    // What each service needs, worked out once.
+    // Services with the same runtime and own matchers are read by the same
+    // queries: one query per group and signal selects all of them at once.
+    const groups = new Map<string, Group>();
+    // What each service needs, worked out once; its members by environment.
     const resolvedOf = new Map<
       ModelServiceTarget,
       {
         environments: ModelOpsEnvironment[];
         problem?: string;
         thresholds: SignalThresholds;
+        /** Aligned with `environments`: undefined where it cannot be monitored. */
+        members: (Member | undefined)[];
       }
     >();
     for (const target of options.targets) {
@@ -468,29 +486,43 @@ export class HealthService {
         target,
       }).environments;
       const thresholds = thresholdsFor(target.contract.slo, metrics.slo);
-      resolvedOf.set(target, { environments, problem, thresholds });
+      const own: (Member | undefined)[] = [];
+      resolvedOf.set(target, {
+        environments,
+        problem,
+        thresholds,
+        members: own,
+      });
       if (problem) continue;
-      for (const env of environments)
-        if (!notMonitorable(target, env)) members.push({ target, env });
+      const groupKey = groupKeyOf(target);
+      let group = groups.get(groupKey);
+      if (!group) {
+        group = { members: [], byId: new Map() };
+        groups.set(groupKey, group);
+      }
+      for (const env of environments) {
+        if (notMonitorable(target, env)) {
+          own.push(undefined);
+          continue;
+        }
+        const m: Member = { target, env, group, slot: group.members.length };
+        group.members.push(m);
+        const id = target.contract.kubernetesId!;
+        const same = group.byId.get(id);
+        if (same) same.push(m);
+        else group.byId.set(id, [m]);
+        members.push(m);
+        own.push(m);
+      }
     }
 
-    // Group by runtime and the service's own matchers: one query per group
-    // and signal selects every service of the group at once.
-    const groups = new Map<string, Member[]>();
-    for (const m of members) {
-      const key = groupKeyOf(m.target);
-      const group = groups.get(key);
-      if (group) group.push(m);
-      else groups.set(key, [m]);
-    }
-    const byGroup = new Map<string, Map<Signal, Read<Indexed>>>();
-    const index = (samples: InstantSample[]) => this.indexBySeries(samples);
+    const byGroup = new Map<Group, Map<Signal, Read<BySlot>>>();
     await Promise.all(
-      [...groups].map(async ([key, group]) => {
-        const first = group[0].target;
+      [...groups.values()].map(async group => {
+        const first = group.members[0].target;
         const set = this.querySets[first.contract.runtime];
         const needed = new Set<Signal>();
-        for (const m of group)
+        for (const m of group.members)
           for (const s of signalsToRead(resolvedOf.get(m.target)!.thresholds))
             needed.add(s);
         const matchers = this.groupMatchers(first);
@@ -503,14 +535,14 @@ export class HealthService {
                   await this.read(
                     overviewTemplate(s, set[s]),
                     matchers,
-                    index,
+                    samples => this.bySlot(group, samples),
                     shared,
                   ),
                 ] as const,
             ),
           ),
         );
-        byGroup.set(key, results);
+        byGroup.set(group, results);
       }),
     );
     const namespacesOf = new Map<string, Set<string>>();
@@ -520,31 +552,20 @@ export class HealthService {
         (namespacesOf.get(m.env.cluster) ?? new Set()).add(m.env.namespace),
       );
     const workloads = await this.workloadsByCluster(namespacesOf, readAt);
-    const memberKey = (target: ModelServiceTarget, env: ModelOpsEnvironment) =>
-      memberKeyOf({ target, env });
-    const workloadOf = new Map<string, Workload | undefined>();
-    for (const { target, env } of members)
-      workloadOf.set(
-        memberKey(target, env),
-        workloads.get(env.cluster)?.(
-          env.namespace,
-          target.contract.kubernetesId!,
-          target.contract.image,
-        ),
+    for (const m of members)
+      m.workload = workloads.get(m.env.cluster)?.(
+        m.env.namespace,
+        m.target.contract.kubernetesId!,
+        m.target.contract.image,
       );
-    const computedDrift = await this.overviewHistogramDrift({
-      members,
-      groups,
-      byGroup,
-      shared,
-      workloadOf: m => workloadOf.get(memberKey(m.target, m.env)),
-    });
+    await this.overviewHistogramDrift({ groups, byGroup, shared });
 
     for (const target of options.targets) {
       const {
         environments: resolved,
         problem,
         thresholds,
+        members: own,
       } = resolvedOf.get(target)!;
       const spec = (target.entity.spec ?? {}) as Record<string, unknown>;
       const about = {
@@ -568,37 +589,39 @@ export class HealthService {
         });
         continue;
       }
-      const groupKey = groupKeyOf(target);
-      const environments = resolved.map((env): EnvironmentHealthSummary => {
+      const set = this.querySets[target.contract.runtime];
+      const environments = resolved.map((env, i): EnvironmentHealthSummary => {
         const base = {
           environment: env.name,
           cluster: env.cluster,
           namespace: env.namespace,
         };
-        const why = notMonitorable(target, env);
-        if (why) return { ...base, status: 'unknown', reason: why, values: {} };
-        const results = byGroup.get(groupKey)!;
-        const key = seriesKey(
-          target.contract.kubernetesId!,
-          env.cluster,
-          env.namespace,
-        );
-        const computed = computedDrift.get(memberKey(target, env));
+        const m = own[i];
+        if (!m)
+          return {
+            ...base,
+            status: 'unknown',
+            reason: notMonitorable(target, env)!,
+            values: {},
+          };
+        const results = byGroup.get(m.group)!;
         const outcome = (s: Signal): Outcome => {
-          if (s === 'featureDrift' && computed) return computed;
+          if (s === 'featureDrift' && m.drift) return m.drift;
           const r = results.get(s);
           if (!r) return { unavailable: 'not read' };
           if (!('samples' in r)) return r;
-          return { samples: r.samples.get(key) ?? [] };
+          return {
+            samples: (r.samples[m.slot] ?? NO_SAMPLES) as InstantSample[],
+          };
         };
-        const matchers = this.serviceMatchers(target, env);
         const result = evaluateSignals({
-          set: this.querySets[target.contract.runtime],
+          set,
           thresholds,
           outcome,
-          selector: formatSelector(matchers),
+          // Only a signal without series says it: most members never need it.
+          selector: () => formatSelector(this.serviceMatchers(target, env)),
           window: metrics.window,
-          workload: workloadOf.get(memberKey(target, env)),
+          workload: m.workload,
         });
         return { ...base, ...summarize(result) };
       });
@@ -622,19 +645,25 @@ export class HealthService {
     };
   }
 
-  /** Samples by the service, cluster and namespace they belong to. */
-  private indexBySeries(samples: InstantSample[]): Indexed {
+  /**
+   * A group's samples by member slot: each sample goes to the members of its
+   * service, cluster and namespace; samples of no member are dropped.
+   */
+  private bySlot(group: Group, samples: InstantSample[]): BySlot {
     const { labels } = this.options.config.metrics;
-    const out: Indexed = new Map();
+    const out: BySlot = new Array(group.members.length);
     for (const s of samples) {
-      const k = seriesKey(
-        s.metric[labels.service] ?? '',
-        s.metric[labels.cluster] ?? '',
-        s.metric[labels.namespace] ?? '',
-      );
-      const list = out.get(k);
-      if (list) list.push(s);
-      else out.set(k, [s]);
+      const candidates = group.byId.get(s.metric[labels.service] ?? '');
+      if (!candidates) continue;
+      const cluster = s.metric[labels.cluster] ?? '';
+      const namespace = s.metric[labels.namespace] ?? '';
+      for (const m of candidates) {
+        if (m.env.cluster !== cluster || m.env.namespace !== namespace)
+          continue;
+        const list = out[m.slot];
+        if (list) list.push(s);
+        else out[m.slot] = [s];
+      }
     }
     return out;
   }
@@ -649,36 +678,27 @@ export class HealthService {
 
   /**
    * Histogram drift for the overview's services that export input
-   * histograms but no drift gauges, by `${entityRef}\0${environment}`: per
-   * group one query of the current histograms of exactly those services,
-   * one database read of their stored references, and at most
+   * histograms but no drift gauges, set on their members: per group one
+   * query of the current histograms of exactly those services, one database
+   * read of their stored references, and at most
    * MAX_REFERENCE_READS_PER_OVERVIEW references read from Prometheus (the
    * others say they come on a later refresh).
    */
   private async overviewHistogramDrift(options: {
-    members: readonly Member[];
-    groups: Map<string, Member[]>;
-    byGroup: Map<string, Map<Signal, Read<Indexed>>>;
+    groups: Map<string, Group>;
+    byGroup: Map<Group, Map<Signal, Read<BySlot>>>;
     shared: SharedReads;
-    workloadOf: (m: Member) => Workload | undefined;
-  }): Promise<Map<string, Outcome>> {
-    const out = new Map<string, Outcome>();
+  }): Promise<void> {
     const source = this.options.source;
-    if (!source) return out;
+    if (!source) return;
     const { metrics } = this.options.config;
-    const keyOf = (m: Member) =>
-      seriesKey(
-        m.target.contract.kubernetesId!,
-        m.env.cluster,
-        m.env.namespace,
-      );
     const current = new Map<Member, InstantSample[]>();
     await Promise.all(
-      [...options.groups].map(async ([key, group]) => {
-        const gauges = options.byGroup.get(key)?.get('featureDrift');
+      [...options.groups.values()].map(async group => {
+        const gauges = options.byGroup.get(group)?.get('featureDrift');
         if (!gauges || !('samples' in gauges)) return;
-        const without = group.filter(m => !gauges.samples.has(keyOf(m)));
-        const set = this.querySets[group[0].target.contract.runtime];
+        const without = group.members.filter(m => !gauges.samples[m.slot]);
+        const set = this.querySets[group.members[0].target.contract.runtime];
         const histograms = set.featureHistogram;
         // Asked whether or not a member lacks gauges, so that the overview's
         // query count does not depend on what the services export; the
@@ -690,18 +710,18 @@ export class HealthService {
             : histograms;
         const read = await this.read(
           template,
-          this.groupMatchers(group[0].target),
-          samples => this.indexBySeries(samples),
+          this.groupMatchers(group.members[0].target),
+          samples => this.bySlot(group, samples),
           options.shared,
         );
         if (!('samples' in read)) return;
         for (const m of without) {
-          const samples = read.samples.get(keyOf(m));
+          const samples = read.samples[m.slot];
           if (samples?.length) current.set(m, samples);
         }
       }),
     );
-    if (!current.size) return out;
+    if (!current.size) return;
 
     const computed = await driftForMany({
       budget: MAX_REFERENCE_READS_PER_OVERVIEW,
@@ -720,14 +740,13 @@ export class HealthService {
           referenceHours: metrics.driftReferenceHours,
           entityRef: m.target.ref,
           environment: m.env.name,
-          revision: options.workloadOf(m)?.revision,
+          revision: m.workload?.revision,
         },
       })),
     });
-    [...current.keys()].forEach((m, i) =>
-      out.set(memberKeyOf(m), computed[i]!),
-    );
-    return out;
+    [...current.keys()].forEach((m, i) => {
+      m.drift = computed[i]!;
+    });
   }
 
   /** Stops the Deployment watches (the backend is shutting down). */

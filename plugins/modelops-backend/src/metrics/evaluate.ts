@@ -44,8 +44,11 @@ export interface EvaluateOptions {
   thresholds: SignalThresholds;
   /** The result of a signal's query for this service. */
   outcome(signal: Signal): Outcome;
-  /** The selector the series were read with, for "no series match" reasons. */
-  selector: string;
+  /**
+   * The selector the series were read with, for "no series match" reasons
+   * (asked only when a signal has no series).
+   */
+  selector: () => string;
   window: string;
   workload: Workload | undefined;
 }
@@ -57,7 +60,6 @@ export function evaluateSignals(options: EvaluateOptions): {
   worst?: SignalHealth['signal'];
 } {
   const { set, thresholds, outcome, selector, window } = options;
-  const noSeries = `no series match ${selector}`;
 
   /** What a signal reads as: a value (and which series, and how it was arrived at), or why none. */
   type Read = {
@@ -70,18 +72,17 @@ export function evaluateSignals(options: EvaluateOptions): {
   const valueOf = (o: Outcome): Read => {
     if ('unavailable' in o) return { reason: o.unavailable };
     if ('error' in o) return { reason: o.error };
-    const finite = o.samples.filter(s => Number.isFinite(s.value));
-    if (!o.samples.length) return { reason: noSeries };
-    if (!finite.length)
+    if (!o.samples.length) return { reason: `no series match ${selector()}` };
+    let top: InstantSample | undefined;
+    for (const s of o.samples)
+      if (Number.isFinite(s.value) && (!top || s.value > top.value)) top = s;
+    if (!top)
       return {
         reason: `no requests in the last ${window} (the ratio is undefined)`,
       };
-    const top = finite.reduce((a, b) => (b.value > a.value ? b : a));
-    return {
-      value: top.value,
-      detail: top.metric.feature,
-      ...(o.note ? { note: o.note } : {}),
-    };
+    const read: Read = { value: top.value, detail: top.metric.feature };
+    if (o.note) read.note = o.note;
+    return read;
   };
 
   const signals: SignalHealth[] = [];
@@ -107,13 +108,14 @@ export function evaluateSignals(options: EvaluateOptions): {
     const s: SignalHealth = { signal, unit, value: read.value, status: 'ok' };
     if (read.detail) s.detail = read.detail;
     if (read.note) s.reason = read.note;
-    if (!t) return { ...s, reason: noThreshold };
-    return {
-      ...s,
-      warning: t.warning,
-      critical: t.critical,
-      status: judge(read.value, t),
-    };
+    if (!t) {
+      s.reason = noThreshold;
+      return s;
+    }
+    s.warning = t.warning;
+    s.critical = t.critical;
+    s.status = judge(read.value, t);
+    return s;
   };
 
   signals.push(

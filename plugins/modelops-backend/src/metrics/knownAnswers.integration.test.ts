@@ -413,7 +413,7 @@ describeIfBuilt('known answers from a backfilled Prometheus', () => {
       set: DEFAULT_QUERY_SETS.generic,
       thresholds,
       outcome: s => o.get(s)!,
-      selector: '{…}',
+      selector: () => '{…}',
       window: WINDOW,
       workload: undefined,
     });
@@ -466,7 +466,7 @@ describeIfBuilt('known answers from a backfilled Prometheus', () => {
       set: DEFAULT_QUERY_SETS.generic,
       thresholds: thresholdsFor({}, {}),
       outcome: s => o.get(s)!,
-      selector: '{…}',
+      selector: () => '{…}',
       window: WINDOW,
       workload: undefined,
     });
@@ -702,7 +702,7 @@ describeIfBuilt('known answers from a backfilled Prometheus', () => {
       set: DEFAULT_QUERY_SETS.kserve,
       thresholds: thresholdsFor({}, {}),
       outcome: s => o.get(s)!,
-      selector: '{…}',
+      selector: () => '{…}',
       window: WINDOW,
       workload: undefined,
     });
