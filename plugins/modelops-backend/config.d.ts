@@ -107,6 +107,16 @@ export interface Config {
        * @visibility backend
        */
       allowedBuildArgs?: string[];
+      /**
+       * A trigger whose inputs match a build that succeeded (the same
+       * commit, context, Dockerfile, build args, builder and image
+       * repository) gives that build back instead of building the same
+       * image again, as BuildKit's own cache would; `rebuild: true` on the
+       * trigger builds anyway. Default true; turn it off where the registry
+       * deletes images that builds recorded.
+       * @visibility backend
+       */
+      reuseSucceeded?: boolean;
       /** The default builder: a Kubernetes Job running BuildKit. */
       buildkit?: {
         /**

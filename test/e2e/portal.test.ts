@@ -269,6 +269,15 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     const trigger = page.getByRole('dialog');
     await trigger.getByLabel(/Git ref/).fill('main');
     await trigger.getByRole('button', { name: 'Build', exact: true }).click();
+    // A portal that built this commit before gives that build back: build
+    // again, so that this test follows a build.
+    const reused = trigger.getByRole('status');
+    await Promise.race([
+      trigger.waitFor({ state: 'detached' }),
+      reused.waitFor(),
+    ]);
+    if (await reused.isVisible())
+      await trigger.getByRole('button', { name: 'Build again' }).click();
     await trigger.waitFor({ state: 'detached' });
 
     // Newest first: the build just triggered, followed while it runs.
@@ -297,6 +306,20 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     await row
       .getByText('succeeded', { exact: true })
       .waitFor({ timeout: 60_000 });
+    const tag = await row.locator('td').nth(1).innerText();
+
+    // The same commit again: that build comes back, and nothing is built.
+    await card.getByRole('button', { name: 'Build', exact: true }).click();
+    await trigger.getByRole('button', { name: 'Build', exact: true }).click();
+    const again = await trigger.getByRole('status').innerText();
+    assert.match(again, /was already built with the same inputs/);
+    assert.ok(again.includes(`image ${tag}`), again);
+    await trigger.getByRole('button', { name: 'Close' }).click();
+    await trigger.waitFor({ state: 'detached' });
+    assert.equal(
+      (await row.locator('td').nth(1).innerText()).trim(),
+      tag.trim(),
+    );
 
     await row.getByRole('button', { name: 'Deploy', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Deploy an image' });

@@ -9,6 +9,7 @@ describe('readModelOpsConfig', () => {
         builder: 'buildkit',
         namespace: 'modelops-builds',
         allowedBuildArgs: [],
+        reuseSucceeded: true,
         buildkit: {
           mode: 'rootless',
           pushRegistries: {},

@@ -138,6 +138,11 @@ const modelOpsConfigSchema = z
         allowedBuildArgs: z
           .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
           .default([]),
+        /**
+         * A trigger whose inputs match a succeeded build's gives that build
+         * back instead of building again (`rebuild: true` builds anyway).
+         */
+        reuseSucceeded: z.boolean().default(true),
         buildkit: buildkitSchema,
         // The `github-actions` builder's block: its module checks the keys.
         githubActions: z.record(z.unknown()).optional(),

@@ -119,7 +119,7 @@ export class BuildService {
     target: ModelServiceTarget;
     request: TriggerBuildRequest;
     requestedBy: string;
-  }): Promise<{ build: Build; created: boolean }> {
+  }): Promise<{ build: Build; created: boolean; reused?: boolean }> {
     const { target, request } = options;
     const { config } = this.options;
     const image = target.contract.image;
@@ -157,20 +157,35 @@ export class BuildService {
       location.url,
       ref,
     );
+    const inputs = {
+      entityRef: target.ref,
+      builder: builder.type,
+      source: {
+        url: location.url,
+        ref,
+        ...(commit ? { commit } : {}),
+        contextPath,
+        dockerfile,
+      },
+      buildArgs,
+      image,
+    };
+    // The same inputs make the same image: give back the build that made it,
+    // as BuildKit's cache would, unless asked to build again. A build that
+    // deploys gets its own record (its deploy is recorded on it).
+    if (
+      config.builds.reuseSucceeded &&
+      !request.rebuild &&
+      request.deployTo === undefined
+    ) {
+      const previous = await this.options.store.succeededLike(inputs);
+      if (previous)
+        return { build: toBuild(previous), created: false, reused: true };
+    }
     const suffix = Math.random().toString(16).slice(2, 8);
     const { build, created } = await this.options.store.create(
       {
-        entityRef: target.ref,
-        builder: builder.type,
-        source: {
-          url: location.url,
-          ref,
-          ...(commit ? { commit } : {}),
-          contextPath,
-          dockerfile,
-        },
-        buildArgs,
-        image,
+        ...inputs,
         tags: candidateTags(commit, suffix),
         deployTo: request.deployTo,
         idempotencyKey: request.idempotencyKey,

@@ -81,6 +81,17 @@ interface Row {
   finished_at: Date | string | number | null;
 }
 
+/** Build args as stored: keys sorted, so that the same args always read the same. */
+function canonicalArgs(args: Record<string, string>): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.keys(args)
+        .sort()
+        .map(k => [k, args[k]]),
+    ),
+  );
+}
+
 const optional = <T>(value: T | null | undefined) =>
   value === null || value === undefined ? undefined : value;
 
@@ -196,7 +207,7 @@ export class BuildStore {
           commit_sha: build.source.commit ?? null,
           context_path: build.source.contextPath,
           dockerfile: build.source.dockerfile,
-          build_args: JSON.stringify(build.buildArgs),
+          build_args: canonicalArgs(build.buildArgs),
           image: build.image,
           tag,
           status: 'queued',
@@ -215,6 +226,37 @@ export class BuildStore {
     throw new Error(
       `could not record a build of ${build.entityRef}: the idempotency key or tag kept being taken`,
     );
+  }
+
+  /**
+   * The newest succeeded build, with a digest, of exactly these inputs: the
+   * same entity, builder, repository, commit, context, Dockerfile, build
+   * args and image repository. Undefined without a commit (a ref alone can
+   * name other contents later).
+   */
+  async succeededLike(
+    build: Pick<
+      NewBuild,
+      'entityRef' | 'builder' | 'source' | 'buildArgs' | 'image'
+    >,
+  ): Promise<StoredBuild | undefined> {
+    if (!build.source.commit) return undefined;
+    const row = await this.db<Row>(TABLE)
+      .where({
+        entity_ref: build.entityRef,
+        builder: build.builder,
+        git_url: build.source.url,
+        commit_sha: build.source.commit,
+        context_path: build.source.contextPath,
+        dockerfile: build.source.dockerfile,
+        build_args: canonicalArgs(build.buildArgs),
+        image: build.image,
+        status: 'succeeded',
+      })
+      .whereNotNull('digest')
+      .orderBy('id', 'desc')
+      .first();
+    return row ? fromRow(row) : undefined;
   }
 
   private async byKey(

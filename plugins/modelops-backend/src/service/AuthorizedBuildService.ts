@@ -96,7 +96,7 @@ export class AuthorizedBuildService {
     request: TriggerBuildRequest;
     credentials: BackstageCredentials;
     httpRequest?: Request;
-  }): Promise<{ build: Build; created: boolean }> {
+  }): Promise<{ build: Build; created: boolean; reused?: boolean }> {
     const { request, credentials } = options;
     const target = await this.load(request.entityRef, credentials);
     const audit = await this.options.auditor.createEvent({
@@ -117,7 +117,11 @@ export class AuthorizedBuildService {
         requestedBy: this.principalRef(credentials),
       });
       await audit.success({
-        meta: { buildId: result.build.id, created: result.created },
+        meta: {
+          buildId: result.build.id,
+          created: result.created,
+          ...(result.reused ? { reused: true } : {}),
+        },
       });
       return result;
     } catch (error) {

@@ -15,6 +15,7 @@ const TRIGGER_FIELDS = new Set([
   'dockerfile',
   'buildArgs',
   'deployTo',
+  'rebuild',
 ]);
 
 /** Largest inline manifest set a deploy request may carry. */
@@ -147,11 +148,14 @@ export async function createRouter(
   });
 
   router.post('/builds', async (req, res) => {
-    const { build, created } = await builds.trigger({
+    const { build, created, reused } = await builds.trigger({
       request: req.body,
       credentials: await credentialsOf(req),
       httpRequest: req,
     });
+    // Says which of the two 200s it is: an earlier build of the same inputs
+    // (not the one this key made).
+    if (reused) res.setHeader('ModelOps-Build-Reused', 'true');
     res.status(created ? 201 : 200).json(build);
   });
 

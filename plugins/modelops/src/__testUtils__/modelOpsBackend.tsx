@@ -676,6 +676,8 @@ export function buildsHandlers(options: {
   list: () => BuildList;
   logs?: (after: string | null) => BuildLogs;
   triggers?: unknown[];
+  /** The answer to a trigger (default: a new queued build, 201). */
+  trigger?: (body: any) => { build: Build; status: number };
 }) {
   return [
     http.get(BUILDS_URL, () => HttpResponse.json(options.list())),
@@ -692,9 +694,11 @@ export function buildsHandlers(options: {
     http.post(BUILDS_URL, async ({ request }) => {
       const body = await request.json();
       options.triggers?.push(body);
-      return HttpResponse.json(buildRecord({ status: 'queued' }), {
+      const answer = options.trigger?.(body) ?? {
+        build: buildRecord({ status: 'queued' }),
         status: 201,
-      });
+      };
+      return HttpResponse.json(answer.build, { status: answer.status });
     }),
   ];
 }

@@ -56,6 +56,12 @@ export const triggerBuildInputSchema = (z: Zod) =>
       .describe(
         'Build arguments; only the names that modelops.builds.allowedBuildArgs lists.',
       ),
+    rebuild: z
+      .boolean()
+      .optional()
+      .describe(
+        'Build even when a build of the same commit and inputs succeeded (otherwise that build is the result). Default false.',
+      ),
     wait: z
       .boolean()
       .optional()
@@ -112,6 +118,8 @@ export type ModelOpsTriggerBuildInput = {
   deployTo?: string;
   /** Build arguments. */
   buildArgs?: Record<string, string>;
+  /** Build even when a build of the same commit and inputs succeeded. */
+  rebuild?: boolean;
   /** Wait until the build has finished (and been deployed, with `deployTo`). */
   wait?: boolean;
   /** How long to wait at most, in minutes; default 30. */
@@ -186,6 +194,7 @@ export async function triggerModelBuild(
             ...(input.ref ? { ref: input.ref } : {}),
             ...(input.deployTo ? { deployTo: input.deployTo } : {}),
             ...(input.buildArgs ? { buildArgs: input.buildArgs } : {}),
+            ...(input.rebuild ? { rebuild: true } : {}),
           },
           { credentials },
         ),

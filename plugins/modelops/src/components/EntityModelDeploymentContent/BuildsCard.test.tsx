@@ -109,6 +109,39 @@ describe('BuildsCard (backend simulated with msw)', () => {
     });
   });
 
+  it('says when the backend gave back an earlier build of the same inputs, and builds again when asked', async () => {
+    const triggers: any[] = [];
+    const earlier = buildRecord();
+    server.use(
+      ...buildsHandlers({
+        list: () => ({ items: [earlier] }),
+        triggers,
+        trigger: body =>
+          body.rebuild
+            ? { build: buildRecord({ status: 'queued' }), status: 201 }
+            : { build: earlier, status: 200 },
+      }),
+    );
+    await render();
+    await screen.findByRole('table', { name: 'Builds' });
+    await userEvent.click(screen.getByRole('button', { name: 'Build' }));
+    const dialog = screen.getByRole('dialog');
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Build' }),
+    );
+    expect(await within(dialog).findByRole('status')).toHaveTextContent(
+      /Commit 0123456789ab was already built with the same inputs: image 0123456789ab.*Nothing was built/,
+    );
+    await userEvent.click(
+      within(dialog).getByRole('button', { name: 'Build again' }),
+    );
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(triggers).toHaveLength(2);
+    expect(triggers[0].rebuild).toBeUndefined();
+    expect(triggers[1]).toMatchObject({ ref: 'main', rebuild: true });
+    expect(triggers[1].idempotencyKey).not.toBe(triggers[0].idempotencyKey);
+  });
+
   it("follows a running build's log page by page", async () => {
     const running = buildRecord({
       status: 'running',

@@ -100,19 +100,28 @@ function TriggerBuildDialog(props: {
   const [deployTo, setDeployTo] = useState('');
   const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
+  // An earlier build of the same inputs the backend gave back instead of building.
+  const [reused, setReused] = useState<Build>();
   // One key per dialog: a double click or a retry of the same request gives the same build.
   const key = useRef(globalThis.crypto.randomUUID());
-  const submit = async () => {
+  const submit = async (rebuild: boolean) => {
     setBusy(true);
     setError(undefined);
+    // Building again is a new request: a key of its own.
+    if (rebuild) key.current = globalThis.crypto.randomUUID();
     try {
       const build = await api.triggerBuild({
         entityRef: props.entityRef,
         ref: ref.trim(),
         ...(deployTo ? { deployTo } : {}),
+        ...(rebuild ? { rebuild } : {}),
         idempotencyKey: key.current,
       });
-      if (isMounted()) props.onTriggered(build);
+      if (!isMounted()) return;
+      // A build this request started is never finished at once: one that
+      // is, is the earlier build of the same commit and inputs.
+      if (!rebuild && build.status === 'succeeded') setReused(build);
+      else props.onTriggered(build);
     } catch (e) {
       if (isMounted()) setError(e as Error);
     } finally {
@@ -150,6 +159,20 @@ function TriggerBuildDialog(props: {
               </MenuItem>
             ))}
         </TextField>
+        {reused && (
+          <Typography role="status">
+            Commit {reused.source.commit?.slice(0, 12) ?? reused.source.ref} was
+            already built with the same inputs: image {reused.tag}
+            {reused.finishedAt && (
+              <>
+                {' '}
+                (<RelativeTime iso={reused.finishedAt} />)
+              </>
+            )}
+            . Nothing was built; deploy that build from the list, or build
+            again.
+          </Typography>
+        )}
         {error && (
           <Typography color="error" role="alert">
             {error.message}
@@ -157,15 +180,38 @@ function TriggerBuildDialog(props: {
         )}
       </DialogContent>
       <DialogActions>
-        <Button onClick={props.onClose}>Cancel</Button>
-        <Button
-          color="primary"
-          variant="contained"
-          disabled={busy || !ref.trim()}
-          onClick={submit}
-        >
-          Build
-        </Button>
+        {reused ? (
+          <>
+            <Button
+              disabled={busy}
+              onClick={() => {
+                setReused(undefined);
+                submit(true);
+              }}
+            >
+              Build again
+            </Button>
+            <Button
+              color="primary"
+              variant="contained"
+              onClick={() => props.onTriggered(reused)}
+            >
+              Close
+            </Button>
+          </>
+        ) : (
+          <>
+            <Button onClick={props.onClose}>Cancel</Button>
+            <Button
+              color="primary"
+              variant="contained"
+              disabled={busy || !ref.trim()}
+              onClick={() => submit(false)}
+            >
+              Build
+            </Button>
+          </>
+        )}
       </DialogActions>
     </Dialog>
   );

@@ -538,7 +538,7 @@ export const spec = {
       TriggerBuildRequest: {
         type: 'object',
         description:
-          "Builds the entity's image from its source. The same idempotency key within 10 minutes gives the same build.",
+          "Builds the entity's image from its source. The same idempotency key within 10 minutes gives the same build. A trigger without `deployTo` whose inputs (commit, context, Dockerfile, build args, builder, image repository) match a succeeded build gives that build back (200, header `ModelOps-Build-Reused: true`) unless `rebuild` is set or `modelops.builds.reuseSucceeded` is false.",
         additionalProperties: false,
         properties: {
           entityRef: {
@@ -582,6 +582,11 @@ export const spec = {
             maxLength: 63,
             description:
               'Deploys the built digest to this environment when the build succeeds.',
+          },
+          rebuild: {
+            type: 'boolean',
+            description:
+              'Builds even when a succeeded build has the same inputs.',
           },
           idempotencyKey: {
             type: 'string',

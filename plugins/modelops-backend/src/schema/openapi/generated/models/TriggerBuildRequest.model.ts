@@ -5,7 +5,7 @@
 // ******************************************************************
 
 /**
- * Builds the entity\'s image from its source. The same idempotency key within 10 minutes gives the same build.
+ * Builds the entity\'s image from its source. The same idempotency key within 10 minutes gives the same build. A trigger without `deployTo` whose inputs (commit, context, Dockerfile, build args, builder, image repository) match a succeeded build gives that build back (200, header `ModelOps-Build-Reused: true`) unless `rebuild` is set or `modelops.builds.reuseSucceeded` is false.
  * @public
  */
 export interface TriggerBuildRequest {
@@ -30,5 +30,9 @@ export interface TriggerBuildRequest {
    * Deploys the built digest to this environment when the build succeeds.
    */
   deployTo?: string;
+  /**
+   * Builds even when a succeeded build has the same inputs.
+   */
+  rebuild?: boolean;
   idempotencyKey: string;
 }
