@@ -102,6 +102,57 @@ describe.each(databases.eachSupportedId())('BuildStore on %p', databaseId => {
     });
   });
 
+  it('finds the newest succeeded build of the same inputs, whatever the order of its build args', async () => {
+    const inputs = {
+      entityRef: 'component:default/fraud-detector',
+      builder: 'buildkit',
+      source: build().source,
+      buildArgs: { MODEL_VERSION: '3', EXTRAS: 'cpu' },
+      image: build().image,
+    };
+    const succeed = (id: string, digest: string) =>
+      store.updateUnfinished(id, {
+        status: 'succeeded',
+        digest,
+        finishedAt: new Date().toISOString(),
+      });
+    expect(await store.succeededLike(inputs)).toBeUndefined();
+    const first = (
+      await store.create(
+        build({ buildArgs: { EXTRAS: 'cpu', MODEL_VERSION: '3' } }),
+        600_000,
+      )
+    ).build;
+    // Unfinished, then succeeded without a digest: neither is an image.
+    expect(await store.succeededLike(inputs)).toBeUndefined();
+    await store.updateUnfinished(first.id, { status: 'succeeded' });
+    expect(await store.succeededLike(inputs)).toBeUndefined();
+    const second = (
+      await store.create(
+        build({ idempotencyKey: 'click-2', buildArgs: inputs.buildArgs }),
+        600_000,
+      )
+    ).build;
+    await succeed(second.id, `sha256:${'b'.repeat(64)}`);
+    expect(await store.succeededLike(inputs)).toMatchObject({
+      id: second.id,
+      digest: `sha256:${'b'.repeat(64)}`,
+    });
+    // Any other input, or no commit, matches nothing.
+    for (const other of [
+      { ...inputs, buildArgs: { MODEL_VERSION: '4', EXTRAS: 'cpu' } },
+      { ...inputs, buildArgs: {} },
+      { ...inputs, builder: 'github-actions' },
+      { ...inputs, image: 'registry.modelops.local/models/other' },
+      { ...inputs, source: { ...inputs.source, dockerfile: 'Dockerfile.gpu' } },
+      { ...inputs, source: { ...inputs.source, contextPath: 'serving' } },
+      { ...inputs, source: { ...inputs.source, commit: 'f'.repeat(40) } },
+      { ...inputs, source: { ...inputs.source, commit: undefined } },
+      { ...inputs, entityRef: 'component:default/churn-predictor' },
+    ])
+      expect(await store.succeededLike(other)).toBeUndefined();
+  });
+
   it("lists an entity's builds newest first, a page at a time", async () => {
     for (const key of ['a', 'b', 'c'])
       await store.create(
