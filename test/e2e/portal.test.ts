@@ -108,7 +108,12 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     const tag = running?.endsWith(':0.1.1') ? '0.1.0' : '0.1.1';
     deployedTag = tag;
     const image = `registry.modelops.local/risk/fraud-detector:${tag}`;
-    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    // The tab's own Deploy, above the environments: builds' rows (once there
+    // are builds) have Deploy buttons of their own further down.
+    await page
+      .getByRole('button', { name: 'Deploy', exact: true })
+      .first()
+      .click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Environment').selectOption('dev');
     await dialog.getByLabel('Image').fill(image);
@@ -314,6 +319,10 @@ describe('the portal in a real browser, signed in as the demo user', () => {
     const again = await trigger.getByRole('status').innerText();
     assert.match(again, /was already built with the same inputs/);
     assert.ok(again.includes(`image ${tag}`), again);
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, 'build-reused.png'),
+      fullPage: true,
+    });
     await trigger.getByRole('button', { name: 'Close' }).click();
     await trigger.waitFor({ state: 'detached' });
     assert.equal(
