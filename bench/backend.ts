@@ -12,3 +12,15 @@ export async function guestToken(): Promise<string> {
   if (!res.ok) throw new Error(`guest sign-in failed: ${res.status}`);
   return ((await res.json()) as any).backstageIdentity.token;
 }
+
+/** A POST of `body` as JSON, signed in with `auth`. */
+export function postJson(auth: string, body: unknown): RequestInit {
+  return {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${auth}`,
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify(body),
+  };
+}

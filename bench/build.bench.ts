@@ -70,7 +70,7 @@ import { podNetwork, routeInterface } from '../test/platform/lib/network.ts';
 import { GITEA_PORT, HOST, REGISTRY_PORT } from '../test/platform/ports.ts';
 import { median, p90 } from './stats.ts';
 import { machineBusyMs, processCpuMs } from './cpu.ts';
-import { BACKEND, guestToken } from './backend.ts';
+import { BACKEND, guestToken, postJson } from './backend.ts';
 
 const run = promisify(execFile);
 
@@ -536,21 +536,17 @@ async function modelopsBuild(
   auth: string,
   watch: BuildWatch,
 ): Promise<Measured> {
-  const headers = {
-    Authorization: `Bearer ${auth}`,
-    'Content-Type': 'application/json',
-  };
+  const headers = { Authorization: `Bearer ${auth}` };
   const cpu = cpuNow();
   const t0 = performance.now();
-  const res = await backend(`${BACKEND}/api/modelops/builds`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
+  const res = await backend(
+    `${BACKEND}/api/modelops/builds`,
+    postJson(auth, {
       entityRef: ENTITY_REF,
       idempotencyKey: `bench-${randomUUID()}`,
       rebuild: true,
     }),
-  });
+  );
   const answered = performance.now() - t0;
   const created = (await res.json()) as any;
   if (res.status !== 201)
@@ -623,17 +619,13 @@ async function modelopsBuild(
 async function modelopsReused(auth: string): Promise<Measured> {
   const cpu = cpuNow();
   const t0 = performance.now();
-  const res = await backend(`${BACKEND}/api/modelops/builds`, {
-    method: 'POST',
-    headers: {
-      Authorization: `Bearer ${auth}`,
-      'Content-Type': 'application/json',
-    },
-    body: JSON.stringify({
+  const res = await backend(
+    `${BACKEND}/api/modelops/builds`,
+    postJson(auth, {
       entityRef: ENTITY_REF,
       idempotencyKey: `bench-${randomUUID()}`,
     }),
-  });
+  );
   const build = (await res.json()) as any;
   const ms = performance.now() - t0;
   if (

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createFloor } from './floor.ts';
 import { median, p90 } from './stats.ts';
-import { BACKEND, guestToken } from './backend.ts';
+import { BACKEND, guestToken, postJson } from './backend.ts';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 15);
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -51,20 +51,16 @@ const KUBECONFIG = path.join(PLATFORM_STATE, 'dev', 'modelops.kubeconfig');
 
 async function apiDeploy(auth: string, image: string, dryRun = false) {
   const started = performance.now();
-  const res = await fetch(`${BACKEND}/api/modelops/deployments`, {
-    method: 'POST',
-    headers: {
-      Authorization: `Bearer ${auth}`,
-      'Content-Type': 'application/json',
-    },
-    body: JSON.stringify({
+  const res = await fetch(
+    `${BACKEND}/api/modelops/deployments`,
+    postJson(auth, {
       entityRef: ENTITY_REF,
       environment: 'dev',
       image,
       dryRun,
       force: true,
     }),
-  });
+  );
   const body = (await res.json()) as any;
   const ms = performance.now() - started;
   if (!res.ok)

@@ -14,7 +14,7 @@
 // modelops.metrics.cacheSeconds 0) and runs this once per N.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BACKEND, guestToken } from './backend.ts';
+import { BACKEND, guestToken, postJson } from './backend.ts';
 import { machineBusyMs, processCpuMs } from './cpu.ts';
 import { median, p95 } from './stats.ts';
 
@@ -68,14 +68,10 @@ function memory(): { peak: number; rss: number } | undefined {
 
 async function overview(auth: string): Promise<{ ms: number; items: any[] }> {
   const started = performance.now();
-  const res = await fetch(`${BACKEND}/api/modelops/health/query`, {
-    method: 'POST',
-    headers: {
-      Authorization: `Bearer ${auth}`,
-      'Content-Type': 'application/json',
-    },
-    body: '{}',
-  });
+  const res = await fetch(
+    `${BACKEND}/api/modelops/health/query`,
+    postJson(auth, {}),
+  );
   const body = (await res.json()) as any;
   if (!res.ok)
     throw new Error(`overview: ${res.status} ${JSON.stringify(body.error)}`);
