@@ -139,7 +139,7 @@ describe.each(databases.eachSupportedId())('BuildStore on %p', databaseId => {
       digest: `sha256:${'b'.repeat(64)}`,
     });
     // Any other input, or no commit, matches nothing.
-    for (const other of [
+    const others: Parameters<BuildStore['succeededLike']>[0][] = [
       { ...inputs, buildArgs: { MODEL_VERSION: '4', EXTRAS: 'cpu' } },
       { ...inputs, buildArgs: {} },
       { ...inputs, builder: 'github-actions' },
@@ -149,7 +149,8 @@ describe.each(databases.eachSupportedId())('BuildStore on %p', databaseId => {
       { ...inputs, source: { ...inputs.source, commit: 'f'.repeat(40) } },
       { ...inputs, source: { ...inputs.source, commit: undefined } },
       { ...inputs, entityRef: 'component:default/churn-predictor' },
-    ])
+    ];
+    for (const other of others)
       expect(await store.succeededLike(other)).toBeUndefined();
   });
 
