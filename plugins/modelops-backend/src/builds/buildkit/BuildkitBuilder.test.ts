@@ -1,6 +1,6 @@
 import { ConfigReader } from '@backstage/config';
 import { readModelOpsConfig } from '../../config';
-import { buildJob, gitContext } from './BuildkitBuilder';
+import { buildJob, gitContext, pushedDigest } from './BuildkitBuilder';
 
 const request = {
   buildId: '019ae0b2-1c2d-7e3f-8a9b-0c1d2e3f4a5b',
@@ -150,5 +150,43 @@ describe('buildJob', () => {
         config: buildkit({ image: undefined }),
       }),
     ).toThrow('modelops.builds.buildkit.image is not configured');
+  });
+});
+
+describe('pushedDigest', () => {
+  const digest = `sha256:${'c'.repeat(64)}`;
+  const pod = (state: object, name = 'buildkit') =>
+    ({
+      metadata: { name: 'modelops-build-x' },
+      status: { containerStatuses: [{ name, state }] },
+    } as any);
+  const exited = (exitCode: number, message?: string) =>
+    pod({ terminated: { exitCode, ...(message ? { message } : {}) } });
+
+  it('reads the digest buildctl reported once the build container exited 0', () => {
+    expect(
+      pushedDigest(
+        exited(0, JSON.stringify({ 'containerimage.digest': digest })),
+      ),
+    ).toBe(digest);
+  });
+
+  it('has none while the container runs, after a failure, or without a well-formed digest', () => {
+    const metadata = JSON.stringify({ 'containerimage.digest': digest });
+    expect(pushedDigest(undefined)).toBeUndefined();
+    expect(pushedDigest(pod({ running: {} }))).toBeUndefined();
+    expect(pushedDigest(exited(1, metadata))).toBeUndefined();
+    expect(
+      pushedDigest(
+        pod({ terminated: { exitCode: 0, message: metadata } }, 'x'),
+      ),
+    ).toBeUndefined();
+    expect(pushedDigest(exited(0))).toBeUndefined();
+    expect(pushedDigest(exited(0, 'not json'))).toBeUndefined();
+    expect(
+      pushedDigest(
+        exited(0, JSON.stringify({ 'containerimage.digest': 'sha256:abc' })),
+      ),
+    ).toBeUndefined();
   });
 });

@@ -208,6 +208,28 @@ function parseCursor(
   return { ts: m[1]!, n: Number(m[2]) };
 }
 
+/**
+ * The digest of the image a build pod pushed, from buildctl's result
+ * metadata in the build container's termination message; undefined until
+ * the container has exited 0, or when the message holds no digest.
+ */
+export function pushedDigest(pod: KubeObject | undefined): string | undefined {
+  const container = ((pod?.status as any)?.containerStatuses ?? []).find(
+    (c: any) => c.name === CONTAINER,
+  );
+  const terminated = container?.state?.terminated;
+  if (terminated?.exitCode !== 0) return undefined;
+  try {
+    const d = JSON.parse(terminated.message ?? '{}')['containerimage.digest'];
+    return typeof d === 'string' && /^sha256:[0-9a-f]{64}$/.test(d)
+      ? d
+      : undefined;
+  } catch {
+    // No metadata: no digest.
+    return undefined;
+  }
+}
+
 export class BuildkitBuilder implements ModelOpsImageBuilder {
   readonly type = BUILDKIT_BUILDER;
 
@@ -296,15 +318,7 @@ export class BuildkitBuilder implements ModelOpsImageBuilder {
     };
     const complete = holds('Complete') ?? holds('SuccessCriteriaMet');
     if (complete) {
-      let digest: string | undefined;
-      try {
-        const metadata = JSON.parse(terminated?.message ?? '{}');
-        const d = metadata['containerimage.digest'];
-        if (typeof d === 'string' && /^sha256:[0-9a-f]{64}$/.test(d))
-          digest = d;
-      } catch {
-        // No metadata: reported as success without a digest.
-      }
+      const digest = pushedDigest(pod);
       return { phase: 'succeeded', ...(digest ? { digest } : {}), ...times };
     }
     const failed = holds('Failed') ?? holds('FailureTarget');
@@ -327,6 +341,19 @@ export class BuildkitBuilder implements ModelOpsImageBuilder {
           failed.lastTransitionTime ?? status.completionTime ?? undefined,
       };
     }
+    // buildctl has pushed once it exits 0 with the image's digest: the build
+    // is done then, not a second or two later when the kubelet has stopped
+    // the pod and the Job controller has marked the Job complete.
+    const digest = pushedDigest(pod);
+    if (digest)
+      return {
+        phase: 'succeeded',
+        digest,
+        ...times,
+        ...(terminated?.finishedAt
+          ? { finishedAt: terminated.finishedAt }
+          : {}),
+      };
     const waiting = container?.state?.waiting;
     if (waiting && STUCK.has(waiting.reason)) {
       // It can never start: end it now instead of at its deadline.
@@ -369,12 +396,21 @@ export class BuildkitBuilder implements ModelOpsImageBuilder {
     const { object, pod, client, namespace } = await this.read(
       options.externalRef,
     );
-    const finished = ((object?.status as any)?.conditions ?? []).some(
-      (c: any) =>
-        ['Complete', 'Failed', 'SuccessCriteriaMet', 'FailureTarget'].includes(
-          c.type,
-        ) && c.status === 'True',
-    );
+    // The log is whole once the build container has exited (the build
+    // reports its outcome then), or the Job has ended.
+    const finished =
+      ((pod?.status as any)?.containerStatuses ?? []).some(
+        (c: any) => c.name === CONTAINER && c.state?.terminated,
+      ) ||
+      ((object?.status as any)?.conditions ?? []).some(
+        (c: any) =>
+          [
+            'Complete',
+            'Failed',
+            'SuccessCriteriaMet',
+            'FailureTarget',
+          ].includes(c.type) && c.status === 'True',
+      );
     // A container that has not started has no log yet (the API answers 400).
     const started =
       pod &&
