@@ -495,15 +495,16 @@ export class HealthService {
       });
       if (problem) continue;
       const groupKey = groupKeyOf(target);
-      let group = groups.get(groupKey);
-      if (!group) {
-        group = { members: [], byId: new Map() };
-        groups.set(groupKey, group);
-      }
       for (const env of environments) {
         if (notMonitorable(target, env)) {
           own.push(undefined);
           continue;
+        }
+        // A group has members: one is made for the first that can be read.
+        let group = groups.get(groupKey);
+        if (!group) {
+          group = { members: [], byId: new Map() };
+          groups.set(groupKey, group);
         }
         const m: Member = { target, env, group, slot: group.members.length };
         group.members.push(m);
