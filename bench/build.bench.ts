@@ -532,6 +532,17 @@ function relative(t: Timeline, t0: number) {
   };
 }
 
+/** POST /builds of the entity with a fresh idempotency key. */
+const triggerBuild = (auth: string, options: { rebuild?: boolean }) =>
+  backend(
+    `${BACKEND}/api/modelops/builds`,
+    postJson(auth, {
+      entityRef: ENTITY_REF,
+      idempotencyKey: `bench-${randomUUID()}`,
+      ...options,
+    }),
+  );
+
 async function modelopsBuild(
   auth: string,
   watch: BuildWatch,
@@ -539,14 +550,7 @@ async function modelopsBuild(
   const headers = { Authorization: `Bearer ${auth}` };
   const cpu = cpuNow();
   const t0 = performance.now();
-  const res = await backend(
-    `${BACKEND}/api/modelops/builds`,
-    postJson(auth, {
-      entityRef: ENTITY_REF,
-      idempotencyKey: `bench-${randomUUID()}`,
-      rebuild: true,
-    }),
-  );
+  const res = await triggerBuild(auth, { rebuild: true });
   const answered = performance.now() - t0;
   const created = (await res.json()) as any;
   if (res.status !== 201)
@@ -619,13 +623,7 @@ async function modelopsBuild(
 async function modelopsReused(auth: string): Promise<Measured> {
   const cpu = cpuNow();
   const t0 = performance.now();
-  const res = await backend(
-    `${BACKEND}/api/modelops/builds`,
-    postJson(auth, {
-      entityRef: ENTITY_REF,
-      idempotencyKey: `bench-${randomUUID()}`,
-    }),
-  );
+  const res = await triggerBuild(auth, {});
   const build = (await res.json()) as any;
   const ms = performance.now() - t0;
   if (
