@@ -168,6 +168,8 @@ interface Group {
   members: Member[];
   /** Members by Kubernetes id (a handful each: one per environment). */
   byId: Map<string, Member[]>;
+  /** The answers of its queries, by signal, once read. */
+  results?: Map<Signal, Read<BySlot>>;
 }
 /** A group's answer to one query, by member slot: its samples, or undefined for no series. */
 type BySlot = (InstantSample[] | undefined)[];
@@ -517,7 +519,6 @@ export class HealthService {
       }
     }
 
-    const byGroup = new Map<Group, Map<Signal, Read<BySlot>>>();
     await Promise.all(
       [...groups.values()].map(async group => {
         const first = group.members[0].target;
@@ -543,7 +544,7 @@ export class HealthService {
             ),
           ),
         );
-        byGroup.set(group, results);
+        group.results = results;
       }),
     );
     const namespacesOf = new Map<string, Set<string>>();
@@ -559,7 +560,7 @@ export class HealthService {
         m.target.contract.kubernetesId!,
         m.target.contract.image,
       );
-    await this.overviewHistogramDrift({ groups, byGroup, shared });
+    await this.overviewHistogramDrift({ groups, shared });
 
     for (const target of options.targets) {
       const {
@@ -605,7 +606,7 @@ export class HealthService {
             reason: notMonitorable(target, env)!,
             values: {},
           };
-        const results = byGroup.get(m.group)!;
+        const results = m.group.results!;
         const outcome = (s: Signal): Outcome => {
           if (s === 'featureDrift' && m.drift) return m.drift;
           const r = results.get(s);
@@ -687,7 +688,6 @@ export class HealthService {
    */
   private async overviewHistogramDrift(options: {
     groups: Map<string, Group>;
-    byGroup: Map<Group, Map<Signal, Read<BySlot>>>;
     shared: SharedReads;
   }): Promise<void> {
     const source = this.options.source;
@@ -696,7 +696,7 @@ export class HealthService {
     const current = new Map<Member, InstantSample[]>();
     await Promise.all(
       [...options.groups.values()].map(async group => {
-        const gauges = options.byGroup.get(group)?.get('featureDrift');
+        const gauges = group.results?.get('featureDrift');
         if (!gauges || !('samples' in gauges)) return;
         const without = group.members.filter(m => !gauges.samples[m.slot]);
         const set = this.querySets[group.members[0].target.contract.runtime];

@@ -208,16 +208,20 @@ function parseCursor(
   return { ts: m[1]!, n: Number(m[2]) };
 }
 
+/** The build container's status in a build pod (state: waiting, running or terminated). */
+function buildContainer(pod: KubeObject | undefined): any {
+  return ((pod?.status as any)?.containerStatuses ?? []).find(
+    (c: any) => c.name === CONTAINER,
+  );
+}
+
 /**
  * The digest of the image a build pod pushed, from buildctl's result
  * metadata in the build container's termination message; undefined until
  * the container has exited 0, or when the message holds no digest.
  */
 export function pushedDigest(pod: KubeObject | undefined): string | undefined {
-  const container = ((pod?.status as any)?.containerStatuses ?? []).find(
-    (c: any) => c.name === CONTAINER,
-  );
-  const terminated = container?.state?.terminated;
+  const terminated = buildContainer(pod)?.state?.terminated;
   if (terminated?.exitCode !== 0) return undefined;
   try {
     const d = JSON.parse(terminated.message ?? '{}')['containerimage.digest'];
@@ -308,9 +312,7 @@ export class BuildkitBuilder implements ModelOpsImageBuilder {
     const conditions = (status.conditions ?? []) as any[];
     const holds = (type: string) =>
       conditions.find(c => c.type === type && c.status === 'True');
-    const container = ((pod?.status as any)?.containerStatuses ?? []).find(
-      (c: any) => c.name === CONTAINER,
-    );
+    const container = buildContainer(pod);
     const terminated = container?.state?.terminated;
     const times = {
       ...(status.startTime ? { startedAt: status.startTime } : {}),
@@ -398,10 +400,9 @@ export class BuildkitBuilder implements ModelOpsImageBuilder {
     );
     // The log is whole once the build container has exited (the build
     // reports its outcome then), or the Job has ended.
+    const container = buildContainer(pod);
     const finished =
-      ((pod?.status as any)?.containerStatuses ?? []).some(
-        (c: any) => c.name === CONTAINER && c.state?.terminated,
-      ) ||
+      Boolean(container?.state?.terminated) ||
       ((object?.status as any)?.conditions ?? []).some(
         (c: any) =>
           [
@@ -414,9 +415,7 @@ export class BuildkitBuilder implements ModelOpsImageBuilder {
     // A container that has not started has no log yet (the API answers 400).
     const started =
       pod &&
-      !(pod.status as any)?.containerStatuses?.some(
-        (c: any) => c.name === CONTAINER && c.state?.waiting,
-      ) &&
+      !container?.state?.waiting &&
       (pod.status as any)?.phase !== 'Pending';
     const raw = started
       ? await client.podLog(namespace, pod.metadata.name, {
